@@ -1,0 +1,294 @@
+"""Recurrent cells (vanilla RNN, GRU, LSTM) in numpy, with full backpropagation through time.
+
+Conventions are PyTorch's, so weights move between the two and ``torch.nn.RNN/GRU/LSTM`` can serve as a
+reference in tests:
+
+- parameters ``weight_ih_l0`` (G*H, D), ``weight_hh_l0`` (G*H, H), ``bias_ih_l0`` (G*H,), ``bias_hh_l0`` (G*H,)
+  with G = 1 (RNN), 3 (GRU, rows r, z, n), 4 (LSTM, rows i, f, g, o);
+- RNN:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)           (relu instead of tanh on request)
+- LSTM: i, f, o = sigmoid(...), g = tanh(...)
+        c_t = f * c_{t-1} + i * g ;  h_t = o * tanh(c_t)
+- GRU:  r, z = sigmoid(W_i{r,z} x + b_i{r,z} + W_h{r,z} h + b_h{r,z})
+        n = tanh(W_in x + b_in + r * (W_hn h + b_hn))               (reset gate applied after the matmul)
+        h_t = (1 - z) * n + z * h_{t-1}
+
+Shapes: B batch, T steps, D input size, H hidden size. The computation runs in the dtype of the parameters
+(float64 by default; float32 params -> float32 compute).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnn_tutor.errors import BadValueError
+
+CELLS = ("rnn", "gru", "lstm")
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+GATE_NAMES = {"rnn": ("h",), "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}
+NONLINEARITIES = ("tanh", "relu")
+PARAM_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+
+
+def check_cell(cell: str, option: str = "--cell") -> str:
+    """Return the cell name in lower case, or raise BadValueError naming ``option``."""
+    name = str(cell).lower()
+    if name not in CELLS:
+        raise BadValueError(option, f"{cell!r} is not a cell; choose one of {', '.join(CELLS)}")
+    return name
+
+
+def param_shapes(cell: str, input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+    """Expected shape of every parameter of a one-layer cell."""
+    g = GATES[check_cell(cell)]
+    gh = g * hidden_size
+    return {
+        "weight_ih_l0": (gh, input_size),   # (G*H, D)
+        "weight_hh_l0": (gh, hidden_size),  # (G*H, H)
+        "bias_ih_l0": (gh,),                # (G*H,)
+        "bias_hh_l0": (gh,),                # (G*H,)
+    }
+
+
+def init_params(
+    cell: str, input_size: int, hidden_size: int, seed: int = 0, dtype=np.float64
+) -> dict[str, np.ndarray]:
+    """Fresh parameters drawn from U(-1/sqrt(H), 1/sqrt(H)), PyTorch's default, from ``seed``."""
+    cell = check_cell(cell)
+    if int(input_size) < 1:
+        raise BadValueError("--input-size", f"must be a whole number of at least 1, got {input_size}")
+    if int(hidden_size) < 1:
+        raise BadValueError("--hidden-size", f"must be a whole number of at least 1, got {hidden_size}")
+    rng = np.random.default_rng(seed)
+    bound = 1.0 / np.sqrt(hidden_size)
+    return {
+        key: rng.uniform(-bound, bound, size=shape).astype(dtype)
+        for key, shape in param_shapes(cell, int(input_size), int(hidden_size)).items()
+    }
+
+
+def sizes_of(cell: str, params: dict[str, np.ndarray]) -> tuple[int, int]:
+    """(input_size, hidden_size) of a parameter dict, after checking every shape against the cell."""
+    cell = check_cell(cell)
+    missing = [k for k in PARAM_KEYS if k not in params]
+    if missing:
+        raise BadValueError(None, f"parameters lack {', '.join(missing)}; a {cell} cell needs {', '.join(PARAM_KEYS)}")
+    w_hh = np.asarray(params["weight_hh_l0"])
+    w_ih = np.asarray(params["weight_ih_l0"])
+    if w_hh.ndim != 2 or w_ih.ndim != 2:
+        raise BadValueError(None, "weight_ih_l0 and weight_hh_l0 must be 2-D matrices")
+    hidden = w_hh.shape[1]
+    expected = param_shapes(cell, w_ih.shape[1], hidden)
+    for key, shape in expected.items():
+        got = tuple(np.shape(params[key]))
+        if got != shape:
+            raise BadValueError(
+                None, f"{key} has shape {got}, a {cell} cell with H={hidden} expects {shape}"
+            )
+    return w_ih.shape[1], hidden
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # sigmoid(a) = 1 / (1 + exp(-a)) = (1 + tanh(a/2)) / 2  -- the tanh form never overflows
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+@dataclass
+class Forward:
+    """Everything a forward pass produced, and everything the backward pass needs."""
+
+    cell: str
+    h: np.ndarray                      # (B, T, H) hidden state after every step
+    h_last: np.ndarray                 # (B, H)
+    c: np.ndarray | None               # (B, T, H) LSTM cell states, else None
+    c_last: np.ndarray | None          # (B, H)
+    gates: dict[str, np.ndarray]       # name -> (B, T, H) activations (LSTM i,f,g,o; GRU r,z,n; RNN empty)
+    nonlinearity: str = "tanh"
+    # private cache for the backward pass
+    _x: np.ndarray | None = field(default=None, repr=False)       # (B, T, D)
+    _h0: np.ndarray | None = field(default=None, repr=False)      # (B, H)
+    _c0: np.ndarray | None = field(default=None, repr=False)      # (B, H)
+    _acts: np.ndarray | None = field(default=None, repr=False)    # (B, T, G*H) gate activations, stacked
+    _tanh_c: np.ndarray | None = field(default=None, repr=False)  # (B, T, H) LSTM tanh(c_t)
+    _ghn: np.ndarray | None = field(default=None, repr=False)     # (B, T, H) GRU W_hn h_{t-1} + b_hn
+
+
+def _as_state(value, batch: int, hidden: int, dtype, name: str) -> np.ndarray:
+    if value is None:
+        return np.zeros((batch, hidden), dtype=dtype)
+    arr = np.asarray(value, dtype=dtype)
+    if arr.shape == (hidden,):
+        arr = np.broadcast_to(arr, (batch, hidden)).copy()
+    if arr.shape != (batch, hidden):
+        raise BadValueError(None, f"{name} has shape {arr.shape}, expected (B, H) = {(batch, hidden)}")
+    return arr
+
+
+def forward(cell, params, x, h0=None, c0=None, *, nonlinearity: str = "tanh") -> Forward:
+    """Run ``cell`` over a batch of sequences ``x`` (B, T, D); h0/c0 (B, H) default to zeros."""
+    cell = check_cell(cell)
+    if nonlinearity not in NONLINEARITIES:
+        raise BadValueError("--nonlinearity", f"{nonlinearity!r} is not allowed; choose tanh or relu")
+    if nonlinearity != "tanh" and cell != "rnn":
+        raise BadValueError("--nonlinearity", f"only the rnn cell takes relu; {cell} always uses tanh/sigmoid")
+    d, hsz = sizes_of(cell, params)
+    w_ih = params["weight_ih_l0"]
+    dtype = w_ih.dtype if np.issubdtype(w_ih.dtype, np.floating) else np.float64
+    w_ih = np.asarray(w_ih, dtype=dtype)
+    w_hh_t = np.asarray(params["weight_hh_l0"], dtype=dtype).T  # (H, G*H)
+    b_ih = np.asarray(params["bias_ih_l0"], dtype=dtype)
+    b_hh = np.asarray(params["bias_hh_l0"], dtype=dtype)
+    x = np.asarray(x, dtype=dtype)
+    if x.ndim != 3 or x.shape[2] != d:
+        raise BadValueError(None, f"input has shape {x.shape}, expected (B, T, D) with D = {d}")
+    bsz, steps, _ = x.shape
+    if steps < 1 or bsz < 1:
+        raise BadValueError(None, f"input has shape {x.shape}; it needs at least one sequence and one step")
+    h_prev = _as_state(h0, bsz, hsz, dtype, "h0")
+    h0 = h_prev
+    g = GATES[cell]
+
+    # one input projection for all steps: W_ih x_t + b_ih (+ b_hh where it simply adds)
+    xp = x @ w_ih.T + b_ih  # (B, T, G*H)
+    if cell == "gru":
+        xp[..., : 2 * hsz] += b_hh[: 2 * hsz]  # r, z: both biases add; n keeps b_hn inside r * (...)
+    else:
+        xp += b_hh
+    hs = np.empty((bsz, steps, hsz), dtype=dtype)  # (B, T, H)
+    acts = np.empty((bsz, steps, g * hsz), dtype=dtype) if cell != "rnn" else None  # (B, T, G*H)
+
+    if cell == "rnn":
+        act = np.tanh if nonlinearity == "tanh" else (lambda a: np.maximum(a, 0.0))
+        for t in range(steps):
+            # h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
+            h_prev = act(xp[:, t] + h_prev @ w_hh_t)  # (B, H)
+            hs[:, t] = h_prev
+        return Forward(cell, hs, h_prev, None, None, {}, nonlinearity, x, h0)
+
+    if cell == "lstm":
+        c_prev = _as_state(c0, bsz, hsz, dtype, "c0")
+        c0 = c_prev
+        cs = np.empty((bsz, steps, hsz), dtype=dtype)
+        tcs = np.empty((bsz, steps, hsz), dtype=dtype)
+        h2, h3 = 2 * hsz, 3 * hsz
+        for t in range(steps):
+            pre = xp[:, t] + h_prev @ w_hh_t  # (B, 4H) rows i, f, g, o
+            a = acts[:, t]
+            a[:, :h2] = _sigmoid(pre[:, :h2])     # i, f = sigmoid(.)
+            a[:, h2:h3] = np.tanh(pre[:, h2:h3])  # g = tanh(.)
+            a[:, h3:] = _sigmoid(pre[:, h3:])     # o = sigmoid(.)
+            c_prev = a[:, hsz:h2] * c_prev + a[:, :hsz] * a[:, h2:h3]  # c_t = f*c_{t-1} + i*g
+            tc = np.tanh(c_prev)
+            h_prev = a[:, h3:] * tc                                     # h_t = o*tanh(c_t)
+            cs[:, t] = c_prev
+            tcs[:, t] = tc
+            hs[:, t] = h_prev
+        gates = {name: acts[..., k * hsz : (k + 1) * hsz] for k, name in enumerate(GATE_NAMES["lstm"])}
+        return Forward(cell, hs, h_prev, cs, c_prev, gates, nonlinearity, x, h0, c0, acts, tcs)
+
+    # GRU
+    ghn = np.empty((bsz, steps, hsz), dtype=dtype)
+    h2 = 2 * hsz
+    b_hn = b_hh[h2:]
+    for t in range(steps):
+        gh = h_prev @ w_hh_t  # (B, 3H)  W_hr h, W_hz h, W_hn h
+        a = acts[:, t]
+        a[:, :h2] = _sigmoid(xp[:, t, :h2] + gh[:, :h2])  # r, z
+        hn = gh[:, h2:] + b_hn                             # W_hn h_{t-1} + b_hn
+        a[:, h2:] = np.tanh(xp[:, t, h2:] + a[:, :hsz] * hn)  # n = tanh(W_in x + b_in + r*(W_hn h + b_hn))
+        z = a[:, hsz:h2]
+        h_prev = a[:, h2:] + z * (h_prev - a[:, h2:])      # h_t = (1-z)*n + z*h_{t-1}
+        ghn[:, t] = hn
+        hs[:, t] = h_prev
+    gates = {name: acts[..., k * hsz : (k + 1) * hsz] for k, name in enumerate(GATE_NAMES["gru"])}
+    return Forward(cell, hs, h_prev, None, None, gates, nonlinearity, x, h0, None, acts, None, ghn)
+
+
+def backward(cell, params, fwd: Forward, dh=None, dh_last=None, dc_last=None) -> dict[str, np.ndarray]:
+    """Backpropagation through time.
+
+    ``dh`` (B, T, H) is the gradient of the loss with respect to every h_t (None = zeros); ``dh_last`` and
+    ``dc_last`` (B, H) with respect to the final states. Returns gradients for every parameter key plus
+    ``x`` (B, T, D), ``h0`` (B, H) and, for LSTM, ``c0`` (B, H).
+    """
+    cell = check_cell(cell)
+    if cell != fwd.cell:
+        raise BadValueError(None, f"backward for {cell} got a forward pass of {fwd.cell}")
+    x = fwd._x
+    bsz, steps, d = x.shape
+    hsz = fwd.h.shape[2]
+    dtype = fwd.h.dtype
+    g = GATES[cell]
+    w_ih = np.asarray(params["weight_ih_l0"], dtype=dtype)  # (G*H, D)
+    w_hh = np.asarray(params["weight_hh_l0"], dtype=dtype)  # (G*H, H)
+
+    dh_all = np.zeros((bsz, steps, hsz), dtype=dtype) if dh is None else np.asarray(dh, dtype=dtype)
+    if dh_all.shape != (bsz, steps, hsz):
+        raise BadValueError(None, f"dh has shape {dh_all.shape}, expected {(bsz, steps, hsz)}")
+    dh_next = np.zeros((bsz, hsz), dtype=dtype) if dh_last is None else np.array(dh_last, dtype=dtype)
+    # h_{t-1} for every step: h0, h_1, ..., h_{T-1}
+    h_prev_all = np.concatenate([fwd._h0[:, None, :], fwd.h[:, :-1]], axis=1)  # (B, T, H)
+    dxp = np.empty((bsz, steps, g * hsz), dtype=dtype)  # dL/d(input projection)  (B, T, G*H)
+    out: dict[str, np.ndarray] = {}
+
+    if cell == "rnn":
+        for t in range(steps - 1, -1, -1):
+            dht = dh_all[:, t] + dh_next  # (B, H)
+            ht = fwd.h[:, t]
+            if fwd.nonlinearity == "tanh":
+                da = dht * (1.0 - ht * ht)   # tanh'(a) = 1 - h^2
+            else:
+                da = dht * (ht > 0)          # relu'(a) = [a > 0] = [h > 0]
+            dxp[:, t] = da
+            dh_next = da @ w_hh              # dL/dh_{t-1} through W_hh
+        dgh = dxp                            # the recurrent pre-activation gets the same gradient
+    elif cell == "lstm":
+        dc_next = np.zeros((bsz, hsz), dtype=dtype) if dc_last is None else np.array(dc_last, dtype=dtype)
+        c_prev_all = np.concatenate([fwd._c0[:, None, :], fwd.c[:, :-1]], axis=1)  # (B, T, H)
+        h2, h3 = 2 * hsz, 3 * hsz
+        for t in range(steps - 1, -1, -1):
+            a = fwd._acts[:, t]
+            i, f, gg, o = a[:, :hsz], a[:, hsz:h2], a[:, h2:h3], a[:, h3:]
+            tc = fwd._tanh_c[:, t]
+            dht = dh_all[:, t] + dh_next
+            dc = dc_next + dht * o * (1.0 - tc * tc)  # h = o*tanh(c)  ->  dc += dh*o*(1-tanh^2 c)
+            dp = dxp[:, t]
+            dp[:, h3:] = dht * tc * o * (1.0 - o)     # do * sigmoid'
+            dp[:, :hsz] = dc * gg * i * (1.0 - i)     # di = dc*g, times sigmoid'
+            dp[:, hsz:h2] = dc * c_prev_all[:, t] * f * (1.0 - f)  # df = dc*c_{t-1}
+            dp[:, h2:h3] = dc * i * (1.0 - gg * gg)   # dg = dc*i, times tanh'
+            dc_next = dc * f                          # c_t = f*c_{t-1} + ...
+            dh_next = dp @ w_hh
+        dgh = dxp
+        out["c0"] = dc_next
+    else:  # GRU
+        dgh = np.empty_like(dxp)
+        h2 = 2 * hsz
+        for t in range(steps - 1, -1, -1):
+            a = fwd._acts[:, t]
+            r, z, n = a[:, :hsz], a[:, hsz:h2], a[:, h2:]
+            hp = h_prev_all[:, t]
+            dht = dh_all[:, t] + dh_next
+            # h = (1-z)*n + z*h_prev
+            dn_pre = dht * (1.0 - z) * (1.0 - n * n)           # through tanh
+            dz_pre = dht * (hp - n) * z * (1.0 - z)
+            dr_pre = dn_pre * fwd._ghn[:, t] * r * (1.0 - r)   # n_pre = ... + r*(W_hn h + b_hn)
+            dp = dxp[:, t]
+            dp[:, :hsz] = dr_pre
+            dp[:, hsz:h2] = dz_pre
+            dp[:, h2:] = dn_pre
+            dq = dgh[:, t]
+            dq[:, :h2] = dp[:, :h2]
+            dq[:, h2:] = dn_pre * r
+            dh_next = dht * z + dq @ w_hh
+    # parameter gradients, summed over batch and time in one matmul each
+    dxp2 = dxp.reshape(-1, g * hsz)   # (B*T, G*H)
+    dgh2 = dgh.reshape(-1, g * hsz)   # (B*T, G*H)
+    out["weight_ih_l0"] = dxp2.T @ x.reshape(-1, d)                 # (G*H, D)
+    out["weight_hh_l0"] = dgh2.T @ h_prev_all.reshape(-1, hsz)      # (G*H, H)
+    out["bias_ih_l0"] = dxp2.sum(axis=0)                            # (G*H,)
+    out["bias_hh_l0"] = dgh2.sum(axis=0)                            # (G*H,)
+    out["x"] = dxp @ w_ih                                           # (B, T, D)
+    out["h0"] = dh_next                                             # (B, H)
+    return out

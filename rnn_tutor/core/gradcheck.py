@@ -1,0 +1,186 @@
+"""Checking backpropagation through time against central finite differences.
+
+The loss is a fixed random projection of every hidden state (and of the final cell state for an LSTM):
+
+    L = sum_t <R_t, h_t> + <R_last, h_T> (+ <R_c, c_T>)
+
+so its gradient with respect to h_t is simply R_t, which is what ``backward`` receives as ``dh``. For every entry
+theta of a parameter (and of the inputs and initial states) the numeric derivative is
+
+    (L(theta + eps) - L(theta - eps)) / (2 eps)            error O(eps^2) from truncation, O(1e-16 / eps) rounding
+
+and the relative error is |analytic - numeric| / max(|analytic|, |numeric|, floor). The floor keeps entries whose
+true gradient is almost zero from turning rounding noise into a huge ratio: below it the comparison is absolute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_tutor.core import cells
+from rnn_tutor.errors import BadValueError
+
+
+@dataclass(frozen=True)
+class GradRow:
+    name: str                 # parameter name, or "x", "h0", "c0"
+    shape: tuple[int, ...]
+    checked: int              # entries compared
+    size: int                 # entries in the tensor
+    max_rel_error: float
+    max_abs_error: float
+    worst_index: tuple[int, ...]
+    analytic: float           # the two gradients at the worst entry
+    numeric: float
+    passed: bool
+
+
+@dataclass(frozen=True)
+class GradcheckResult:
+    cell: str
+    input_size: int
+    hidden_size: int
+    length: int
+    batch: int
+    seed: int
+    eps: float
+    tolerance: float
+    floor: float
+    loss: float
+    rows: tuple[GradRow, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.rows)
+
+    @property
+    def max_rel_error(self) -> float:
+        return max(r.max_rel_error for r in self.rows)
+
+
+def _loss(cell, params, x, h0, c0, proj, nonlinearity) -> float:
+    fwd = cells.forward(cell, params, x, h0, c0, nonlinearity=nonlinearity)
+    total = float(np.sum(fwd.h * proj["dh"])) + float(np.sum(fwd.h_last * proj["dh_last"]))
+    if fwd.c_last is not None:
+        total += float(np.sum(fwd.c_last * proj["dc_last"]))
+    return total
+
+
+def gradcheck(
+    cell: str = "lstm",
+    hidden_size: int = 3,
+    input_size: int = 2,
+    length: int = 4,
+    batch: int = 2,
+    seed: int = 0,
+    *,
+    eps: float = 1e-5,
+    tolerance: float = 1e-6,
+    floor: float = 1e-3,
+    max_checks: int | None = 200,
+    nonlinearity: str = "tanh",
+    params: dict[str, np.ndarray] | None = None,
+) -> GradcheckResult:
+    """Compare analytic BPTT gradients with central differences for every parameter, x, h0 (and c0).
+
+    ``max_checks`` caps the entries compared per tensor (a seeded random sample beyond it; None = all).
+    """
+    cell = cells.check_cell(cell)
+    for option, value, low in (
+        ("--hidden-size", hidden_size, 1),
+        ("--input-size", input_size, 1),
+        ("--length", length, 1),
+        ("--batch", batch, 1),
+    ):
+        if int(value) < low:
+            raise BadValueError(option, f"must be a whole number of at least {low}, got {value}")
+    if not (0 < eps < 1):
+        raise BadValueError("--eps", f"must be between 0 and 1, got {eps}")
+    rng = np.random.default_rng(seed)
+    if params is None:
+        params = cells.init_params(cell, input_size, hidden_size, seed=seed)
+    else:
+        input_size, hidden_size = cells.sizes_of(cell, params)
+        params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    x = rng.standard_normal((batch, length, input_size))
+    h0 = 0.5 * rng.standard_normal((batch, hidden_size))
+    c0 = 0.5 * rng.standard_normal((batch, hidden_size)) if cell == "lstm" else None
+    proj = {
+        "dh": rng.standard_normal((batch, length, hidden_size)),
+        "dh_last": rng.standard_normal((batch, hidden_size)),
+        "dc_last": rng.standard_normal((batch, hidden_size)),
+    }
+    fwd = cells.forward(cell, params, x, h0, c0, nonlinearity=nonlinearity)
+    grads = cells.backward(
+        cell, params, fwd, dh=proj["dh"], dh_last=proj["dh_last"],
+        dc_last=proj["dc_last"] if cell == "lstm" else None,
+    )
+    loss = _loss(cell, params, x, h0, c0, proj, nonlinearity)
+
+    tensors: dict[str, np.ndarray] = dict(params)
+    tensors["x"] = x
+    tensors["h0"] = h0
+    if c0 is not None:
+        tensors["c0"] = c0
+
+    def evaluate() -> float:
+        p = {k: tensors[k] for k in cells.PARAM_KEYS}
+        return _loss(cell, p, tensors["x"], tensors["h0"], tensors.get("c0"), proj, nonlinearity)
+
+    rows = []
+    for name in (*cells.PARAM_KEYS, "x", "h0", "c0"):
+        if name not in tensors:
+            continue
+        arr = tensors[name]
+        flat = arr.reshape(-1)  # a view: writing into it moves the tensor the forward pass reads
+        size = flat.size
+        if max_checks is not None and size > max_checks:
+            idx = np.sort(rng.choice(size, size=max_checks, replace=False))
+        else:
+            idx = np.arange(size)
+        analytic_all = grads[name].reshape(-1)
+        worst = (0.0, 0.0, 0, 0.0, 0.0)
+        max_abs = 0.0
+        for k in idx:
+            old = flat[k]
+            flat[k] = old + eps
+            up = evaluate()
+            flat[k] = old - eps
+            down = evaluate()
+            flat[k] = old
+            num = (up - down) / (2 * eps)
+            ana = float(analytic_all[k])
+            abs_err = abs(ana - num)
+            rel = abs_err / max(abs(ana), abs(num), floor)
+            max_abs = max(max_abs, abs_err)
+            if rel > worst[0] or k == idx[0]:
+                worst = (rel, abs_err, int(k), ana, num)
+        rows.append(
+            GradRow(
+                name=name,
+                shape=tuple(arr.shape),
+                checked=int(len(idx)),
+                size=int(size),
+                max_rel_error=float(worst[0]),
+                max_abs_error=float(max_abs),
+                worst_index=tuple(int(i) for i in np.unravel_index(worst[2], arr.shape)),
+                analytic=float(worst[3]),
+                numeric=float(worst[4]),
+                passed=bool(worst[0] <= tolerance),
+            )
+        )
+    return GradcheckResult(
+        cell=cell,
+        input_size=int(input_size),
+        hidden_size=int(hidden_size),
+        length=int(length),
+        batch=int(batch),
+        seed=int(seed),
+        eps=float(eps),
+        tolerance=float(tolerance),
+        floor=float(floor),
+        loss=float(loss),
+        rows=tuple(rows),
+    )
