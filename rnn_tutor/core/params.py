@@ -1,0 +1,101 @@
+"""Parameter counts of recurrent layers, tensor by tensor, exactly as PyTorch lays them out.
+
+For every layer l and direction (suffix "" or "_reverse") a cell with G gate blocks (RNN 1, GRU 3, LSTM 4) holds
+
+    weight_ih_l{l}  (G*H, D_l)     D_0 = input size, D_l = H * directions for l > 0
+    weight_hh_l{l}  (G*H, H)
+    bias_ih_l{l}    (G*H,)
+    bias_hh_l{l}    (G*H,)
+
+so one layer-direction has G*H*(D_l + H + 2) numbers (G*H*(D_l + H) without biases). PyTorch keeps two bias
+vectors where one would do (they only ever appear summed, except GRU's b_hn); the count follows PyTorch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnn_tutor.core.cells import CELLS, GATES, check_cell
+from rnn_tutor.errors import BadValueError
+
+MAX_SIZE = 1_000_000
+MAX_LAYERS = 1000
+
+
+@dataclass(frozen=True)
+class TensorCount:
+    name: str
+    shape: tuple[int, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    cell: str
+    input_size: int
+    hidden_size: int
+    layers: int
+    bidirectional: bool
+    bias: bool
+    gates: int
+    tensors: tuple[TensorCount, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(t.count for t in self.tensors)
+
+    @property
+    def per_layer(self) -> tuple[int, ...]:
+        """Numbers held by each layer (both directions together)."""
+        out = [0] * self.layers
+        for t in self.tensors:
+            layer = int(t.name.split("_l", 1)[1].split("_", 1)[0])
+            out[layer] += t.count
+        return tuple(out)
+
+
+def _whole(option: str, value, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadValueError(option, f"must be a whole number, got {value!r}") from None
+    if number != value or not (low <= number <= high):
+        raise BadValueError(option, f"must be a whole number from {low} to {high:,}, got {value}")
+    return number
+
+
+def count_params(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    layers: int = 1,
+    bidirectional: bool = False,
+    bias: bool = True,
+) -> ParamCount:
+    """Every tensor of ``torch.nn.{RNN,GRU,LSTM}(input_size, hidden_size, layers, bias, bidirectional)``."""
+    cell = check_cell(cell)
+    d = _whole("--input-size", input_size, 1, MAX_SIZE)
+    h = _whole("--hidden-size", hidden_size, 1, MAX_SIZE)
+    n_layers = _whole("--layers", layers, 1, MAX_LAYERS)
+    g = GATES[cell]
+    directions = ("", "_reverse") if bidirectional else ("",)
+    tensors = []
+    for layer in range(n_layers):
+        d_in = d if layer == 0 else h * len(directions)
+        for suffix in directions:
+            shapes = [("weight_ih", (g * h, d_in)), ("weight_hh", (g * h, h))]
+            if bias:
+                shapes += [("bias_ih", (g * h,)), ("bias_hh", (g * h,))]
+            for stem, shape in shapes:
+                count = 1
+                for s in shape:
+                    count *= s
+                tensors.append(TensorCount(f"{stem}_l{layer}{suffix}", shape, count))
+    return ParamCount(cell, d, h, n_layers, bool(bidirectional), bool(bias), g, tuple(tensors))
+
+
+def compare_cells(
+    input_size: int, hidden_size: int, layers: int = 1, bidirectional: bool = False, bias: bool = True
+) -> tuple[ParamCount, ...]:
+    """The same layer shape as RNN, GRU and LSTM, side by side (a GRU holds 3/4 of an LSTM's numbers)."""
+    return tuple(count_params(c, input_size, hidden_size, layers, bidirectional, bias) for c in CELLS)

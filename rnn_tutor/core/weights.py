@@ -1,0 +1,211 @@
+"""Weights files: one-layer cell parameters in a ``.npz`` archive that PyTorch can read and write.
+
+Layout (all plain numeric or string arrays; nothing pickled):
+
+    weight_ih_l0 (G*H, D)  weight_hh_l0 (G*H, H)  bias_ih_l0 (G*H,)  bias_hh_l0 (G*H,)   -- PyTorch's names
+    meta_cell "lstm"  meta_input_size D  meta_hidden_size H  meta_nonlinearity "tanh"  meta_version 1
+
+A ``state_dict`` of ``torch.nn.RNN/GRU/LSTM`` (one layer, one direction) saved with ``numpy.savez`` loads as-is
+(the cell is then told apart by G = rows / H). Files are always opened with ``allow_pickle=False``, so no code
+inside a file ever runs; every problem becomes an ``RnnTutorError`` (exit 1) saying what is wrong and what was
+expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rnn_tutor.core import cells
+from rnn_tutor.errors import BadValueError, RnnTutorError
+
+FORMAT_VERSION = 1
+META_PREFIX = "meta_"
+_CELL_BY_GATES = {g: c for c, g in cells.GATES.items()}
+
+
+@dataclass(frozen=True)
+class Weights:
+    cell: str
+    input_size: int
+    hidden_size: int
+    params: dict[str, np.ndarray]
+    nonlinearity: str = "tanh"
+    source: str = ""
+
+
+def save_weights(path, cell: str, params: dict[str, np.ndarray], *, nonlinearity: str = "tanh") -> Path:
+    """Write ``params`` and metadata to ``path`` (exactly that name), atomically. Returns the path."""
+    cell = cells.check_cell(cell)
+    try:
+        d, h = cells.sizes_of(cell, params)
+    except BadValueError as exc:
+        raise RnnTutorError(f"cannot save these weights: {exc.message}") from None
+    if nonlinearity not in cells.NONLINEARITIES or (nonlinearity != "tanh" and cell != "rnn"):
+        raise BadValueError("--nonlinearity", f"{nonlinearity!r} is not allowed for a {cell} cell")
+    arrays = {k: np.ascontiguousarray(params[k]) for k in cells.PARAM_KEYS}
+    arrays.update(
+        meta_cell=np.array(cell),
+        meta_input_size=np.array(d, dtype=np.int64),
+        meta_hidden_size=np.array(h, dtype=np.int64),
+        meta_nonlinearity=np.array(nonlinearity),
+        meta_version=np.array(FORMAT_VERSION, dtype=np.int64),
+    )
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".weights-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise RnnTutorError(
+            f"cannot write weights to {target}: {exc.strerror or exc}", "check that the folder exists and is writable"
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:  # a file object: numpy would otherwise append ".npz" to the name
+            np.savez(fh, **arrays)
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise RnnTutorError(f"cannot write weights to {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def _bad(path, what: str, hint: str | None = None) -> RnnTutorError:
+    return RnnTutorError(f"weights file {path}: {what}", hint or "write one with a training run or numpy.savez")
+
+
+def _read_arrays(path) -> dict[str, np.ndarray]:
+    p = Path(path)
+    if not p.exists():
+        raise RnnTutorError(f"weights file {path} does not exist", "check the path given to --weights")
+    if p.is_dir():
+        raise RnnTutorError(f"weights file {path} is a folder, not a file", "give the path of a .npz file")
+    try:
+        loaded = np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise _bad(path, "holds pickled data, which is never loaded (it could run code)",
+                       "save plain arrays with numpy.savez") from None
+        raise _bad(path, f"is not a .npz archive ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise _bad(path, f"cannot be read as a .npz archive ({exc or type(exc).__name__})") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise _bad(path, "holds a single array, not named parameters",
+                   "save a dict of arrays with numpy.savez(path, **arrays)")
+    arrays: dict[str, np.ndarray] = {}
+    with loaded:
+        for key in loaded.files:
+            try:
+                arrays[key] = loaded[key]
+            except ValueError as exc:
+                if "pickle" in str(exc):
+                    raise _bad(path, f"entry {key!r} holds pickled objects, which are never loaded (they could run code)",
+                               "store plain numeric arrays") from None
+                raise _bad(path, f"entry {key!r} is damaged ({exc})") from None
+            except Exception as exc:  # truncated members: zlib.error, EOFError, BadZipFile, OSError ...
+                raise _bad(path, f"entry {key!r} cannot be read; the file looks truncated or damaged "
+                                 f"({type(exc).__name__})") from None
+    return arrays
+
+
+def _meta_str(path, arrays, key) -> str | None:
+    if key not in arrays:
+        return None
+    v = arrays[key]
+    if v.dtype.kind not in "US" or v.shape != ():
+        raise _bad(path, f"{key} should be a single string, got {v.dtype} array of shape {v.shape}")
+    return str(v.item().decode() if isinstance(v.item(), bytes) else v.item())
+
+
+def _meta_int(path, arrays, key) -> int | None:
+    if key not in arrays:
+        return None
+    v = arrays[key]
+    if v.dtype.kind not in "iu" or v.size != 1:
+        raise _bad(path, f"{key} should be a single whole number, got {v.dtype} array of shape {v.shape}")
+    return int(v.reshape(()).item())
+
+
+def load_weights(
+    path,
+    cell: str | None = None,
+    input_size: int | None = None,
+    hidden_size: int | None = None,
+    *,
+    dtype=np.float64,
+) -> Weights:
+    """Read and validate a weights file. ``cell``/``input_size``/``hidden_size``, when given, must match it."""
+    arrays = _read_arrays(path)
+    meta = {k: v for k, v in arrays.items() if k.startswith(META_PREFIX)}
+    tensors = {k: v for k, v in arrays.items() if not k.startswith(META_PREFIX)}
+
+    extra = sorted(set(tensors) - set(cells.PARAM_KEYS))
+    if extra:
+        layered = [k for k in extra if "_reverse" in k or any(k.endswith(f"_l{n}") for n in range(1, 100))]
+        if layered:
+            raise _bad(path, f"holds a multi-layer or bidirectional model ({', '.join(layered[:4])}); "
+                             "rnn-tutor cells are one layer in one direction (keys ending in _l0)",
+                       "save a single-layer, unidirectional model")
+        raise _bad(path, f"has unexpected entries {', '.join(extra[:6])}; expected exactly "
+                         f"{', '.join(cells.PARAM_KEYS)} (plus meta_* metadata)")
+    missing = [k for k in cells.PARAM_KEYS if k not in tensors]
+    if missing:
+        raise _bad(path, f"lacks {', '.join(missing)}; a cell needs {', '.join(cells.PARAM_KEYS)}")
+    for k in cells.PARAM_KEYS:
+        v = tensors[k]
+        if v.dtype.kind != "f":
+            raise _bad(path, f"{k} has dtype {v.dtype}; expected floating-point numbers")
+        if not np.all(np.isfinite(v)):
+            raise _bad(path, f"{k} contains NaN or infinite values", "the model diverged; train it again")
+
+    w_hh, w_ih = tensors["weight_hh_l0"], tensors["weight_ih_l0"]
+    if w_hh.ndim != 2 or w_ih.ndim != 2:
+        raise _bad(path, f"weight_hh_l0 {w_hh.shape} and weight_ih_l0 {w_ih.shape} must both be 2-D (G*H, ...)")
+    h = w_hh.shape[1]
+    if h < 1 or w_hh.shape[0] % h or w_hh.shape[0] // h not in _CELL_BY_GATES:
+        raise _bad(path, f"weight_hh_l0 has shape {w_hh.shape}; expected (G*H, H) with G = 1 (rnn), 3 (gru) "
+                         "or 4 (lstm)")
+    found = _CELL_BY_GATES[w_hh.shape[0] // h]
+    meta_cell = _meta_str(path, meta, "meta_cell")
+    if meta_cell is not None:
+        if meta_cell not in cells.CELLS:
+            raise _bad(path, f"meta_cell is {meta_cell!r}; expected one of {', '.join(cells.CELLS)}")
+        if meta_cell != found:
+            raise _bad(path, f"says it holds a {meta_cell} cell, but weight_hh_l0 {w_hh.shape} has the "
+                             f"shape of a {found} cell")
+    version = _meta_int(path, meta, "meta_version")
+    if version is not None and version > FORMAT_VERSION:
+        raise _bad(path, f"has format version {version}; this rnn-tutor reads up to {FORMAT_VERSION}",
+                   "upgrade rnn-tutor")
+    expected = cells.param_shapes(found, w_ih.shape[1], h)
+    for k, shape in expected.items():
+        if tensors[k].shape != shape:
+            raise _bad(path, f"{k} has shape {tensors[k].shape}; a {found} cell with input size "
+                             f"{w_ih.shape[1]} and hidden size {h} expects {shape}")
+    d = w_ih.shape[1]
+    for key, value in (("meta_input_size", d), ("meta_hidden_size", h)):
+        stated = _meta_int(path, meta, key)
+        if stated is not None and stated != value:
+            raise _bad(path, f"{key} says {stated} but the weights have {value}")
+    nonlinearity = _meta_str(path, meta, "meta_nonlinearity") or "tanh"
+    if nonlinearity not in cells.NONLINEARITIES or (nonlinearity != "tanh" and found != "rnn"):
+        raise _bad(path, f"meta_nonlinearity {nonlinearity!r} is not valid for a {found} cell")
+
+    if cell is not None and cells.check_cell(cell) != found:
+        raise _bad(path, f"holds a {found} cell, but a {cell} cell was asked for",
+                   f"use --cell {found} or another file")
+    if hidden_size is not None and int(hidden_size) != h:
+        raise _bad(path, f"has hidden size {h}, but {hidden_size} was asked for",
+                   f"use --hidden-size {h} or leave it out")
+    if input_size is not None and int(input_size) != d:
+        raise _bad(path, f"expects {d} number(s) per step, but the input has {input_size}",
+                   "match the input size the weights were trained with")
+    params = {k: np.array(tensors[k], dtype=dtype) for k in cells.PARAM_KEYS}
+    return Weights(found, int(d), int(h), params, nonlinearity, str(path))
