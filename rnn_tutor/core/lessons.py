@@ -1,0 +1,316 @@
+"""Lessons: short Markdown pages shipped in ``rnn_tutor/content/lessons/``, with numbers filled in by the code.
+
+A lesson file starts with a front-matter block of ``key: value`` lines between two ``---`` lines:
+
+    ---
+    topic: hand-trace          # what the learner types: rnn-tutor learn hand-trace
+    title: The hand-trace exercise, step by step
+    summary: one line for the list
+    quiz: hand trace           # the quiz deck's topic(s) for this lesson, comma-separated
+    order: 8                   # position in the list
+    ---
+
+Every number a lesson quotes as a *result* is a placeholder, ``{{name}}``, filled at render time from the
+calculators (``VALUES`` below), so a lesson cannot disagree with the code. Commands the learner can run are the
+lines starting with ``$ rnn-tutor`` inside fenced code blocks; a test runs each of them.
+
+Standard library only at import time; the calculators are imported when a placeholder needs them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shlex
+from dataclasses import dataclass
+from importlib import resources
+from typing import Callable
+
+from rnn_tutor.errors import BadValueError, RnnTutorError
+
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_.]+)\s*\}\}")
+COMMAND_PREFIX = "$ rnn-tutor"
+FRONT_KEYS = ("topic", "title", "summary", "quiz", "order")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    topic: str
+    title: str
+    summary: str
+    quiz: str
+    order: int
+    source: str  # the Markdown body with placeholders still in it
+    filename: str
+
+    @property
+    def quiz_topics(self) -> list[str]:
+        return [t.strip() for t in self.quiz.split(",") if t.strip()]
+
+    @property
+    def placeholders(self) -> list[str]:
+        return PLACEHOLDER.findall(self.source)
+
+    @property
+    def commands(self) -> list[str]:
+        """The "try it" commands, as typed (``rnn-tutor ...``), in order of appearance."""
+        return try_it_commands(self.source)
+
+
+@dataclass(frozen=True)
+class RenderedLesson:
+    topic: str
+    title: str
+    summary: str
+    quiz: str
+    quiz_topics: tuple[str, ...]
+    markdown: str  # placeholders filled
+    commands: tuple[str, ...]
+    values: dict[str, str]  # every placeholder used, with the text it was filled with
+
+
+def parse_lesson(text: str, filename: str = "<lesson>") -> Lesson:
+    """Split the front matter from the body; raise RnnTutorError when the file is malformed."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise RnnTutorError(f"lesson {filename} has no front matter", "start the file with a '---' line")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise RnnTutorError(f"lesson {filename}: front matter is not closed", "add a '---' line after it") from None
+    meta: dict[str, str] = {}
+    for line in lines[1:end]:
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise RnnTutorError(f"lesson {filename}: front-matter line {line!r} has no ':'", "write key: value")
+        meta[key.strip()] = value.strip()
+    missing = [k for k in FRONT_KEYS if not meta.get(k)]
+    if missing:
+        raise RnnTutorError(f"lesson {filename} lacks {', '.join(missing)}", "add them to the front matter")
+    try:
+        order = int(meta["order"])
+    except ValueError:
+        raise RnnTutorError(f"lesson {filename}: order {meta['order']!r} is not a whole number") from None
+    body = "\n".join(lines[end + 1 :]).strip("\n") + "\n"
+    return Lesson(meta["topic"], meta["title"], meta["summary"], meta["quiz"], order, body, filename)
+
+
+def try_it_commands(markdown: str) -> list[str]:
+    """Lines ``$ rnn-tutor ...`` inside fenced code blocks, without the ``$ ``."""
+    out, fenced = [], False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced and stripped.startswith(COMMAND_PREFIX + " "):
+            out.append(stripped[2:])
+    return out
+
+
+def command_args(command: str) -> list[str]:
+    """``rnn-tutor order "a b" "b a"`` -> ``['order', 'a b', 'b a']`` (the arguments after the program name)."""
+    parts = shlex.split(command)
+    if not parts or parts[0] != "rnn-tutor":
+        raise ValueError(f"not an rnn-tutor command: {command!r}")
+    return parts[1:]
+
+
+@functools.lru_cache(maxsize=1)
+def all_lessons() -> tuple[Lesson, ...]:
+    """Every shipped lesson, in teaching order."""
+    folder = resources.files("rnn_tutor.content").joinpath("lessons")
+    lessons = [
+        parse_lesson(entry.read_text(encoding="utf-8"), entry.name)
+        for entry in folder.iterdir()
+        if entry.name.endswith(".md")
+    ]
+    lessons.sort(key=lambda lesson: (lesson.order, lesson.topic))
+    return tuple(lessons)
+
+
+def find_lesson(name: str, option: str = "TOPIC") -> Lesson:
+    """A lesson by topic, by its number in the list (1, 2, ...) or by an unambiguous start of its topic."""
+    lessons = all_lessons()
+    key = name.strip().lower()
+    if key.isdigit() and 1 <= int(key) <= len(lessons):
+        return lessons[int(key) - 1]
+    for lesson in lessons:
+        if lesson.topic == key:
+            return lesson
+    starts = [lesson for lesson in lessons if key and lesson.topic.startswith(key)]
+    if len(starts) == 1:
+        return starts[0]
+    topics = ", ".join(lesson.topic for lesson in lessons)
+    if len(starts) > 1:
+        raise BadValueError(option, f"{name!r} could be {', '.join(s.topic for s in starts)}; choose one of {topics}")
+    raise BadValueError(option, f"no lesson called {name!r}; choose one of {topics} (or its number 1-{len(lessons)})")
+
+
+def render(lesson: Lesson) -> RenderedLesson:
+    """Fill every placeholder from the calculators."""
+    used: dict[str, str] = {}
+
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in used:
+            used[name] = value(name)
+        return used[name]
+
+    markdown = PLACEHOLDER.sub(fill, lesson.source)
+    return RenderedLesson(
+        lesson.topic, lesson.title, lesson.summary, lesson.quiz, tuple(lesson.quiz_topics), markdown,
+        tuple(try_it_commands(markdown)), used,
+    )
+
+
+def value(name: str) -> str:
+    """The text for one placeholder. Unknown names are a content bug: RnnTutorError."""
+    fn = VALUES.get(name)
+    if fn is None:
+        raise RnnTutorError(f"lesson placeholder {{{{{name}}}}} is unknown", "add it to rnn_tutor.core.lessons.VALUES")
+    return fn()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Numbers quoted in lessons, each computed by running a calculator.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _num(x: float | None, digits: int = 6) -> str:
+    from rnn_tutor.core.numfmt import num
+
+    return num(x, digits)
+
+
+def _int(n: int) -> str:
+    return f"{n:,}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def human_bytes(n: int) -> str:
+    """1024 -> '1 KiB', 2097152 -> '2 MiB', 1536 -> '1.5 KiB'."""
+    value_ = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value_ < 1024 or unit == "TiB":
+            text = f"{value_:.1f}".rstrip("0").rstrip(".")
+            return f"{text} {unit}"
+        value_ /= 1024
+    raise AssertionError("unreachable")
+
+
+@functools.lru_cache(maxsize=None)
+def _order():
+    from rnn_tutor.core.demos import ORDER_DEFAULTS, order_demo
+
+    return order_demo(*ORDER_DEFAULTS)
+
+
+@functools.lru_cache(maxsize=None)
+def _hand(weight: float):
+    """The exercise: The quick brown fox jumps -> 1..5, h_t = w h_{t-1} + 0.5 x_t, h_0 = 0."""
+    from rnn_tutor.core import scalar
+
+    tokens, xs, vocab = scalar.encode(scalar.EXERCISE_SENTENCE)
+    return scalar.run(xs, weight=weight, input_weight=scalar.EXERCISE_INPUT_WEIGHT, tokens=tokens, vocab=vocab)
+
+
+@functools.lru_cache(maxsize=None)
+def _first_influence(weight: float, length: int) -> float | None:
+    """dh_T/dx_1 of the linear scalar RNN (u = 1): how much the first input still moves the last state."""
+    from rnn_tutor.core import scalar
+
+    return scalar.run([1.0] * length, weight=weight, input_weight=1.0).influence[0].sensitivity
+
+
+@functools.lru_cache(maxsize=None)
+def _params(cell: str, input_size: int, hidden: int) -> int:
+    from rnn_tutor.core.cells import param_shapes
+
+    total = 0
+    for shape in param_shapes(cell, input_size, hidden).values():
+        count = 1
+        for s in shape:
+            count *= s
+        total += count
+    return total
+
+
+@functools.lru_cache(maxsize=None)
+def _cost(length: int, hidden: int):
+    from rnn_tutor.core.demos import cost_demo
+
+    return cost_demo(length=length, hidden=hidden)
+
+
+@functools.lru_cache(maxsize=None)
+def _bottleneck():
+    from rnn_tutor.core.demos import bottleneck_demo
+
+    return bottleneck_demo(size=4, max_length=32)
+
+
+def _hand_values() -> dict[str, Callable[[], str]]:
+    out: dict[str, Callable[[], str]] = {}
+    for tag, w in (("05", 0.5), ("09", 0.9)):
+        for t in range(1, 6):
+            out[f"hand{tag}.h{t}"] = lambda w=w, t=t: _num(_hand(w).steps[t - 1].h)
+        # the part of h_5 each word put there: u * w^(5-t) * x_t
+        out[f"hand{tag}.first_part"] = lambda w=w: _num(_hand(w).influence[0].contribution)
+        out[f"hand{tag}.last_part"] = lambda w=w: _num(_hand(w).influence[-1].contribution)
+        out[f"hand{tag}.first_sens"] = lambda w=w: _num(_hand(w).influence[0].sensitivity)
+        out[f"hand{tag}.last_sens"] = lambda w=w: _num(_hand(w).influence[-1].sensitivity)
+        out[f"hand{tag}.ratio"] = lambda w=w: _num(_hand(w).first_last_ratio(), 3)
+        out[f"hand{tag}.first_share"] = lambda w=w: _pct(_hand(w).influence[0].contribution / _hand(w).final)
+        out[f"hand{tag}.half_life"] = lambda w=w: _num(_hand(w).half_life, 3)
+    return out
+
+
+def _order_steps() -> str:
+    r = _order()
+    return ", ".join(f"{_num(s.h_a)} vs {_num(s.h_b)}" for s in r.steps)
+
+
+VALUES: dict[str, Callable[[], str]] = {
+    # why order matters
+    "order.vocab": lambda: ", ".join(f"{w} = {i}" for w, i in _order().vocabulary.items()),
+    "order.ids_a": lambda: ", ".join(str(i) for i in _order().ids_a),
+    "order.ids_b": lambda: ", ".join(str(i) for i in _order().ids_b),
+    "order.sum": lambda: str(_order().sum_a) if _order().sum_a == _order().sum_b else "unequal",
+    "order.final_a": lambda: _num(_order().final_a),
+    "order.final_b": lambda: _num(_order().final_b),
+    "order.steps": _order_steps,
+    "order.vector_distance": lambda: _num(_order().vector_distance, 3),
+    # the hand trace, w = 0.5 and w = 0.9
+    **_hand_values(),
+    # vanishing and exploding
+    "grad.w05_t50": lambda: _num(_first_influence(0.5, 50), 3),
+    "grad.w09_t50": lambda: _num(_first_influence(0.9, 50), 3),
+    "grad.w11_t50": lambda: _num(_first_influence(1.1, 50), 3),
+    "grad.w09_t10": lambda: _num(_first_influence(0.9, 10), 3),
+    "grad.w09_half_life": lambda: _num(_hand(0.9).half_life, 3),
+    # LSTM and GRU: parameters for input size 10, hidden size 20
+    "params.rnn": lambda: _int(_params("rnn", 10, 20)),
+    "params.gru": lambda: _int(_params("gru", 10, 20)),
+    "params.lstm": lambda: _int(_params("lstm", 10, 20)),
+    # the limits: cost at n = d = 512 and the bottleneck at d = 4, T = 32
+    "cost.ops_512": lambda: _int(_cost(512, 512).layers_cost[0].operations),
+    "cost.seq_512": lambda: _int(_cost(512, 512).layers_cost[0].sequential_ops),
+    "cost.attn_ops_2048": lambda: _int(_cost(2048, 512).layers_cost[1].operations),
+    "cost.rnn_ops_2048": lambda: _int(_cost(2048, 512).layers_cost[0].operations),
+    "neck.bound_32": lambda: _pct(_bottleneck().rows[-1].bound),
+    "neck.measured_32": lambda: _pct(_bottleneck().rows[-1].context_measured),
+    "neck.first_32": lambda: _pct(_bottleneck().rows[-1].context_first),
+    "neck.last_32": lambda: _pct(_bottleneck().rows[-1].context_last),
+    "neck.all_32": lambda: _pct(_bottleneck().rows[-1].all_states_measured),
+    # streaming: one LSTM layer of width 256 after 4096 tokens, float32
+    "stream.lstm_numbers": lambda: _int(_cost(4096, 256).stream[-1].lstm_numbers),
+    "stream.lstm_bytes": lambda: human_bytes(_cost(4096, 256).stream[-1].lstm_bytes),
+    "stream.kv_numbers": lambda: _int(_cost(4096, 256).stream[-1].kv_numbers),
+    "stream.kv_bytes": lambda: human_bytes(_cost(4096, 256).stream[-1].kv_bytes),
+}

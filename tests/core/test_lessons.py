@@ -1,0 +1,179 @@
+"""Lessons: metadata, placeholders filled from the calculators, "try it" extraction."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rnn_tutor.core import lessons
+from rnn_tutor.core.lessons import (
+    PLACEHOLDER,
+    VALUES,
+    all_lessons,
+    command_args,
+    find_lesson,
+    human_bytes,
+    parse_lesson,
+    render,
+    try_it_commands,
+)
+from rnn_tutor.errors import BadValueError, RnnTutorError
+
+TOPICS = ["order", "recurrence", "patterns", "gradients", "gating", "limits", "still-useful", "hand-trace"]
+
+# Decimal numbers a lesson may type by hand: inputs and parameters (weights, step numbers), never results.
+# Every computed number must be a {{placeholder}}; a typed-in result like 4.03125 fails this test.
+ALLOWED_DECIMALS = {"0.5", "0.9", "1.1"}
+
+
+def test_every_topic_is_shipped_in_order():
+    assert [lesson.topic for lesson in all_lessons()] == TOPICS
+    assert len({lesson.order for lesson in all_lessons()}) == len(TOPICS)
+
+
+@pytest.mark.parametrize("lesson", all_lessons(), ids=lambda lesson: lesson.topic)
+def test_lesson_shape(lesson):
+    assert lesson.title and lesson.summary and lesson.quiz
+    assert 2 <= len(lesson.commands) <= 4, "each lesson ends with two to four 'try it' commands"
+    assert "## Try it" in lesson.source
+    tail = lesson.source.split("## Try it", 1)[1]
+    assert try_it_commands(tail) == lesson.commands, "the commands come at the end, under 'Try it'"
+    for line in lesson.source.splitlines():
+        assert len(line) <= 120
+
+
+@pytest.mark.parametrize("lesson", all_lessons(), ids=lambda lesson: lesson.topic)
+def test_every_placeholder_is_known_and_filled(lesson):
+    for name in lesson.placeholders:
+        assert name in VALUES, name
+    r = render(lesson)
+    assert "{{" not in r.markdown and "}}" not in r.markdown
+    assert set(r.values) == set(lesson.placeholders)
+    for text in r.values.values():
+        assert text and "None" not in text and "nan" not in text and "overflow" not in text
+
+
+@pytest.mark.parametrize("lesson", all_lessons(), ids=lambda lesson: lesson.topic)
+def test_no_hand_typed_results(lesson):
+    prose = PLACEHOLDER.sub("", lesson.source)
+    decimals = set(re.findall(r"(?<![\w.])\d+\.\d+", prose))
+    assert decimals <= ALLOWED_DECIMALS, f"type these through placeholders: {sorted(decimals - ALLOWED_DECIMALS)}"
+    assert "%" not in prose.replace("{{", ""), "percentages are results: use a placeholder"
+
+
+def _trace(w, xs):
+    h, out = 0.0, []
+    for x in xs:
+        h = w * h + 0.5 * x
+        out.append(h)
+    return out
+
+
+def test_hand_trace_values_match_an_independent_trace():
+    for tag, w in (("05", 0.5), ("09", 0.9)):
+        states = _trace(w, [1, 2, 3, 4, 5])
+        for t, h in enumerate(states, 1):
+            assert float(VALUES[f"hand{tag}.h{t}"]()) == pytest.approx(h, rel=1e-6)
+        assert float(VALUES[f"hand{tag}.first_part"]()) == pytest.approx(0.5 * w**4 * 1, rel=1e-6)
+        assert float(VALUES[f"hand{tag}.last_part"]()) == pytest.approx(0.5 * 5, rel=1e-6)
+        assert float(VALUES[f"hand{tag}.ratio"]()) == pytest.approx(1 / w**4, rel=1e-2)
+    assert VALUES["hand05.h5"]() == "4.03125"
+
+
+def test_other_quoted_values():
+    assert VALUES["order.sum"]() == "11"
+    assert VALUES["order.final_a"]() == "2.78125" and VALUES["order.final_b"]() == "1.90625"
+    assert float(VALUES["grad.w09_t50"]()) == pytest.approx(0.9**49, rel=1e-2)
+    assert float(VALUES["grad.w11_t50"]()) == pytest.approx(1.1**49, rel=1e-2)
+    assert VALUES["params.lstm"]() == f"{4 * (20 * 10 + 20 * 20 + 2 * 20):,}"
+    assert VALUES["params.gru"]() == f"{3 * (20 * 10 + 20 * 20 + 2 * 20):,}"
+    assert VALUES["cost.ops_512"]() == f"{512**3:,}"
+    assert VALUES["neck.bound_32"]() == "12.5%"
+    assert VALUES["neck.all_32"]() == "100.0%"
+    assert VALUES["stream.lstm_bytes"]() == "2 KiB" and VALUES["stream.kv_bytes"]() == "8 MiB"
+
+
+def test_claims_next_to_the_numbers_hold():
+    """Sentences around placeholders assert things ("both come to", "the last beats the first"): check them."""
+    from rnn_tutor.core.demos import bottleneck_demo, cost_demo
+
+    rnn, attn = cost_demo(512, 512).layers_cost
+    assert rnn.operations == attn.operations  # "At n = d = 512 both come to ..."
+    rnn, attn = cost_demo(2048, 512).layers_cost
+    assert attn.operations > rnn.operations  # "long sequences cost attention more work"
+    row = bottleneck_demo(size=4, max_length=32).rows[-1]
+    assert row.context_last > row.context_first  # "What survives is mostly the end"
+    assert float(VALUES["order.final_a"]()) != float(VALUES["order.final_b"]())
+
+
+def test_find_lesson_by_topic_number_and_prefix():
+    assert find_lesson("order").topic == "order"
+    assert find_lesson("8").topic == "hand-trace"
+    assert find_lesson("HAND").topic == "hand-trace"
+    assert find_lesson("grad").topic == "gradients"
+
+
+@pytest.mark.parametrize("name", ["nope", "0", "99", "g", ""])
+def test_find_lesson_unknown_or_ambiguous(name):
+    with pytest.raises(BadValueError) as e:
+        find_lesson(name)
+    assert e.value.option == "TOPIC"
+    assert "order" in e.value.message  # lists what is allowed
+
+
+def test_parse_lesson_errors():
+    with pytest.raises(RnnTutorError):
+        parse_lesson("# no front matter\n")
+    with pytest.raises(RnnTutorError):
+        parse_lesson("---\ntopic: x\n")
+    with pytest.raises(RnnTutorError, match="lacks"):
+        parse_lesson("---\ntopic: x\ntitle: y\n---\nbody\n")
+    ok = parse_lesson("---\ntopic: x\ntitle: T\nsummary: s\nquiz: q\norder: 3\n---\nbody {{order.sum}}\n")
+    assert ok.order == 3 and ok.placeholders == ["order.sum"]
+    assert "11" in render(ok).markdown
+
+
+def test_unknown_placeholder_is_an_error():
+    bad = parse_lesson("---\ntopic: x\ntitle: T\nsummary: s\nquiz: q\norder: 3\n---\n{{no.such}}\n")
+    with pytest.raises(RnnTutorError, match="no.such"):
+        render(bad)
+
+
+def test_try_it_only_inside_fences():
+    text = "$ rnn-tutor outside\n```\n$ rnn-tutor order a b\nplain\n$ ls\n```\n$ rnn-tutor after\n"
+    assert try_it_commands(text) == ["rnn-tutor order a b"]
+    assert command_args('rnn-tutor order "a b" c') == ["order", "a b", "c"]
+    with pytest.raises(ValueError):
+        command_args("ls -l")
+
+
+@pytest.mark.parametrize("n, text", [(0, "0 B"), (1023, "1023 B"), (1024, "1 KiB"), (1536, "1.5 KiB"),
+                                     (8 * 1024**2, "8 MiB"), (3 * 1024**5, "3072 TiB")])
+def test_human_bytes(n, text):
+    assert human_bytes(n) == text
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, rnn_tutor.core.lessons; print('numpy' in sys.modules, 'rich' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+    assert lessons.COMMAND_PREFIX == "$ rnn-tutor"
+
+
+def test_quiz_topics_exist_in_the_deck():
+    import tomllib
+    from importlib import resources
+
+    deck = resources.files("rnn_tutor.content").joinpath("deck.toml")
+    if not deck.is_file():
+        pytest.skip("no built-in deck yet")
+    data = tomllib.loads(deck.read_text(encoding="utf-8"))
+    topics = {entry.get("topic") for key in ("card", "numeric") for entry in data.get(key, [])}
+    for lesson in all_lessons():
+        assert lesson.quiz_topics
+        missing = set(lesson.quiz_topics) - topics
+        assert not missing, f"{lesson.topic}: quiz topics {missing} are not in the deck"
