@@ -292,3 +292,98 @@ def backward(cell, params, fwd: Forward, dh=None, dh_last=None, dc_last=None) ->
     out["x"] = dxp @ w_ih                                           # (B, T, D)
     out["h0"] = dh_next                                             # (B, H)
     return out
+
+
+# ---------------------------------------------------------------------------------------------- step-by-step trace
+
+
+@dataclass(frozen=True)
+class CellStep:
+    t: int                              # 1-based step number
+    token: str
+    x: tuple[float, ...]                # (D,)
+    h: tuple[float, ...]                # (H,)
+    c: tuple[float, ...] | None         # (H,) LSTM only
+    gates: dict[str, tuple[float, ...]]  # name -> (H,)
+    summary: str                        # what happened, in plain words
+
+
+@dataclass(frozen=True)
+class CellTrace:
+    cell: str
+    input_size: int
+    hidden_size: int
+    nonlinearity: str
+    steps: tuple[CellStep, ...]
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.0f}%"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _summary(cell: str, t: int, h_prev, h, c_prev, c, gates, nonlinearity: str) -> str:
+    hsz = h.shape[0]
+    if cell == "lstm":
+        i, f, g, o = (gates[k] for k in "ifgo")
+        kept = np.abs(f * c_prev).sum()  # what survived from the old cell
+        new = np.abs(i * g).sum()        # what was written into it
+        share = kept / (kept + new) if kept + new > 0 else 0.0
+        if not np.any(c_prev):
+            first = (f"the cell started empty, so the forget gate had nothing to keep; the input gate let in "
+                     f"{_pct(i.mean())} of the candidate g")
+        else:
+            first = (f"the forget gate kept {_pct(f.mean())} of the old cell and the input gate let in "
+                     f"{_pct(i.mean())} of the candidate g ({_pct(share)} of the new cell is memory)")
+        return first + f"; the output gate showed {_pct(o.mean())} of tanh(c)"
+    if cell == "gru":
+        r, z = gates["r"], gates["z"]
+        if not np.any(h_prev):
+            return (f"h started at zero, so h = (1 - z) * n: the update gate passed {_pct(1 - z.mean())} of the "
+                    f"candidate n (the reset gate, mean {r.mean():.2f}, only scaled the bias b_hn)")
+        return (f"the update gate kept {_pct(z.mean())} of the old state and took {_pct(1 - z.mean())} from the "
+                f"candidate n; the reset gate let {_pct(r.mean())} of the old state into n")
+    moved = float(np.abs(h - h_prev).mean())
+    if nonlinearity == "relu":
+        off = int(np.sum(h == 0.0))
+        return f"h moved by {moved:.3g} per unit on average; {off} of {hsz} units are off (relu gave 0)"
+    sat = int(np.sum(np.abs(h) > 0.95))
+    text = f"h moved by {moved:.3g} per unit on average"
+    if sat:
+        text += f"; {sat} of {hsz} units are saturated (|h| > 0.95), which passes almost no gradient back"
+    else:
+        text += "; no unit is saturated"
+    return text
+
+
+def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str = "tanh") -> CellTrace:
+    """Run one sequence ``x`` (T, D) and describe every step: inputs, gates, states and a plain-words summary."""
+    cell = check_cell(cell)
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise BadValueError(None, f"a traced sequence has shape (T, D), got {x.shape}")
+    fwd = forward(cell, params, x[None], None if h0 is None else np.asarray(h0)[None],
+                  None if c0 is None else np.asarray(c0)[None], nonlinearity=nonlinearity)
+    d, hsz = x.shape[1], fwd.h.shape[2]
+    tokens = list(tokens) if tokens is not None else [str(t + 1) for t in range(x.shape[0])]
+    h_prev = fwd._h0[0]
+    c_prev = fwd._c0[0] if cell == "lstm" else None
+    steps = []
+    for t in range(x.shape[0]):
+        h = fwd.h[0, t]
+        c = fwd.c[0, t] if cell == "lstm" else None
+        gates = {k: v[0, t] for k, v in fwd.gates.items()}
+        steps.append(CellStep(
+            t=t + 1,
+            token=str(tokens[t]),
+            x=tuple(float(v) for v in x[t]),
+            h=tuple(float(v) for v in h),
+            c=None if c is None else tuple(float(v) for v in c),
+            gates={k: tuple(float(u) for u in v) for k, v in gates.items()},
+            summary=_capital(_summary(cell, t + 1, h_prev, h, c_prev, c, gates, nonlinearity)),
+        ))
+        h_prev, c_prev = h, c
+    return CellTrace(cell, int(d), int(hsz), nonlinearity, tuple(steps))
