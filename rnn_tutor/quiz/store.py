@@ -1,0 +1,443 @@
+"""The progress store: one SQLite database (standard library sqlite3, WAL journal).
+
+Why SQLite: it gives atomic, durable transactions and safe sharing between processes, which is
+what "never lose a review" needs; hand-written atomic files and lock files would re-invent it.
+
+Tables (schema version 1, kept in ``PRAGMA user_version``):
+
+- ``reviews``: append-only. One row per answered card: a unique ``uid``, card id, topic, time
+  (UTC), grade 1-4, whether it was a cram review, whether the card was new, whether a numeric
+  answer was right, and the scheduler's card state after it (JSON from ``fsrs.Card.to_dict``).
+- ``card_state``: the current scheduler state of each card (always the state after its latest
+  scheduled review).
+- ``user_cards``: cards the user added with ``quiz import``.
+
+Each answered card is written in ONE transaction (``BEGIN IMMEDIATE``): the review row and the
+card's new state together, so a kill at any moment loses at most the card being answered. The
+new state is computed inside that transaction from the freshest stored state, so two sessions
+at once never overwrite each other's progress. A busy database waits (``busy_timeout``) rather
+than failing. A file at the database path that is not a readable database is renamed aside
+(never deleted) and a fresh store starts; ``Store.moved_aside`` tells the caller where it went.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from rnn_tutor.errors import RnnTutorError
+from rnn_tutor.quiz import schedule
+from rnn_tutor.quiz.cards import Card
+
+DB_NAME = "quiz.sqlite3"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 15_000
+
+# Migrations: target version -> statements taking the database from version - 1 to it.
+# Add a new entry (never edit an old one) when the schema changes; they run in order, inside one
+# transaction, the first time a newer rnn-tutor opens an older store.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE reviews (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            uid         TEXT NOT NULL UNIQUE,
+            card_id     TEXT NOT NULL,
+            topic       TEXT NOT NULL DEFAULT '',
+            reviewed_at TEXT NOT NULL,
+            grade       INTEGER NOT NULL CHECK (grade BETWEEN 1 AND 4),
+            cram        INTEGER NOT NULL DEFAULT 0,
+            first       INTEGER NOT NULL DEFAULT 0,
+            correct     INTEGER,
+            state_after TEXT
+        )""",
+        "CREATE INDEX reviews_by_card ON reviews (card_id, reviewed_at)",
+        "CREATE INDEX reviews_by_time ON reviews (reviewed_at)",
+        """CREATE TABLE card_state (
+            card_id    TEXT PRIMARY KEY,
+            state      TEXT NOT NULL,
+            due        TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE user_cards (
+            id       TEXT PRIMARY KEY,
+            topic    TEXT NOT NULL,
+            question TEXT NOT NULL,
+            answer   TEXT NOT NULL,
+            see_also TEXT NOT NULL DEFAULT '',
+            added_at TEXT NOT NULL
+        )""",
+    ],
+}
+OUR_TABLES = {"reviews", "card_state", "user_cards", "sqlite_sequence"}
+_GARBAGE_CODES = {getattr(sqlite3, "SQLITE_NOTADB", 26), getattr(sqlite3, "SQLITE_CORRUPT", 11)}
+
+
+def stamp(moment: datetime) -> str:
+    """Fixed-width UTC text that sorts in time order: 2026-11-28T01:02:03.000004Z."""
+    return schedule.utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_stamp(text: str) -> datetime:
+    return schedule.utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+@dataclass(frozen=True)
+class Review:
+    """One row of the review history."""
+
+    uid: str
+    card_id: str
+    topic: str
+    reviewed_at: datetime
+    grade: int
+    cram: bool
+    first: bool
+    correct: bool | None
+    state_after: dict | None
+
+    @property
+    def due(self) -> datetime | None:
+        return schedule.due_of(self.state_after) if self.state_after else None
+
+    def as_record(self) -> dict:
+        """Plain record for export (JSON Lines / CSV)."""
+        return {
+            "uid": self.uid,
+            "card_id": self.card_id,
+            "topic": self.topic,
+            "reviewed_at": stamp(self.reviewed_at),
+            "grade": self.grade,
+            "grade_name": schedule.GRADES[self.grade],
+            "cram": self.cram,
+            "first": self.first,
+            "correct": self.correct,
+            "due": stamp(self.due) if self.due else None,
+            "state_after": self.state_after,
+        }
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What ``record_review`` wrote."""
+
+    review: Review
+    due: datetime | None  # None for a cram review (schedule untouched)
+
+
+class _GarbageFile(Exception):
+    pass
+
+
+class Store:
+    """An open progress store. Use as a context manager or call ``close()``."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, moved_aside: Path | None):
+        self.path = path
+        self.conn = conn
+        self.moved_aside = moved_aside
+
+    # ---------------------------------------------------------------- opening
+    @classmethod
+    def open(cls, data_dir: str | Path) -> "Store":
+        data_dir = Path(data_dir)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RnnTutorError(f"cannot create the data directory {data_dir}: "
+                                f"{exc.strerror or exc}",
+                                "choose another with --data-dir or RNN_TUTOR_HOME") from None
+        path = data_dir / DB_NAME
+        if path.is_dir():
+            raise RnnTutorError(f"{path} is a directory, not a database",
+                                "move it away or choose another --data-dir")
+        moved = None
+        try:
+            conn = _connect_checked(path)
+        except _GarbageFile:
+            moved = _move_aside(path)
+            conn = _connect_checked(path)
+        return cls(path, conn, moved)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- reading
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def states(self) -> dict[str, dict]:
+        """card id -> scheduler state, for every card reviewed at least once."""
+        rows = self.conn.execute("SELECT card_id, state FROM card_state").fetchall()
+        return {card_id: json.loads(state) for card_id, state in rows}
+
+    def state(self, card_id: str) -> dict | None:
+        row = self.conn.execute("SELECT state FROM card_state WHERE card_id = ?",
+                                (card_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def reviews(self, card_id: str | None = None) -> list[Review]:
+        """The review history, oldest first."""
+        sql = ("SELECT uid, card_id, topic, reviewed_at, grade, cram, first, correct, state_after "
+               "FROM reviews")
+        args: tuple = ()
+        if card_id is not None:
+            sql += " WHERE card_id = ?"
+            args = (card_id,)
+        sql += " ORDER BY reviewed_at, id"
+        return [_review(row) for row in self.conn.execute(sql, args)]
+
+    def review_count(self, card_id: str | None = None) -> int:
+        if card_id is None:
+            return self.conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM reviews WHERE card_id = ?",
+                                 (card_id,)).fetchone()[0]
+
+    def new_cards_between(self, start: datetime, end: datetime) -> int:
+        """How many cards were studied for the first time (scheduled, not cram) in [start, end)."""
+        return self.conn.execute(
+            "SELECT COUNT(DISTINCT card_id) FROM reviews WHERE first = 1 AND cram = 0 "
+            "AND reviewed_at >= ? AND reviewed_at < ?", (stamp(start), stamp(end))).fetchone()[0]
+
+    def user_cards(self) -> list[Card]:
+        rows = self.conn.execute(
+            "SELECT id, topic, question, answer, see_also FROM user_cards ORDER BY added_at, id")
+        return [Card(r[0], r[1], r[2], r[3], r[4], "text", "user") for r in rows]
+
+    # ---------------------------------------------------------------- writing
+    def record_review(self, card: Card, grade: int, when: datetime, scheduler, *,
+                      cram: bool = False, correct: bool | None = None,
+                      seen_state: dict | None = None,
+                      outcome: schedule.Outcome | None = None) -> Recorded:
+        """Write one answered card: its review row and its new state, in one transaction.
+
+        ``seen_state``/``outcome`` are what the session previewed when it showed the intervals.
+        If the stored state is still ``seen_state`` the previewed outcome is stored (so the
+        interval the learner saw is the one they get, fuzz included); if another session
+        changed the card meanwhile, the grade is applied to the fresher state instead.
+        """
+        if grade not in schedule.GRADES:
+            raise ValueError(f"grade must be 1-4, not {grade!r}")
+        uid = uuid.uuid4().hex
+        with _immediate(self.conn):
+            row = self.conn.execute("SELECT state FROM card_state WHERE card_id = ?",
+                                    (card.id,)).fetchone()
+            current = json.loads(row[0]) if row else None
+            first = current is None
+            if cram:
+                after = None
+            elif outcome is not None and outcome.grade == grade and current == seen_state:
+                after = outcome.state
+            else:
+                base = current if current is not None else schedule.new_state(card.id, when)
+                after = schedule.review(scheduler, base, grade, when).state
+            self.conn.execute(
+                "INSERT INTO reviews (uid, card_id, topic, reviewed_at, grade, cram, first, "
+                "correct, state_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (uid, card.id, card.topic, stamp(when), grade, int(cram), int(first),
+                 None if correct is None else int(correct),
+                 None if after is None else json.dumps(after)))
+            if after is not None:
+                self._put_state(card.id, after, when)
+        review = Review(uid, card.id, card.topic, schedule.utc(when), grade, cram, first,
+                        correct, after)
+        return Recorded(review, review.due)
+
+    def _put_state(self, card_id: str, state: dict, when: datetime) -> None:
+        self.conn.execute(
+            "INSERT INTO card_state (card_id, state, due, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (card_id) DO UPDATE SET state = excluded.state, due = excluded.due, "
+            "updated_at = excluded.updated_at",
+            (card_id, json.dumps(state), stamp(schedule.due_of(state)), stamp(when)))
+
+    def add_user_cards(self, cards: list[Card], when: datetime) -> tuple[int, int]:
+        """Add or update the user's own cards (same id: new text, progress kept). -> (added, updated)."""
+        added = updated = 0
+        with _immediate(self.conn):
+            for card in cards:
+                exists = self.conn.execute("SELECT 1 FROM user_cards WHERE id = ?",
+                                           (card.id,)).fetchone()
+                if exists:
+                    self.conn.execute(
+                        "UPDATE user_cards SET topic = ?, question = ?, answer = ?, see_also = ? "
+                        "WHERE id = ?", (card.topic, card.question, card.answer, card.see_also,
+                                         card.id))
+                    updated += 1
+                else:
+                    self.conn.execute(
+                        "INSERT INTO user_cards (id, topic, question, answer, see_also, added_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (card.id, card.topic, card.question,
+                                                      card.answer, card.see_also, stamp(when)))
+                    added += 1
+        return added, updated
+
+    def import_reviews(self, reviews: list[Review]) -> tuple[int, int]:
+        """Restore exported history, all or nothing. Reviews already present (same uid) are
+        skipped; each touched card's state becomes the state after its latest review.
+        -> (added, skipped)."""
+        added = 0
+        with _immediate(self.conn):
+            touched = set()
+            for r in reviews:
+                cursor = self.conn.execute(
+                    "INSERT OR IGNORE INTO reviews (uid, card_id, topic, reviewed_at, grade, cram, "
+                    "first, correct, state_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (r.uid, r.card_id, r.topic, stamp(r.reviewed_at), r.grade, int(r.cram),
+                     int(r.first), None if r.correct is None else int(r.correct),
+                     None if r.state_after is None else json.dumps(r.state_after)))
+                if cursor.rowcount:
+                    added += 1
+                    touched.add(r.card_id)
+            for card_id in sorted(touched):
+                row = self.conn.execute(
+                    "SELECT state_after, reviewed_at FROM reviews WHERE card_id = ? AND cram = 0 "
+                    "AND state_after IS NOT NULL ORDER BY reviewed_at DESC, id DESC LIMIT 1",
+                    (card_id,)).fetchone()
+                if row:
+                    self._put_state(card_id, json.loads(row[0]), parse_stamp(row[1]))
+        return added, len(reviews) - added
+
+    def reset(self, when: datetime) -> Path | None:
+        """Forget all progress (reviews and schedule; the user's own cards stay).
+
+        A copy of the database is saved first, beside it, and its path returned (None if there
+        was nothing to reset)."""
+        if self.review_count() == 0 and not self.states():
+            return None
+        backup = _free_name(self.path.with_name(
+            f"quiz-before-reset-{schedule.utc(when).strftime('%Y%m%dT%H%M%SZ')}"), ".sqlite3")
+        target = sqlite3.connect(backup)
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+        with _immediate(self.conn):
+            self.conn.execute("DELETE FROM reviews")
+            self.conn.execute("DELETE FROM card_state")
+        return backup
+
+
+# -------------------------------------------------------------------- helpers
+
+class _immediate:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error, Ctrl-C included)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self):
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _busy(exc) from None
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as err:
+                self.conn.execute("ROLLBACK")
+                raise _busy(err) from None
+        else:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        return False
+
+
+def _busy(exc: sqlite3.Error) -> RnnTutorError:
+    return RnnTutorError(f"the progress database stayed busy or failed: {exc}",
+                         "another rnn-tutor quiz may be holding it; try again")
+
+
+def _review(row) -> Review:
+    uid, card_id, topic, at, grade, cram, first, correct, state = row
+    return Review(uid, card_id, topic, parse_stamp(at), int(grade), bool(cram), bool(first),
+                  None if correct is None else bool(correct),
+                  None if state is None else json.loads(state))
+
+
+def _connect_checked(path: Path) -> sqlite3.Connection:
+    """Open, check and migrate the store; raise _GarbageFile if the file is not ours."""
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise RnnTutorError(f"cannot open {path}: {exc}",
+                            "check the permissions or choose another --data-dir") from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise _GarbageFile()
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and tables - OUR_TABLES:
+            raise _GarbageFile()  # somebody else's database: keep it, but not here
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise RnnTutorError(
+                f"{path} was written by a newer rnn-tutor (schema {version}, this one knows "
+                f"up to {SCHEMA_VERSION})", "upgrade rnn-tutor; your progress is untouched")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        if version < SCHEMA_VERSION:
+            _migrate(conn)
+        return conn
+    except _GarbageFile:
+        conn.close()
+        raise
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code in _GARBAGE_CODES or "not a database" in str(exc) or "malformed" in str(exc):
+            raise _GarbageFile() from None
+        raise _busy(exc) from None
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    with _immediate(conn):
+        # Re-read inside the lock: another process may have migrated meanwhile.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[target]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target}")
+
+
+def _free_name(path: Path, suffix: str = "") -> Path:
+    """``path`` + ``suffix``, or with -2, -3... before the suffix if that name is taken."""
+    candidate, n = path.with_name(path.name + suffix), 1
+    while candidate.exists() or candidate.with_name(candidate.name + "-wal").exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}{suffix}")
+    return candidate
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename an unreadable file (and its -wal/-shm companions) aside. Never deletes."""
+    when = datetime.now().strftime("%Y%m%dT%H%M%S")
+    target = _free_name(path.with_name(f"{path.name}.unreadable-{when}"))  # ...-{when}-2 if taken
+    try:
+        os.replace(path, target)
+        for suffix in ("-wal", "-shm", "-journal"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                os.replace(side, target.with_name(target.name + suffix))
+    except OSError as exc:
+        raise RnnTutorError(f"{path} is not a readable progress database and could not be moved "
+                            f"aside: {exc.strerror or exc}",
+                            "move it away yourself or choose another --data-dir") from None
+    return target
