@@ -37,7 +37,7 @@ class BadValueError(RnnTutorError):
         self.option = option
 
     def user_message(self) -> str:
-        where = f"Invalid value for '{self.option}': " if self.option else "Invalid value: "
+        where = f"Error: Invalid value for '{self.option}': " if self.option else "Error: Invalid value: "
         text = where + self.message
         if self.hint:
             text += f" ({self.hint})"

@@ -1,0 +1,62 @@
+"""The fast path must print exactly what the typer command prints, or step aside."""
+
+import contextlib
+import io
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnn_tutor.cli import fastpath
+from tests.fuzzing import invoke, nasty_values
+
+
+def _fast(args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = fastpath.try_fast(args)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _assert_same(args):
+    code, out, err = _fast(args)
+    if code is None:
+        return False
+    r = invoke(args)
+    assert (code, out, err) == (r.exit_code, r.stdout, r.stderr), args
+    return True
+
+
+def test_plain_cases_take_the_fast_path_and_agree():
+    cases = [
+        ["trace"],
+        ["trace", "-w", "0.5", "-w", "0.9"],
+        ["trace", "--format", "json"],
+        ["trace", "-f", "csv", "--sentence", "The dog bit the man"],
+        ["trace", "--values", "1,2,3", "-a", "TANH", "-b", "0.1", "--h0=0.3", "-u", "2"],
+        ["trace", "-w", "10", "--values", ",".join(["1"] * 400), "-f", "jsonl"],
+        ["trace", "-w", "-1.5", "--format=table"],
+    ]
+    for args in cases:
+        assert _assert_same(args), args
+
+
+def test_anything_unusual_is_left_to_typer():
+    for args in (["trace", "--help"], ["trace", "-"], ["trace", "--practice"], ["trace", "--stream"],
+                 ["trace", "--cell", "lstm"], ["trace", "-w"], ["trace", "-w", "x"], ["trace", "--values", "-"],
+                 ["trace", "--bias", "1", "--bias", "2"], ["trace", "file.txt"], ["decay"], [],
+                 ["trace", "--sentence", "!!!"], ["trace", "-w", "nan"]):
+        code, out, err = _fast(args)
+        assert code is None and out == "" and err == "", args
+
+
+opts = st.sampled_from(["-w", "--weight", "-u", "--input-weight", "-b", "--bias", "--h0", "-a", "--activation",
+                        "-f", "--format", "--values", "--sentence", "-s"])
+arg_values = st.one_of(nasty_values, st.sampled_from(["tanh", "relu", "sigmoid", "linear", "json", "csv", "jsonl",
+                                                      "table", "1,2,3", "The dog bit the man"]))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(opts, arg_values), max_size=5))
+def test_fast_and_full_paths_agree(pairs):
+    args = ["trace"] + [x for pair in pairs for x in pair]
+    _assert_same(args)

@@ -1,0 +1,35 @@
+"""Shared test setup: a clean, predictable environment for every test."""
+
+from __future__ import annotations
+
+import pytest
+
+_TERMINAL_VARS = ("FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE", "CLICOLOR", "GITHUB_ACTIONS", "TTY_COMPATIBLE",
+                  "TTY_INTERACTIVE", "RNN_TUTOR_DEBUG", "RNN_TUTOR_NO_FASTPATH", "NO_COLOR", "TERM_PROGRAM",
+                  "JUPYTER_COLUMNS", "JUPYTER_LINES")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path_factory):
+    """No test depends on the caller's terminal, colour settings or home directory."""
+    for var in _TERMINAL_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "40")
+    monkeypatch.setenv("TERM", "dumb")
+    # Never touch the real user data directory (quiz progress) from a test.
+    monkeypatch.setenv("RNN_TUTOR_HOME", str(tmp_path_factory.mktemp("rnn_tutor_home")))
+    # Reset the debug switch the CLI keeps between invocations in one process.
+    from rnn_tutor.cli import app as app_module
+
+    monkeypatch.setitem(app_module._debug, "on", False)
+    yield
+
+
+@pytest.fixture
+def cli():
+    """Run the CLI in-process: ``cli(["trace", "--format", "json"], input="1 2")`` -> result with
+    ``exit_code``, ``stdout``, ``stderr``."""
+    from tests.fuzzing import invoke
+
+    return invoke
