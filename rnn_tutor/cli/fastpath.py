@@ -12,6 +12,7 @@ the same bytes for the same arguments.
 
 from __future__ import annotations
 
+import re
 import sys
 
 _VALUE_OPTS = {
@@ -24,6 +25,8 @@ _VALUE_OPTS = {
     "--activation": "activation", "-a": "activation",
     "--format": "format", "-f": "format",
 }
+# Plain ASCII decimals only; anything fancier (1_000, full-width digits, nan) goes to typer, whose rules decide.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _ACTIVATIONS = ("linear", "tanh", "relu", "sigmoid")
 _FORMATS = ("table", "json", "csv", "jsonl")
 
@@ -56,12 +59,12 @@ def parse(args: list[str]) -> dict | None:
             return None
         seen.add(key)
         opts[key] = value
-    try:
-        opts["weight"] = [float(v) for v in opts["weight"]] or [0.5]
-        for key, default in (("input_weight", 0.5), ("bias", 0.0), ("h0", 0.0)):
-            opts[key] = float(opts[key]) if key in opts else default
-    except ValueError:
+    numbers = opts["weight"] + [opts[k] for k in ("input_weight", "bias", "h0") if k in opts]
+    if not all(_NUMBER.fullmatch(v) for v in numbers):
         return None
+    opts["weight"] = [float(v) for v in opts["weight"]] or [0.5]
+    for key, default in (("input_weight", 0.5), ("bias", 0.0), ("h0", 0.0)):
+        opts[key] = float(opts[key]) if key in opts else default
     opts["activation"] = opts.get("activation", "linear").lower()
     opts["format"] = opts.get("format", "table").lower()
     if opts["activation"] not in _ACTIVATIONS or opts["format"] not in _FORMATS:
