@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - older typer on real click
 # Command modules import numpy and the core inside their functions, so listing them here costs little.
 COMMAND_MODULES = [
     "trace",
+    "learn", "order", "cost", "bottleneck",
 ]
 
 _debug = {"on": bool(os.environ.get("RNN_TUTOR_DEBUG"))}

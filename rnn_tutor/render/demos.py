@@ -1,0 +1,225 @@
+"""Tables, JSON and CSV for the demos ``order``, ``cost`` and ``bottleneck``.
+
+Each demo has ``record`` (the JSON object), ``csv_rows`` + columns, ``tables`` (rich renderables) and ``emit``.
+The three formats are built from the same core result, so they never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rnn_tutor import render
+from rnn_tutor.core.demos import BottleneckResult, CostResult, OrderResult
+from rnn_tutor.core.lessons import human_bytes
+from rnn_tutor.core.numfmt import num
+
+
+def _emit(fmt: str, record, rows, columns, tables) -> None:
+    fmt = getattr(fmt, "value", fmt)
+    if fmt == "json":
+        render.write_json(record())
+    elif fmt == "csv":
+        render.write_csv(rows(), columns)
+    else:
+        render.print_table(tables())
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.1f}%"
+
+
+# ---------------------------------------------------------------------------------------------------------- order
+
+ORDER_COLUMNS = ["t", "token_a", "x_a", "h_a", "token_b", "x_b", "h_b", "diff", "vector_distance"]
+
+
+def order_record(r: OrderResult) -> dict[str, Any]:
+    data = render.jsonable(r)
+    data["same_final"] = r.same_final
+    data["vector_hidden_size"] = len(r.vector_final_a)
+    return data
+
+
+def order_rows(r: OrderResult) -> list[dict[str, Any]]:
+    return [render.jsonable(s) for s in r.steps]
+
+
+def _equation(r: OrderResult) -> str:
+    inner = f"{num(r.weight)}·h_{{t-1}} + {num(r.input_weight)}·x_t"
+    return f"h_t = {inner}" if r.activation == "linear" else f"h_t = {r.activation}({inner})"
+
+
+def order_tables(r: OrderResult) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    out: list[Any] = []
+    out.append(Text(f"{_equation(r)}    h_0 = 0", style="bold"))
+    out.append(Text("Shared vocabulary: " + "  ".join(f"{w}={i}" for w, i in r.vocabulary.items())))
+    bag = "yes" if r.same_bag else "no"
+    out.append(Text(f"Same bag of words: {bag}    sum of word numbers: A {r.sum_a}, B {r.sum_b}    "
+                    f"words: A {len(r.ids_a)}, B {len(r.ids_b)}"))
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Side by side", title_justify="left")
+    t.add_column("t", justify="right")
+    t.add_column("A word", overflow="fold", max_width=12)
+    t.add_column("x", justify="right")
+    t.add_column("h_t (A)", justify="right", style="bold")
+    t.add_column("B word", overflow="fold", max_width=12)
+    t.add_column("x", justify="right")
+    t.add_column("h_t (B)", justify="right", style="bold")
+    t.add_column("A − B", justify="right")
+    t.add_column("same?", justify="center")
+    for s in r.steps:
+        both = s.token_a is not None and s.token_b is not None
+        if not both:
+            same = "—"
+        elif s.diff is None:
+            same = "?"
+        else:
+            same = "= same" if s.diff == 0 else "≠ differ"
+        t.add_row(str(s.t), s.token_a or "", "" if s.x_a is None else num(s.x_a),
+                  "" if s.token_a is None else num(s.h_a), s.token_b or "",
+                  "" if s.x_b is None else num(s.x_b), "" if s.token_b is None else num(s.h_b),
+                  "" if s.diff is None else num(s.diff), same)
+    out.append(t)
+
+    lines = []
+    if r.overflow:
+        lines.append("The scalar state overflowed (shown as 'overflow'): try a weight with |w| < 1.")
+    else:
+        verdict = "the same" if r.same_final else "different"
+        why = " although the bags of words are equal" if (r.same_bag and not r.same_final) else ""
+        lines.append(f"Final states: A {num(r.final_a)}, B {num(r.final_b)}: {verdict}{why}.")
+    lines.append(f"A seeded tanh RNN with {len(r.vector_final_a)} hidden units over one-hot words "
+                 f"(seed {r.seed}) ends the two sentences {num(r.vector_distance, 3)} apart "
+                 f"(bag-of-words vectors: {num(r.bag_distance, 3)} apart).")
+    if r.same_bag and r.final_a != r.final_b:
+        lines.append("A model that only counts words sees one input; the recurrence sees two.")
+    for line in lines:
+        out.append(Text(line))
+    return out
+
+
+def emit_order(r: OrderResult, fmt: str) -> None:
+    _emit(fmt, lambda: order_record(r), lambda: order_rows(r), ORDER_COLUMNS, lambda: order_tables(r))
+
+
+# ----------------------------------------------------------------------------------------------------------- cost
+
+COST_COLUMNS = ["kind", "layer", "complexity", "operations", "sequential", "sequential_ops", "path", "path_length",
+                "tokens", "lstm_numbers", "kv_numbers", "lstm_bytes", "kv_bytes"]
+
+
+def cost_record(r: CostResult) -> dict[str, Any]:
+    return render.jsonable(r)
+
+
+def cost_rows(r: CostResult) -> list[dict[str, Any]]:
+    rows = [{"kind": "layer", **render.jsonable(c)} for c in r.layers_cost]
+    rows += [{"kind": "stream", **render.jsonable(p)} for p in r.stream]
+    return rows
+
+
+def cost_tables(r: CostResult) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    out: list[Any] = []
+    n, d = r.length, r.hidden
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"One layer at n = {n:,} tokens, d = {d:,} "
+              "(Vaswani et al. 2017, table 1)", title_justify="left")
+    t.add_column("layer")
+    t.add_column("work", justify="right")
+    t.add_column(f"operations", justify="right")
+    t.add_column("sequential steps", justify="right")
+    t.add_column("longest path", justify="right")
+    for c in r.layers_cost:
+        t.add_row(c.layer, c.complexity, f"{c.operations:,}", f"{c.sequential} = {c.sequential_ops:,}",
+                  f"{c.path} = {c.path_length:,}")
+    out.append(t)
+    if r.cheaper == "equal":
+        ops = "Both need the same number of operations (n = d)"
+    else:
+        ratio = r.ops_ratio if r.cheaper == "self-attention" else 1 / r.ops_ratio
+        ops = f"{r.cheaper.capitalize()} needs {num(ratio, 3)}× fewer operations (d/n = {num(r.ops_ratio, 3)})"
+    out.append(Text(f"{ops}; self-attention does its work in 1 parallel step, the recurrent layer in {n:,} "
+                    "steps that must run one after another. Constants are dropped: these are orders of growth."))
+
+    s = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"Streaming: memory held after each token "
+              f"({r.layers} layer{'s' if r.layers > 1 else ''}, {r.bytes_per_number} bytes a number)",
+              title_justify="left")
+    s.add_column("tokens", justify="right")
+    s.add_column("LSTM h, c", justify="right")
+    s.add_column("KV cache", justify="right")
+    s.add_column("cache / state", justify="right")
+    s.add_column("", no_wrap=True)
+    top = r.stream[-1].kv_bytes
+    for p in r.stream:
+        s.add_row(f"{p.tokens:,}", human_bytes(p.lstm_bytes), human_bytes(p.kv_bytes),
+                  f"{p.kv_numbers / p.lstm_numbers:,.0f}×", render.bar(p.kv_bytes / top, 16))
+    out.append(s)
+    out.append(Text(f"An LSTM keeps h and c ({r.stream[-1].lstm_numbers:,} numbers) whatever the length; "
+                    f"attention keeps a key and a value per token, {r.kv_over_lstm:,.0f}× that at {n:,} tokens."))
+    return out
+
+
+def emit_cost(r: CostResult, fmt: str) -> None:
+    _emit(fmt, lambda: cost_record(r), lambda: cost_rows(r), COST_COLUMNS, lambda: cost_tables(r))
+
+
+# ----------------------------------------------------------------------------------------------------- bottleneck
+
+BOTTLENECK_COLUMNS = ["length", "bound", "context_exact", "context_measured", "context_first", "context_last",
+                      "all_states_measured", "all_states_first", "all_states_last"]
+
+
+def bottleneck_record(r: BottleneckResult) -> dict[str, Any]:
+    return render.jsonable(r)
+
+
+def bottleneck_rows(r: BottleneckResult) -> list[dict[str, Any]]:
+    return [render.jsonable(row) for row in r.rows]
+
+
+def bottleneck_tables(r: BottleneckResult) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    out: list[Any] = []
+    out.append(Text(f"Encoder h_t = W·h_(t-1) + U·x_t with a state of d = {r.size} numbers "
+                    f"(|eigenvalues of W| = {num(r.weight)}); best linear decoder, measured on {r.samples:,} "
+                    f"seeded random sequences (seed {r.seed}).", style="bold"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Share of the sequence recovered", title_justify="left")
+    t.add_column("T", justify="right")
+    t.add_column("min(1,d/T)", justify="right")
+    t.add_column("from h_T", justify="right", style="bold")
+    t.add_column("", no_wrap=True)
+    t.add_column("first", justify="right")
+    t.add_column("last", justify="right")
+    t.add_column("all states", justify="right")
+    for row in r.rows:
+        t.add_row(str(row.length), _pct(row.bound), _pct(row.context_measured), render.bar(row.context_measured, 10),
+                  _pct(row.context_first), _pct(row.context_last), _pct(row.all_states_measured))
+    out.append(t)
+    out.append(Text(f"Position by position at T = {r.max_length}, from h_T (first … last):"))
+    out.append(Text("  " + render.sparkline(r.per_position, lo=0.0, hi=1.0) +
+                    f"   {_pct(r.per_position[0])} … {_pct(r.per_position[-1])}"))
+    last = r.rows[-1]
+    lean = ""
+    if last.context_last > last.context_first + 0.05:
+        lean = " What it keeps leans to the end of the sequence: early inputs have faded."
+    elif last.context_first > last.context_last + 0.05:
+        lean = " What it keeps leans to the start of the sequence."
+    out.append(Text(f"A context of d numbers keeps at most d of T independent numbers: min(1, d/T).{lean} "
+                    f"A decoder that sees every encoder state (as attention does) recovers "
+                    f"{_pct(last.all_states_measured)} at T = {last.length}."))
+    return out
+
+
+def emit_bottleneck(r: BottleneckResult, fmt: str) -> None:
+    _emit(fmt, lambda: bottleneck_record(r), lambda: bottleneck_rows(r), BOTTLENECK_COLUMNS,
+          lambda: bottleneck_tables(r))

@@ -1,0 +1,81 @@
+"""Output for ``rnn-tutor learn``: the list of lessons, and one lesson as rich Markdown (paged when long)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from rnn_tutor import render
+from rnn_tutor.core.lessons import Lesson, RenderedLesson
+
+LIST_COLUMNS = ["n", "topic", "title", "summary", "quiz_topics", "commands"]
+COMMAND_COLUMNS = ["topic", "n", "command"]
+WIDTH = 80  # lessons are laid out for 80 columns, whatever the terminal
+
+
+def list_records(lessons: Sequence[Lesson]) -> list[dict[str, Any]]:
+    return [{"n": i, "topic": l.topic, "title": l.title, "summary": l.summary, "quiz_topics": l.quiz_topics,
+             "commands": l.commands} for i, l in enumerate(lessons, 1)]
+
+
+def list_tables(lessons: Sequence[Lesson]) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Lessons", title_justify="left")
+    t.add_column("#", justify="right")
+    t.add_column("topic", no_wrap=True)
+    t.add_column("what it is about", overflow="fold")
+    for i, l in enumerate(lessons, 1):
+        t.add_row(str(i), l.topic, Text.assemble((l.title, "bold"), "\n", l.summary))
+    return [t, Text("Read one with: rnn-tutor learn TOPIC   (or its number: rnn-tutor learn 1)")]
+
+
+def emit_list(lessons: Sequence[Lesson], fmt: str) -> None:
+    if fmt == "json":
+        render.write_json(list_records(lessons))
+    elif fmt == "csv":
+        render.write_csv(list_records(lessons), LIST_COLUMNS)
+    else:
+        render.print_table(list_tables(lessons))
+
+
+def lesson_record(lesson: RenderedLesson, n: int) -> dict[str, Any]:
+    return {"n": n, "topic": lesson.topic, "title": lesson.title, "summary": lesson.summary,
+            "quiz_topics": list(lesson.quiz_topics), "markdown": lesson.markdown, "commands": list(lesson.commands),
+            "values": lesson.values}
+
+
+def footer(lesson: RenderedLesson, total: int, n: int) -> str:
+    topics = ", ".join(f"'{t}'" for t in lesson.quiz_topics)
+    nxt = f"  Next: lesson {n + 1} of {total}." if n < total else ""
+    return f"Quiz topic{'s' if len(lesson.quiz_topics) > 1 else ''}: {topics} (rnn-tutor quiz).{nxt}"
+
+
+def emit_lesson(lesson: RenderedLesson, n: int, total: int, fmt: str, pager: bool = True) -> None:
+    if fmt == "json":
+        render.write_json(lesson_record(lesson, n))
+        return
+    if fmt == "csv":
+        render.write_csv([{"topic": lesson.topic, "n": i, "command": c} for i, c in enumerate(lesson.commands, 1)],
+                         COMMAND_COLUMNS)
+        return
+    from rich.markdown import Markdown
+    from rich.rule import Rule
+    from rich.text import Text
+
+    console = render.console()
+    width = min(console.width, WIDTH)
+    parts = [Markdown(lesson.markdown, code_theme="ansi_dark", hyperlinks=False), Rule(style="dim"),
+             Text(footer(lesson, total, n), style="dim")]
+    long = False
+    if pager and console.is_terminal:
+        lines = sum(len(console.render_lines(p, console.options.update(width=width), pad=False)) for p in parts)
+        long = lines > console.height - 1
+    if long:
+        with console.pager(styles=True):
+            for p in parts:
+                console.print(p, width=width)
+    else:
+        for p in parts:
+            console.print(p, width=width)

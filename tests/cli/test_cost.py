@@ -1,0 +1,42 @@
+"""``rnn-tutor cost``: recurrent layer against self-attention."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.fuzzing import invoke, loads_strict
+
+
+def test_cost_json():
+    r = invoke(["cost", "--length", "1024", "--hidden", "256", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    rnn, attn = data["layers_cost"]
+    assert rnn["operations"] == 1024 * 256**2 and attn["operations"] == 1024**2 * 256
+    assert rnn["sequential_ops"] == 1024 and attn["sequential_ops"] == 1
+    assert data["cheaper"] == "recurrent"
+    last = data["stream"][-1]
+    assert last["tokens"] == 1024 and last["kv_numbers"] == 2 * 1024 * 256 and last["lstm_numbers"] == 2 * 256
+    assert last["kv_bytes"] == 4 * last["kv_numbers"]
+
+
+def test_cost_table_and_csv():
+    r = invoke(["cost"])
+    assert r.exit_code == 0
+    assert "134,217,728" in r.stdout and "O(n²·d)" in r.stdout and "2 MiB" in r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    r = invoke(["cost", "-n", "8", "-d", "4", "--layers", "2", "--bytes", "2", "-f", "csv"])
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [row["kind"] for row in rows] == ["layer", "layer", "stream", "stream", "stream", "stream"]
+    assert rows[0]["operations"] == str(8 * 4 * 4) and rows[1]["operations"] == str(8 * 8 * 4)
+    assert [int(row["kv_bytes"]) for row in rows[2:]] == [2 * t * 4 * 2 * 2 for t in (1, 2, 4, 8)]
+
+
+def test_cost_bad_values():
+    for args, option in ((["--length", "0"], "--length"), (["--hidden", "-1"], "--hidden"),
+                         (["--bytes", "3"], "--bytes"), (["--layers", "0"], "--layers")):
+        r = invoke(["cost", *args])
+        assert r.exit_code == 2 and option in r.stderr and r.stdout == "", args
+    r = invoke(["cost", "--length", "abc"])
+    assert r.exit_code == 2 and "--length" in r.stderr

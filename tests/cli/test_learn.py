@@ -1,0 +1,99 @@
+"""``rnn-tutor learn``: the list, every lesson, and every "try it" command in every lesson."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rnn_tutor.core.lessons import all_lessons, command_args
+from tests.fuzzing import invoke, loads_strict, output_format
+
+LESSONS = all_lessons()
+COMMANDS = [(lesson.topic, c) for lesson in LESSONS for c in lesson.commands]
+
+
+def test_list_table_and_json():
+    r = invoke(["learn"])
+    assert r.exit_code == 0
+    for lesson in LESSONS:
+        assert lesson.topic in r.stdout
+    data = loads_strict(invoke(["learn", "--format", "json"]).stdout)
+    assert [d["topic"] for d in data] == [lesson.topic for lesson in LESSONS]
+    assert all(2 <= len(d["commands"]) <= 4 and d["quiz_topics"] for d in data)
+
+
+@pytest.mark.parametrize("topic", [lesson.topic for lesson in LESSONS])
+def test_every_lesson_renders_at_80_columns(topic):
+    r = invoke(["learn", topic])
+    assert r.exit_code == 0, r.stderr
+    assert "{{" not in r.stdout and "Try it" in r.stdout and "Quiz topic" in r.stdout
+    assert max(len(line.rstrip()) for line in r.stdout.splitlines()) <= 80
+    assert "\x1b[" not in r.stdout  # not a terminal: plain text
+
+
+@pytest.mark.parametrize("topic, command", COMMANDS, ids=[c for _, c in COMMANDS])
+def test_every_try_it_command_runs(topic, command):
+    args = command_args(command)
+    r = invoke(args)
+    assert r.exit_code == 0, f"lesson {topic}: `{command}` exited {r.exit_code}: {r.stderr}"
+    assert r.stdout.strip()
+    if output_format(args) == "json":
+        loads_strict(r.stdout)
+
+
+def test_lesson_json_and_csv():
+    data = loads_strict(invoke(["learn", "hand-trace", "-f", "json"]).stdout)
+    assert data["topic"] == "hand-trace" and data["n"] == len(LESSONS)
+    assert data["values"]["hand05.h5"] == "4.03125" and "4.03125" in data["markdown"]
+    assert data["commands"] == LESSONS[-1].commands
+    r = invoke(["learn", "1", "-f", "csv"])
+    assert r.stdout.splitlines()[0] == "topic,n,command"
+    assert len(r.stdout.splitlines()) == 1 + len(LESSONS[0].commands)
+
+
+def test_unknown_topic_is_a_bad_value():
+    r = invoke(["learn", "transformers"])
+    assert r.exit_code == 2 and "TOPIC" in r.stderr and "hand-trace" in r.stderr and r.stdout == ""
+
+
+class _Pager:
+    def __init__(self):
+        self.used = 0
+
+    def __call__(self, *args, **kwargs):
+        import contextlib
+
+        self.used += 1
+        return contextlib.nullcontext()
+
+
+@pytest.mark.parametrize("height, flag, paged", [(20, [], True), (500, [], False), (20, ["--no-pager"], False)])
+def test_pager_only_for_long_lessons_on_a_terminal(monkeypatch, height, flag, paged):
+    import io
+
+    from rich.console import Console
+
+    from rnn_tutor import render
+
+    buf = io.StringIO()
+    con = Console(file=buf, force_terminal=True, width=80, height=height)
+    pager = _Pager()
+    monkeypatch.setattr(con, "pager", pager)
+    monkeypatch.setattr(render, "console", lambda: con)
+    r = invoke(["learn", "limits", *flag])
+    assert r.exit_code == 0
+    assert pager.used == (1 if paged else 0)
+    assert "The limits that led to attention" in buf.getvalue()
+
+
+def test_piped_subprocess_is_plain_and_unpaged(tmp_path):
+    env = {**os.environ, "PAGER": "false", "COLUMNS": "200"}
+    env.pop("FORCE_COLOR", None)
+    p = subprocess.run([sys.executable, "-m", "rnn_tutor", "learn", "hand-trace"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "4.03125" in p.stdout and "\x1b[" not in p.stdout
+    assert max(len(line.rstrip()) for line in p.stdout.splitlines()) <= 80  # 80 columns even on a wide terminal
