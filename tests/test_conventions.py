@@ -19,7 +19,8 @@ def _commands():
 def test_import_core_loads_neither_typer_nor_rich():
     code = ("import sys, importlib, pkgutil, rnn_tutor.core as c\n"
             "for m in pkgutil.iter_modules(c.__path__): importlib.import_module('rnn_tutor.core.' + m.name)\n"
-            "import rnn_tutor.quiz\n"
+            "import rnn_tutor.quiz as q\n"
+            "for m in pkgutil.iter_modules(q.__path__): importlib.import_module('rnn_tutor.quiz.' + m.name)\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')]\n"
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
