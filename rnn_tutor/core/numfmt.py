@@ -26,8 +26,8 @@ def num(x: float | None, digits: int = 6) -> str:
         mant = mant.rstrip("0").rstrip(".")
         return f"{mant}e{int(exp):+03d}"
     s = f"{x:.{digits}g}"
-    if "e" in s:  # .g may still choose exponent form near the edges
-        s = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+    if "e" in s:  # .g chose exponent form for a number with more integer digits than `digits`: round instead
+        s = str(int(round(x)))
     return s
 
 
@@ -35,4 +35,6 @@ def times(x: float | None) -> str:
     """A ratio for a sentence: '16', '1.52', '2.4e+05'."""
     if x is None:
         return "n/a"
+    if 100 <= abs(x) < 1e6:
+        return f"{x:,.0f}"
     return num(x, 3)

@@ -131,3 +131,11 @@ def test_empty_sentence_rejected():
 def test_step_formula_shows_numbers():
     tr = scalar.run([1, 2], 0.5, 0.5)
     assert scalar.step_formula(tr, tr.steps[1]) == "h_2 = w*h_1 + u*x_2 = 0.5 * 0.5 + 0.5 * 2 = 0.25 + 1 = 1.25"
+
+
+def test_number_formatting():
+    from rnn_tutor.core.numfmt import num, times
+
+    assert [num(v) for v in (4.03125, 0.03125, 2.0, 0.0, None)] == ["4.03125", "0.03125", "2", "0", "overflow"]
+    assert num(1e-9) == "1e-09" and num(123456.789) == "123457" and num(1972.507, 3) == "1973"
+    assert times(1972.507) == "1,973" and times(16.0) == "16" and times(1 / 0.9 ** 4) == "1.52"
