@@ -38,4 +38,5 @@ def learn(
         return
     lesson = lessons.find_lesson(topic)
     n = everything.index(lesson) + 1
-    out.emit_lesson(lessons.render(lesson), n, len(everything), fmt.value, pager=pager)
+    next_topic = everything[n].topic if n < len(everything) else None
+    out.emit_lesson(lessons.render(lesson), n, next_topic, fmt.value, pager=pager)

@@ -46,13 +46,20 @@ def lesson_record(lesson: RenderedLesson, n: int) -> dict[str, Any]:
             "values": lesson.values}
 
 
-def footer(lesson: RenderedLesson, total: int, n: int) -> str:
+def footer(lesson: RenderedLesson, next_topic: str | None) -> str:
+    """Where to go from here: the flashcards on this lesson's topics, and the next lesson."""
     topics = ", ".join(f"'{t}'" for t in lesson.quiz_topics)
-    nxt = f"  Next: lesson {n + 1} of {total}." if n < total else ""
-    return f"Quiz topic{'s' if len(lesson.quiz_topics) > 1 else ''}: {topics} (rnn-tutor quiz).{nxt}"
+    first = lesson.quiz_topics[0] if lesson.quiz_topics else None
+    text = f"Quiz topic{'s' if len(lesson.quiz_topics) > 1 else ''}: {topics}"
+    if first:
+        quoted = f'"{first}"' if " " in first else first
+        text += f"  (rnn-tutor quiz --topic {quoted})"
+    if next_topic:
+        text += f"\nNext lesson: rnn-tutor learn {next_topic}"
+    return text
 
 
-def emit_lesson(lesson: RenderedLesson, n: int, total: int, fmt: str, pager: bool = True) -> None:
+def emit_lesson(lesson: RenderedLesson, n: int, next_topic: str | None, fmt: str, pager: bool = True) -> None:
     if fmt == "json":
         render.write_json(lesson_record(lesson, n))
         return
@@ -67,7 +74,7 @@ def emit_lesson(lesson: RenderedLesson, n: int, total: int, fmt: str, pager: boo
     console = render.console()
     width = min(console.width, WIDTH)
     parts = [Markdown(lesson.markdown, code_theme="ansi_dark", hyperlinks=False), Rule(style="dim"),
-             Text(footer(lesson, total, n), style="dim")]
+             Text(footer(lesson, next_topic), style="dim")]
     long = False
     if pager and console.is_terminal:
         lines = sum(len(console.render_lines(p, console.options.update(width=width), pad=False)) for p in parts)

@@ -32,6 +32,9 @@ def test_every_lesson_renders_at_80_columns(topic):
     assert "{{" not in r.stdout and "Try it" in r.stdout and "Quiz topic" in r.stdout
     assert max(len(line.rstrip()) for line in r.stdout.splitlines()) <= 80
     assert "\x1b[" not in r.stdout  # not a terminal: plain text
+    lines = [line.strip() for line in r.stdout.splitlines()]
+    for command in next(lesson for lesson in LESSONS if lesson.topic == topic).commands:
+        assert f"$ {command}" in lines, f"'{command}' is wrapped or missing at 80 columns"
 
 
 @pytest.mark.parametrize("topic, command", COMMANDS, ids=[c for _, c in COMMANDS])
@@ -97,3 +100,23 @@ def test_piped_subprocess_is_plain_and_unpaged(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "4.03125" in p.stdout and "\x1b[" not in p.stdout
     assert max(len(line.rstrip()) for line in p.stdout.splitlines()) <= 80  # 80 columns even on a wide terminal
+
+
+def _registered(name: str) -> bool:
+    from typer.main import get_command
+
+    from rnn_tutor.cli.app import app
+
+    return name in get_command(app).commands
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.topic for lesson in LESSONS])
+def test_quiz_pointer_finds_cards(lesson):
+    """The footer sends the learner to `rnn-tutor quiz --topic T`: each topic must select cards."""
+    if not _registered("quiz"):
+        pytest.skip("the quiz command is not registered in this build")
+    for topic in lesson.quiz_topics:
+        r = invoke(["quiz", "list", "--topic", topic, "--format", "json"])
+        assert r.exit_code == 0, r.stderr
+        cards = loads_strict(r.stdout)
+        assert cards and all(c["topic"] == topic for c in cards), topic
