@@ -576,7 +576,7 @@ def _clip_from_logs(log_abs: np.ndarray, sign: np.ndarray, ks: np.ndarray, units
         norm_after_norm_clip=float(np.linalg.norm(by_norm)),
         norm_after_value_clip=float(np.linalg.norm(by_value)),
         angle_norm_clip_deg=0.0,  # a positive multiple of g: the direction is kept exactly (tests check it)
-        angle_value_clip_deg=angle_deg(unit_dir, by_value),
+        angle_value_clip_deg=0.0 if not np.any(log_abs > lc) else angle_deg(unit_dir, by_value),
         values_clipped=int(np.sum(log_abs > lc)),
         components=comps,
     )

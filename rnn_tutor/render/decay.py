@@ -80,7 +80,10 @@ def summary(r: D.DecayResult) -> str:
     else:
         parts.append(f"{lead}, so the factor neither shrinks nor grows exponentially: the edge between "
                      f"vanishing and exploding.")
-    if r.transient_growth:
+    if r.transient_growth and r.activation == "tanh":
+        parts.append(f"Yet the factor first rises to {num(r.peak_norm)} (at k = {r.peak_k}) before the tanh slopes "
+                     f"1 - h_t^2 pull it down.")
+    elif r.transient_growth:
         parts.append(f"Yet the factor first rises to {num(r.peak_norm)} (at k = {r.peak_k}): W is not normal, and "
                      f"its largest singular value {num(r.max_singular_value)} > 1 lets some directions grow for a "
                      f"few steps before the spectral radius {num(r.spectral_radius)} < 1 takes over.")
@@ -96,10 +99,11 @@ def summary(r: D.DecayResult) -> str:
     if r.clip is not None:
         c = r.clip
         if c.norm_clipped:
+            by_value = (f"changed {c.values_clipped} of {len(c.components)} components and turned the direction "
+                        f"by {num(c.angle_value_clip_deg, 3)} degrees" if c.values_clipped else
+                        "changes none of them here (each is within the threshold), so the norm stays above it")
             parts.append(f"Clipping by norm scales the whole gradient down to {num(c.threshold)} and keeps its "
-                         f"direction; clipping each component to ±{num(c.threshold)} changed {c.values_clipped} "
-                         f"of {len(c.components)} components and turned the direction by "
-                         f"{num(c.angle_value_clip_deg, 3)} degrees.")
+                         f"direction; clipping each component to ±{num(c.threshold)} {by_value}.")
         else:
             parts.append(f"The gradient's norm {num(c.norm_before)} is within {num(c.threshold)}, so norm clipping "
                          f"leaves it alone.")
@@ -226,7 +230,8 @@ def tables(r: D.DecayResult) -> list[Any]:
     if r.doubling_time is not None:
         key.add_row("doubling time", _steps_word(r.doubling_time))
     if r.transient_growth:
-        key.add_row("transient growth", f"peak {num(r.peak_norm)} at k = {r.peak_k} although rho < 1")
+        why = "although rho < 1" if r.activation == "linear" else "before it vanishes"
+        key.add_row("transient growth", f"peak {num(r.peak_norm)} at k = {r.peak_k} {why}")
     if r.cell is not None:
         c = r.cell
         src = (f"constant {c.gate} = {num(c.forget)}" if c.source == "constant" else
@@ -241,34 +246,30 @@ def tables(r: D.DecayResult) -> list[Any]:
     # the factors
     lo, hi = _log_range(r)
     with_cell = r.cell is not None
-    width = 12 if with_cell else 20
+    width = 10 if with_cell else 20
     ks = shown_rows(r)
     out.append(Text(f"The factor {factor_name(r)} for k = 1..{r.n_steps} (bars on a log scale):", style="bold"))
     steps = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     steps.add_column("k", justify="right")
-    steps.add_column("factor", justify="right")
+    steps.add_column("factor", justify="right", no_wrap=True, min_width=10)
     steps.add_column("log10", justify="right")
     steps.add_column("", no_wrap=True)
     if with_cell:
-        steps.add_column(f"{_CELL_NAMES[r.cell.cell]} path", justify="right")
+        steps.add_column(f"{_CELL_NAMES[r.cell.cell]} path", justify="right", no_wrap=True, min_width=10)
         steps.add_column("", no_wrap=True)
-    prev = 0
     for k in ks:
-        if k != prev + 1 and prev:
-            steps.add_row("⋮", "", "", "", *(("", "") if with_cell else ()))
         s = r.steps[k - 1]
         mark = ""
         if r.horizon == k:
             mark = " ◀ horizon"
-        row = [str(k), num(s.norm), _fmt_log(s.log10_norm), _bar(s.log10_norm, lo, hi, width) + mark]
+        row = [str(k), num(s.norm, 5), _fmt_log(s.log10_norm), _bar(s.log10_norm, lo, hi, width) + mark]
         if with_cell:
-            row += [num(s.cell_path), _bar(s.cell_log10, lo, hi, width)]
+            row += [num(s.cell_path, 5), _bar(s.cell_log10, lo, hi, width)]
         steps.add_row(*row)
-        prev = k
     out.append(steps)
     if len(ks) < r.n_steps:
         out.append(Text(f"({len(ks)} of {r.n_steps} rows shown; --format csv lists every k)", style="dim"))
-    out.append(Text(f"curve (log10 of the factor, k = 1..{r.n_steps}): {curve(r)}"))
+    out.append(Text(f"log10 curve, k = 1..{r.n_steps}: {curve(r, 48)}"))
 
     # Pascanu, Mikolov & Bengio (2013)
     cond = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Pascanu, Mikolov & Bengio (2013)",

@@ -87,6 +87,19 @@ def test_table_words_and_width():
     assert "\x1b[" not in out  # no colour codes when not a terminal
 
 
+@pytest.mark.parametrize("args", [
+    ["-w", "1.2", "--steps", "80"],
+    ["-w", "1e6", "--steps", "200", "--clip", "1"],
+    ["--size", "64", "--radius", "1.1", "-a", "tanh", "--steps", "300", "--clip", "0.5", "--cell", "lstm",
+     "--forget-bias", "3"],
+    ["-w", "0.7", "-a", "tanh", "--inputs", ",".join(["1.5"] * 30), "--cell", "gru", "--forget", "0.99"],
+])
+def test_tables_fit_80_columns(args):
+    res = invoke(["decay", *args])
+    assert res.exit_code == 0, res.stderr
+    assert max(len(line) for line in res.stdout.splitlines()) <= 80
+
+
 def test_long_table_is_sampled_but_csv_is_complete():
     res = invoke(["decay", "-w", "0.99", "--steps", "500"])
     assert res.exit_code == 0
