@@ -28,8 +28,8 @@ except ImportError:  # pragma: no cover - older typer on real click
 COMMAND_MODULES = [
     "trace",
     "learn", "order", "cost", "bottleneck",
-    "quiz",
     "decay",
+    "params", "gradcheck",
 ]
 
 _debug = {"on": bool(os.environ.get("RNN_TUTOR_DEBUG"))}

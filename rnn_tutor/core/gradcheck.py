@@ -96,6 +96,8 @@ def gradcheck(
     ):
         if int(value) < low:
             raise BadValueError(option, f"must be a whole number of at least {low}, got {value}")
+    if not (tolerance > 0):
+        raise BadValueError("--tolerance", f"must be above 0, got {tolerance}")
     if not (0 < eps < 1):
         raise BadValueError("--eps", f"must be between 0 and 1, got {eps}")
     rng = np.random.default_rng(seed)

@@ -1,0 +1,364 @@
+"""Tables, JSON and CSV for the vector cells: ``trace --cell``, ``params`` and ``gradcheck``.
+
+Each result has one ``*_data`` function (the JSON object) and CSV rows built from the same numbers, so the
+table, the JSON and the CSV never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from rnn_tutor import render
+from rnn_tutor.core.numfmt import num
+
+# ---------------------------------------------------------------------------------------------- trace --cell
+
+GATE_WORDS = {
+    "i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate",
+    "r": "reset gate", "z": "update gate", "n": "candidate", "h": "hidden state", "c": "cell state",
+}
+_UNIT_RANGE = {"i", "f", "o", "r", "z"}  # sigmoid gates live in (0, 1); the rest in (-1, 1) or wider
+
+
+def _vector_names(tr) -> list[str]:
+    names = [n for n in tr.steps[0].gates] if tr.steps else []
+    if tr.cell == "lstm":
+        names.append("c")
+    names.append("h")
+    return names
+
+
+def _values(step, name: str) -> Sequence[float]:
+    if name == "h":
+        return step.h
+    if name == "c":
+        return step.c
+    return step.gates[name]
+
+
+def cell_trace_data(tr, *, source: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object of a cell trace. ``source`` says where the weights and inputs came from."""
+    steps = []
+    for s in tr.steps:
+        item: dict[str, Any] = {"t": s.t, "token": s.token, "x": list(s.x), "h": list(s.h)}
+        if s.c is not None:
+            item["c"] = list(s.c)
+        item["gates"] = {k: list(v) for k, v in s.gates.items()}
+        item["summary"] = s.summary
+        steps.append(item)
+    return {"cell": tr.cell, "hidden_size": tr.hidden_size, "input_size": tr.input_size,
+            "nonlinearity": tr.nonlinearity, **source, "steps": steps}
+
+
+def cell_trace_columns(tr) -> list[str]:
+    cols = ["t", "token"] + [f"x_{j}" for j in range(tr.input_size)]
+    for name in _vector_names(tr):
+        cols += [f"{name}_{j}" for j in range(tr.hidden_size)]
+    return cols + ["summary"]
+
+
+def cell_trace_rows(tr) -> list[dict[str, Any]]:
+    rows = []
+    for s in tr.steps:
+        row: dict[str, Any] = {"t": s.t, "token": s.token}
+        row.update({f"x_{j}": v for j, v in enumerate(s.x)})
+        for name in _vector_names(tr):
+            row.update({f"{name}_{j}": v for j, v in enumerate(_values(s, name))})
+        row["summary"] = s.summary
+        rows.append(row)
+    return rows
+
+
+def emit_cell_trace(tr, fmt: str, *, source: dict[str, Any], vocab: dict[str, int] | None = None) -> None:
+    fmt = getattr(fmt, "value", fmt)
+    if fmt == "json":
+        render.write_json(cell_trace_data(tr, source=source))
+    elif fmt == "jsonl":
+        for step in cell_trace_data(tr, source=source)["steps"]:
+            render.write_jsonl({"cell": tr.cell, **step})
+    elif fmt == "csv":
+        render.write_csv(cell_trace_rows(tr), cell_trace_columns(tr))
+    else:
+        render.print_table(cell_trace_tables(tr, source=source, vocab=vocab))
+
+
+def _strip(values: Sequence[float], name: str) -> str:
+    if name in _UNIT_RANGE:
+        return render.heat_strip(values, 0.0, 1.0)
+    if name == "c":  # unbounded: symmetric around 0, at least -1..1
+        top = max([1.0] + [abs(v) for v in values if math.isfinite(v)])
+        return render.heat_strip(values, -top, top)
+    return render.heat_strip(values, -1.0, 1.0)
+
+
+def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | None = None) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    out: list[Any] = []
+    where = f"weights {source['weights']}" if source.get("weights") else f"weights from --seed {source.get('seed')}"
+    feed = "one-hot words" if source.get("one_hot") else "a number per step"
+    out.append(Text(f"{tr.cell.upper()} cell · H = {tr.hidden_size} · D = {tr.input_size} ({feed}) · {where}",
+                    style="bold"))
+    if vocab and not source.get("one_hot"):
+        out.append(Text("Words as numbers: " + "  ".join(f"{k}={v}" for k, v in vocab.items())))
+    names = _vector_names(tr)
+    table = Table(box=box.SIMPLE_HEAD, title="Step by step (one glyph per unit)", title_justify="left",
+                  pad_edge=False)
+    table.add_column("t", justify="right")
+    table.add_column("token", overflow="fold", max_width=12)
+    table.add_column("x_t", justify="right" if tr.input_size == 1 else "left", overflow="fold")
+    for name in names:
+        table.add_column(name, overflow="fold", style="bold" if name == "h" else None)
+    table.add_column("mean h", justify="right")
+    for s in tr.steps:
+        x = num(s.x[0]) if tr.input_size == 1 else render.heat_strip(s.x, 0.0, 1.0)
+        cells = [str(s.t), s.token, x] + [_strip(_values(s, n), n) for n in names]
+        cells.append(f"{sum(s.h) / len(s.h):+.3f}")
+        table.add_row(*cells)
+    out.append(table)
+    gate_names = [n for n in names if n in _UNIT_RANGE]
+    legend = []
+    if gate_names:
+        legend.append(f"gates {', '.join(gate_names)}: ▁ = 0 (shut) … █ = 1 (open)")
+    legend.append("g, n, h: ▁ = -1 … █ = +1" if tr.cell != "rnn" else "h: ▁ = -1 … █ = +1")
+    if tr.cell == "lstm":
+        legend.append("c: scaled to its largest |value| (at least 1)")
+    out.append(Text("Glyphs: " + "; ".join(legend) + ".", style="dim"))
+
+    if tr.hidden_size <= 8:
+        nums = Table(box=box.SIMPLE_HEAD, title="Hidden state h_t, unit by unit", title_justify="left",
+                     pad_edge=False)
+        nums.add_column("t", justify="right")
+        for j in range(tr.hidden_size):
+            nums.add_column(f"h[{j}]", justify="right")
+        for s in tr.steps:
+            nums.add_row(str(s.t), *[f"{v:+.4f}" for v in s.h])
+        out.append(nums)
+    else:
+        out.append(Text("(every number is in --format json or csv)", style="dim"))
+
+    out.append(Text("What happened:", style="bold"))
+    for s in tr.steps:
+        out.append(Text(f"  {s.t:>2} {s.token}: {s.summary}"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- params
+
+
+def _count_data(pc) -> dict[str, Any]:
+    return {
+        "cell": pc.cell,
+        "gates": pc.gates,
+        "tensors": [{"name": t.name, "shape": list(t.shape), "count": t.count} for t in pc.tensors],
+        "per_layer": list(pc.per_layer),
+        "total": pc.total,
+    }
+
+
+def params_data(counts: Sequence) -> dict[str, Any]:
+    first = counts[0]
+    data: dict[str, Any] = {
+        "input_size": first.input_size,
+        "hidden_size": first.hidden_size,
+        "layers": first.layers,
+        "bidirectional": first.bidirectional,
+        "bias": first.bias,
+    }
+    if len(counts) == 1:
+        data.update(_count_data(first))
+        return data
+    data["cells"] = [_count_data(pc) for pc in counts]
+    data["totals"] = {pc.cell: pc.total for pc in counts}
+    lstm = next((pc for pc in counts if pc.cell == "lstm"), None)
+    if lstm is not None:
+        data["fraction_of_lstm"] = {pc.cell: pc.total / lstm.total for pc in counts}
+    return data
+
+
+PARAMS_COLUMNS = ["cell", "tensor", "shape", "count"]
+
+
+def params_rows(counts: Sequence) -> list[dict[str, Any]]:
+    rows = []
+    for pc in counts:
+        for t in pc.tensors:
+            rows.append({"cell": pc.cell, "tensor": t.name, "shape": "x".join(map(str, t.shape)), "count": t.count})
+        rows.append({"cell": pc.cell, "tensor": "total", "shape": "", "count": pc.total})
+    return rows
+
+
+def _formula(pc) -> str:
+    g, h, d = pc.gates, pc.hidden_size, pc.input_size
+    if pc.bias:
+        return f"G·H·(D + H + 2) = {g}·{h:,}·({d:,} + {h:,} + 2) = {g * h * (d + h + 2):,}"
+    return f"G·H·(D + H) = {g}·{h:,}·({d:,} + {h:,}) = {g * h * (d + h):,}"
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(f"{s:,}" for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def emit_params(counts: Sequence, fmt: str) -> None:
+    fmt = getattr(fmt, "value", fmt)
+    if fmt == "json":
+        render.write_json(params_data(counts))
+    elif fmt == "csv":
+        render.write_csv(params_rows(counts), PARAMS_COLUMNS)
+    else:
+        render.print_table(params_tables(counts))
+
+
+def params_tables(counts: Sequence) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    first = counts[0]
+    shape = f"input size D = {first.input_size:,}, hidden size H = {first.hidden_size:,}"
+    if first.layers > 1:
+        shape += f", {first.layers} layers"
+    if first.bidirectional:
+        shape += ", bidirectional"
+    if not first.bias:
+        shape += ", no biases"
+    out: list[Any] = []
+    if len(counts) == 1:
+        pc = first
+        out.append(Text(f"{pc.cell.upper()} ({pc.gates} gate block{'s' if pc.gates > 1 else ''}): {shape}",
+                        style="bold"))
+        t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_footer=True)
+        t.add_column("tensor", footer="total")
+        t.add_column("shape", justify="right")
+        t.add_column("numbers", justify="right", footer=f"{pc.total:,}")
+        t.add_column("share", no_wrap=True)
+        for tc in pc.tensors:
+            frac = tc.count / pc.total if pc.total else 0.0
+            t.add_row(tc.name, _shape(tc.shape), f"{tc.count:,}", f"{render.bar(frac, 12):<12} {frac:6.1%}")
+        out.append(t)
+        out.append(Text(f"One layer, one direction: {_formula(pc)}"
+                        + ("  (later layers read H·directions numbers per step)" if pc.layers > 1 else "")))
+        out.append(Text("PyTorch keeps two bias vectors per gate block (b_ih and b_hh); this count matches "
+                        "sum(p.numel() for p in model.parameters()).", style="dim"))
+        return out
+    out.append(Text(f"RNN, GRU and LSTM side by side: {shape}", style="bold"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("cell")
+    t.add_column("gate blocks", justify="right")
+    t.add_column("parameters", justify="right")
+    t.add_column("vs LSTM", no_wrap=True)
+    top = max(pc.total for pc in counts)
+    lstm_total = next((pc.total for pc in counts if pc.cell == "lstm"), top)
+    for pc in counts:
+        frac = pc.total / lstm_total if lstm_total else 0.0
+        t.add_row(pc.cell, str(pc.gates), f"{pc.total:,}", f"{render.bar(pc.total / top, 16):<16} {frac:5.0%}")
+    out.append(t)
+    gru = next((pc for pc in counts if pc.cell == "gru"), None)
+    lstm = next((pc for pc in counts if pc.cell == "lstm"), None)
+    if gru and lstm:
+        out.append(Text(
+            f"A GRU holds {lstm.total - gru.total:,} fewer numbers than an LSTM of the same size "
+            f"({gru.total:,} vs {lstm.total:,}, exactly 3/4): it has 3 gate blocks (reset, update, candidate) "
+            "where an LSTM has 4 (input, forget, candidate, output) and no separate cell state."))
+    out.append(Text("Each gate block is a full set of W_ih, W_hh and biases: G·H·(D + H + 2) numbers per layer "
+                    "and direction.", style="dim"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- gradcheck
+
+
+def gradcheck_data(results: Sequence) -> dict[str, Any]:
+    def one(res) -> dict[str, Any]:
+        return {
+            "cell": res.cell, "input_size": res.input_size, "hidden_size": res.hidden_size,
+            "length": res.length, "batch": res.batch, "seed": res.seed, "loss": res.loss,
+            "max_rel_error": res.max_rel_error, "passed": res.passed,
+            "tensors": [{"name": r.name, "shape": list(r.shape), "checked": r.checked, "size": r.size,
+                         "max_rel_error": r.max_rel_error, "max_abs_error": r.max_abs_error,
+                         "worst_index": list(r.worst_index), "analytic": r.analytic, "numeric": r.numeric,
+                         "passed": r.passed} for r in res.rows],
+        }
+
+    first = results[0]
+    data = {"eps": first.eps, "tolerance": first.tolerance, "floor": first.floor,
+            "passed": all(r.passed for r in results)}
+    if len(results) == 1:
+        data.update(one(first))
+    else:
+        data["cells"] = [one(r) for r in results]
+    return data
+
+
+GRADCHECK_COLUMNS = ["cell", "tensor", "shape", "checked", "size", "max_rel_error", "max_abs_error",
+                     "analytic", "numeric", "passed"]
+
+
+def gradcheck_rows(results: Sequence) -> list[dict[str, Any]]:
+    return [{"cell": res.cell, "tensor": r.name, "shape": "x".join(map(str, r.shape)), "checked": r.checked,
+             "size": r.size, "max_rel_error": r.max_rel_error, "max_abs_error": r.max_abs_error,
+             "analytic": r.analytic, "numeric": r.numeric, "passed": r.passed}
+            for res in results for r in res.rows]
+
+
+def emit_gradcheck(results: Sequence, fmt: str) -> None:
+    fmt = getattr(fmt, "value", fmt)
+    if fmt == "json":
+        render.write_json(gradcheck_data(results))
+    elif fmt == "csv":
+        render.write_csv(gradcheck_rows(results), GRADCHECK_COLUMNS)
+    else:
+        render.print_table(gradcheck_tables(results))
+
+
+def _sci(x: float) -> str:
+    return f"{x:.1e}" if math.isfinite(x) else "nan"
+
+
+def gradcheck_tables(results: Sequence) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    first = results[0]
+    out: list[Any] = [Text(
+        f"Gradient check: BPTT against central differences (eps = {first.eps:g}), "
+        f"B = {first.batch}, T = {first.length}, D = {first.input_size}, H = {first.hidden_size}, "
+        f"seed {first.seed}", style="bold")]
+    out.append(Text(
+        "Loss L = Σ_t R_t·h_t with fixed random R. For each number θ: numeric = (L(θ+eps) - L(θ-eps)) / 2eps; "
+        f"relative error = |analytic - numeric| / max(|analytic|, |numeric|, {first.floor:g})."))
+    tol_exp = math.log10(first.tolerance) if first.tolerance > 0 else -6.0
+    lo, hi = tol_exp - 10, tol_exp + 2
+    for res in results:
+        t = Table(box=box.SIMPLE_HEAD, pad_edge=False,
+                  title=f"{res.cell.upper()}: {'pass' if res.passed else 'FAIL'}", title_justify="left")
+        t.add_column("tensor")
+        t.add_column("shape", justify="right")
+        t.add_column("checked", justify="right")
+        t.add_column("max rel. error", justify="right")
+        t.add_column("(log scale)", no_wrap=True)
+        t.add_column("verdict")
+        for r in res.rows:
+            checked = f"{r.checked}" if r.checked == r.size else f"{r.checked}/{r.size}"
+            t.add_row(r.name, _shape(r.shape), checked, _sci(r.max_rel_error),
+                      f"{render.log_bar(r.max_rel_error, lo, hi, 12):<12}",
+                      "✓ pass" if r.passed else "✗ FAIL")
+        out.append(t)
+    failed = [(res.cell, r) for res in results for r in res.rows if not r.passed]
+    if failed:
+        cell, r = max(failed, key=lambda cr: cr[1].max_rel_error)
+        out.append(Text(
+            f"✗ {len(failed)} tensor(s) disagree beyond {first.tolerance:g}; worst: {cell} {r.name}"
+            f"{list(r.worst_index)} analytic {r.analytic:.6g} vs numeric {r.numeric:.6g}.", style="bold"))
+    else:
+        worst = max(res.max_rel_error for res in results)
+        out.append(Text(
+            f"✓ Every gradient agrees with finite differences to {_sci(worst)} (tolerance {first.tolerance:g}): "
+            "the backward pass through time is right.", style="bold"))
+    out.append(Text("Why it works: a wrong backward pass (a missing term, a gate in the wrong place) is off by "
+                    "far more than eps² ≈ 1e-10, the error of a central difference.", style="dim"))
+    return out

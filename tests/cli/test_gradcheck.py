@@ -1,0 +1,78 @@
+"""``rnn-tutor gradcheck``: pass on the real backward pass, fail (exit 1) on a broken one."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import rnn_tutor.cli.gradcheck  # noqa: F401  (registers the command)
+from rnn_tutor.core import cells
+from tests.fuzzing import loads_strict
+
+
+def test_lstm_passes_json(cli):
+    r = cli(["gradcheck", "--cell", "lstm", "--hidden-size", "3", "--length", "5", "--seed", "2", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    assert data["passed"] is True and data["cell"] == "lstm" and data["length"] == 5
+    names = [t["name"] for t in data["tensors"]]
+    assert names == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "x", "h0", "c0"]
+    assert all(t["max_rel_error"] <= 1e-6 for t in data["tensors"])
+    assert data["tensors"][1]["shape"] == [12, 3]
+
+
+def test_all_cells_table(cli):
+    r = cli(["gradcheck"])
+    assert r.exit_code == 0, r.stderr
+    for word in ("RNN: pass", "GRU: pass", "LSTM: pass", "weight_hh_l0", "✓"):
+        assert word in r.stdout
+    assert "FAIL" not in r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+
+
+def test_csv_rows(cli):
+    r = cli(["gradcheck", "--cell", "gru", "-f", "csv"])
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [row["tensor"] for row in rows] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "x", "h0"]
+    assert all(row["passed"] == "true" for row in rows)
+
+
+def test_broken_backward_fails_with_exit_1(cli, monkeypatch):
+    real = cells.backward
+
+    def broken(*a, **k):
+        g = real(*a, **k)
+        g["bias_ih_l0"] = g["bias_ih_l0"] + 1e-3
+        return g
+
+    monkeypatch.setattr(cells, "backward", broken)
+    r = cli(["gradcheck", "--cell", "rnn", "-f", "json"])
+    assert r.exit_code == 1
+    data = loads_strict(r.stdout)
+    assert data["passed"] is False
+    assert [t["name"] for t in data["tensors"] if not t["passed"]] == ["bias_ih_l0"]
+    assert r.stderr.startswith("Error: gradient check failed") and "bias_ih_l0" in r.stderr
+    t = cli(["gradcheck", "--cell", "rnn"])
+    assert t.exit_code == 1 and "FAIL" in t.stdout
+
+
+def test_relu_only_for_rnn(cli):
+    assert cli(["gradcheck", "--cell", "rnn", "--nonlinearity", "relu"]).exit_code == 0
+    r = cli(["gradcheck", "--cell", "lstm", "--nonlinearity", "relu"])
+    assert r.exit_code == 2 and "--nonlinearity" in r.stderr
+
+
+def test_sampling_caps_checks(cli):
+    r = cli(["gradcheck", "--cell", "lstm", "-H", "8", "--max-checks", "10", "-f", "json"])
+    data = loads_strict(r.stdout)
+    w = next(t for t in data["tensors"] if t["name"] == "weight_hh_l0")
+    assert w["checked"] == 10 and w["size"] == 256
+
+
+def test_bad_values(cli):
+    for args, option in ((["--hidden-size", "0"], "--hidden-size"), (["--length", "1000"], "--length"),
+                         (["--eps", "nan"], "--eps"), (["--cell", "x"], "--cell"),
+                         (["--tolerance", "0"], "--tolerance"), (["--tolerance", "1e-400"], "--tolerance")):
+        r = cli(["gradcheck", *args])
+        assert r.exit_code == 2, args
+        assert option in r.stderr

@@ -1,0 +1,152 @@
+"""``rnn-tutor trace --cell``: the vector cells step by step, seeded or from a weights file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnn_tutor.core import cells
+from rnn_tutor.core.weights import save_weights
+from tests.fuzzing import loads_strict
+
+
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_json_shape_default_exercise(cli, cell):
+    r = cli(["trace", "--cell", cell, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    assert data["cell"] == cell and data["hidden_size"] == 4 and data["input_size"] == 1
+    steps = data["steps"]
+    assert [s["token"] for s in steps] == ["The", "quick", "brown", "fox", "jumps"]
+    assert [s["x"] for s in steps] == [[1.0], [2.0], [3.0], [4.0], [5.0]]
+    assert [s["t"] for s in steps] == [1, 2, 3, 4, 5]
+    for s in steps:
+        assert len(s["h"]) == 4 and s["summary"]
+        assert set(s["gates"]) == (set(cells.GATE_NAMES[cell]) if cell != "rnn" else set())
+        assert ("c" in s) == (cell == "lstm")
+    # the numbers are the core's forward pass with the seeded weights
+    p = cells.init_params(cell, 1, 4, seed=0)
+    fwd = cells.forward(cell, p, np.arange(1.0, 6.0).reshape(1, 5, 1))
+    np.testing.assert_allclose([s["h"] for s in steps], fwd.h[0], rtol=0, atol=1e-15)
+    assert r.stderr == ""
+
+
+def test_seed_and_hidden_size(cli):
+    a = loads_strict(cli(["trace", "--cell", "gru", "--seed", "1", "-H", "6", "-f", "json"]).stdout)
+    b = loads_strict(cli(["trace", "--cell", "gru", "--seed", "1", "-H", "6", "-f", "json"]).stdout)
+    c = loads_strict(cli(["trace", "--cell", "gru", "--seed", "2", "-H", "6", "-f", "json"]).stdout)
+    assert a == b and a["steps"][0]["h"] != c["steps"][0]["h"]
+    assert len(a["steps"][0]["gates"]["z"]) == 6
+
+
+def test_one_hot_sentence(cli):
+    r = cli(["trace", "--cell", "lstm", "--one-hot", "--sentence", "the dog bit the man", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    assert data["input_size"] == 4  # the, dog, bit, man
+    xs = [s["x"] for s in data["steps"]]
+    assert xs[0] == xs[3] == [1.0, 0.0, 0.0, 0.0]
+    assert xs[4] == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_one_hot_needs_words(cli):
+    r = cli(["trace", "--cell", "rnn", "--one-hot", "--values", "1,2,3"])
+    assert r.exit_code == 2 and "--one-hot" in r.stderr
+
+
+def test_values_and_stdin(cli):
+    a = loads_strict(cli(["trace", "--cell", "rnn", "--values", "0.5,-1,2", "-f", "json"]).stdout)
+    b = loads_strict(cli(["trace", "--cell", "rnn", "-", "-f", "json"], input="0.5 -1\n2\n").stdout)
+    assert a["steps"] == b["steps"] and [s["x"] for s in a["steps"]] == [[0.5], [-1.0], [2.0]]
+
+
+def test_weights_file(cli, tmp_path):
+    p = cells.init_params("lstm", 1, 3, seed=42)
+    save_weights(tmp_path / "w.npz", "lstm", p)
+    r = cli(["trace", "--cell", "lstm", "--weights", str(tmp_path / "w.npz"), "--values", "1,2", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    assert data["hidden_size"] == 3 and data["weights"] == str(tmp_path / "w.npz")
+    fwd = cells.forward("lstm", p, np.array([[[1.0], [2.0]]]))
+    np.testing.assert_allclose([s["c"] for s in data["steps"]], fwd.c[0], atol=1e-15)
+
+
+def test_weights_file_of_another_cell_exits_1(cli, tmp_path):
+    save_weights(tmp_path / "w.npz", "gru", cells.init_params("gru", 1, 3))
+    r = cli(["trace", "--cell", "lstm", "--weights", str(tmp_path / "w.npz")])
+    assert r.exit_code == 1
+    assert r.stderr.startswith("Error: ") and "gru" in r.stderr and "lstm" in r.stderr
+    assert r.stdout == ""
+
+
+def test_weights_input_size_mismatch_exits_1(cli, tmp_path):
+    save_weights(tmp_path / "w.npz", "rnn", cells.init_params("rnn", 5, 3))
+    r = cli(["trace", "--cell", "rnn", "--weights", str(tmp_path / "w.npz")])
+    assert r.exit_code == 1 and "input size 5" in r.stderr and "--one-hot" in r.stderr
+    ok = cli(["trace", "--cell", "rnn", "--weights", str(tmp_path / "w.npz"), "--one-hot", "-s", "a b c d e"])
+    assert ok.exit_code == 0, ok.stderr
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip", b"PK\x03\x04 truncated"])
+def test_bad_weights_files_exit_1(cli, tmp_path, content):
+    (tmp_path / "w.npz").write_bytes(content)
+    r = cli(["trace", "--cell", "gru", "--weights", str(tmp_path / "w.npz")])
+    assert r.exit_code == 1 and r.stderr.startswith("Error: weights file")
+    assert "Traceback" not in r.stderr
+
+
+def test_table_80_columns_with_summaries(cli):
+    r = cli(["trace", "--cell", "lstm"])
+    assert r.exit_code == 0, r.stderr
+    out = r.stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for word in ("LSTM", "forget gate", "What happened", "h[0]"):
+        assert word in out
+    data = loads_strict(cli(["trace", "--cell", "lstm", "-f", "json"]).stdout)
+    assert f"{data['steps'][4]['h'][0]:+.4f}" in out  # the unit-by-unit numbers are the JSON's
+
+
+def test_csv_and_jsonl(cli):
+    rows = list(csv.DictReader(io.StringIO(cli(["trace", "--cell", "gru", "-H", "2", "-f", "csv"]).stdout)))
+    assert len(rows) == 5
+    assert {"t", "token", "x_0", "r_0", "r_1", "z_0", "n_1", "h_0", "h_1", "summary"} <= set(rows[0])
+    lines = cli(["trace", "--cell", "rnn", "-f", "jsonl"]).stdout.splitlines()
+    assert len(lines) == 5 and loads_strict(lines[2])["t"] == 3
+
+
+def test_practice_with_cell_is_refused(cli):
+    r = cli(["trace", "--cell", "lstm", "--practice"])
+    assert r.exit_code == 2
+
+
+def test_subprocess_bad_file_exit_code(tmp_path):
+    (tmp_path / "w.npz").write_text("garbage")
+    r = subprocess.run([sys.executable, "-m", "rnn_tutor", "trace", "--cell", "rnn", "--weights",
+                        str(tmp_path / "w.npz")], capture_output=True, text=True)
+    assert r.returncode == 1 and r.stderr.startswith("Error: weights file") and r.stdout == ""
+
+
+def test_every_damaged_file_is_a_clear_error(cli, tmp_path):
+    good = tmp_path / "good.npz"
+    save_weights(good, "lstm", cells.init_params("lstm", 1, 3))
+    data = good.read_bytes()
+    cases = {
+        "half": data[: len(data) // 2],
+        "tail": data[:-10],
+        "flipped": data[:200] + bytes(b ^ 0xFF for b in data[200:260]) + data[260:],
+        "pickle": b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01.",
+        "npy": data[:0] + b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }"
+               + b" " * 57 + b"\n" + bytes(16),
+    }
+    for name, content in cases.items():
+        p = tmp_path / f"{name}.npz"
+        p.write_bytes(content)
+        r = cli(["trace", "--cell", "lstm", "--weights", str(p)])
+        assert r.exit_code == 1, (name, r.stderr)
+        assert r.stderr.startswith("Error: weights file"), (name, r.stderr)
+        assert "internal error" not in r.stderr
