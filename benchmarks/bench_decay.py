@@ -2,6 +2,8 @@
 
 The baseline forms each product J_T ... J_{T-k+1} directly and takes np.linalg.norm(P, 2) per step (one SVD per
 k, no rescaling, so it overflows where the core does not). The core rescales each step and does one batched SVD.
+"core" is the whole calculator (radius, trajectory, horizon search, clipping); "products only" is the part that
+does the same work as the baseline.
 
     python benchmarks/bench_decay.py            # prints medians (ms) and the ratio baseline / core
 """
@@ -60,6 +62,8 @@ def main() -> None:
             hs = D.tanh_trajectory(w, x)
         nv = median_ms(lambda: naive(w, hs, steps))
         print(f"{name:38} {core:9.2f} {nv:9.2f} {nv / core:7.2f}")
+        prod = median_ms(lambda: D._log_products(w, hs, steps))
+        print(f"{'  products only':38} {prod:9.2f} {nv:9.2f} {nv / prod:7.2f}")
 
 
 if __name__ == "__main__":

@@ -556,19 +556,24 @@ def _clip_from_logs(log_abs: np.ndarray, sign: np.ndarray, ks: np.ndarray, units
     lc = math.log10(c)
     finite = log_abs > -np.inf
     if not finite.any():  # the zero gradient: nothing to clip, no direction
-        zeros = tuple(ClipComponent(int(k), int(u), 0.0, 0.0, 0.0) for k, u in zip(ks, units))
+        zeros = tuple(ClipComponent(k, u, 0.0, 0.0, 0.0) for k, u in zip(ks.tolist(), units.tolist()))
         return ClipResult(c, 0.0, None, False, False, 0.0, 0.0, None, None, 0, zeros)
     m = float(np.max(log_abs))
     # log10 ||g|| = m + 0.5 log10 sum 10^(2 (a_i - m))
     lnorm = m + 0.5 * math.log10(float(np.sum(10.0 ** (2.0 * (log_abs[finite] - m)))))
     unit_dir = sign * np.where(finite, 10.0 ** np.minimum(log_abs - lnorm, 0.0), 0.0)  # g / ||g||, exact
     norm_clipped = lnorm > lc
-    by_norm = unit_dir * (c / float(np.linalg.norm(unit_dir))) if norm_clipped else sign * np.where(finite, 10.0 ** np.minimum(log_abs, lc), 0.0)
+    within = sign * np.where(finite, 10.0 ** np.minimum(log_abs, lc), 0.0)  # g_i where |g_i| <= c
+    by_norm = unit_dir * (c / float(np.linalg.norm(unit_dir))) if norm_clipped else within
     big = log_abs >= lc
-    by_value = sign * np.where(big, c, np.where(finite, 10.0 ** np.minimum(log_abs, lc), 0.0))
-    originals = [None if _value(a)[1] else float(s * _value(a)[0]) for a, s in zip(log_abs, sign)]
-    comps = tuple(ClipComponent(int(k), int(u), o, float(bn), float(bv))
-                  for k, u, o, bn, bv in zip(ks, units, originals, by_norm, by_value))
+    by_value = np.where(big, sign * c, within)                               # clip(g_i, -c, c)
+    over = log_abs > LOG10_MAX
+    with np.errstate(over="ignore"):
+        orig = sign * np.where(finite & ~over, 10.0 ** np.where(over, 0.0, log_abs), 0.0)
+    over |= ~np.isfinite(orig)
+    originals = [None if o else v for o, v in zip(over.tolist(), orig.tolist())]
+    comps = tuple(ClipComponent(k, u, o, bn, bv) for k, u, o, bn, bv in
+                  zip(ks.tolist(), units.tolist(), originals, by_norm.tolist(), by_value.tolist()))
     norm_before, over = _value(lnorm)
     return ClipResult(
         threshold=c, norm_before=norm_before, log10_norm_before=lnorm, overflow=over,
