@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - older typer on real click
 COMMAND_MODULES = [
     "trace",
     "learn", "order", "cost", "bottleneck",
+    "quiz",
     "decay",
     "params", "gradcheck",
 ]

@@ -416,3 +416,38 @@ def test_core_does_not_import_cli_libraries():
     code = "import sys, rnn_tutor.core.decay; print('typer' in sys.modules, 'rich' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# properties
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(w=st.floats(min_value=0.02, max_value=0.995), log_thr=st.floats(min_value=-12, max_value=-0.05))
+def test_closed_form_horizon_is_the_first_k_reaching(w, log_thr):
+    thr = 10.0 ** log_thr
+    k = D.scalar_horizon(w, thr)
+    lw = math.log10(w)
+    assert D.reaches(k * lw, thr, "vanishing")
+    assert k == 1 or not D.reaches((k - 1) * lw, thr, "vanishing")
+    if k <= D.MAX_STEPS:  # the searched path (a 1x1 matrix) finds the same k
+        assert D.compute_decay(matrix=repr(w), threshold=thr, steps=1).horizon == k
+        assert D.compute_decay(weight=-w, threshold=thr).horizon == k
+        assert D.compute_decay(weight=1.0 / w, threshold=thr).horizon == k  # exploding mirrors vanishing
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 6), radius=st.floats(0.1, 2.0), seed=st.integers(0, 10_000), steps=st.integers(1, 40))
+def test_log_norms_match_direct_products(n, radius, seed, steps):
+    r = D.compute_decay(size=n, radius=radius, seed=seed, steps=steps, activation="tanh")
+    w = np.array(r.matrix)
+    x = np.random.default_rng([seed, 1]).standard_normal((steps, n))
+    hs = D.tanh_trajectory(w, x)
+    for k in {1, steps // 2 or 1, steps}:
+        direct = np.linalg.norm(D.jacobian_product(w, hs, steps, k), 2)
+        if direct > 0:
+            assert r.steps[k - 1].log10_norm == pytest.approx(math.log10(direct), abs=1e-9)

@@ -1,0 +1,285 @@
+"""Output for ``rnn-tutor quiz``: the conversation lines (stderr), and tables/records (stdout).
+
+A study session talks to the learner on stderr (questions, answers, the grade menu, feedback) and
+writes its data on stdout: one JSON object per answered card with ``--format jsonl``, and the
+summary at the end (table, json or csv). So a script that pipes answers in reads only data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+from rnn_tutor.render import message
+
+GLYPH = {1: "✗", 2: "~", 3: "✓", 4: "★"}
+LIST_COLUMNS = ["id", "topic", "kind", "state", "due", "reviews", "question", "answer", "see_also",
+                "source"]
+STATS_COLUMNS = ["topic", "cards", "reviews", "lapses", "retention"]
+REVIEW_COLUMNS = ["event", "n", "card_id", "topic", "grade", "grade_name", "correct", "expected",
+                  "given", "reviewed_at", "due", "interval", "cram"]
+SUMMARY_COLUMNS = ["ended", "planned", "answered", "remaining", "again", "hard", "good", "easy",
+                   "numeric_right", "numeric_total", "cram", "next_due"]
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    from rnn_tutor.quiz.schedule import utc
+
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _local(moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ------------------------------------------------------------------------- the conversation
+
+def say(text: str = "", style: str | None = None) -> None:
+    message(text, style=style)
+
+
+def intro(due: int, new: int, cram: bool, interactive: bool) -> str:
+    what = f"{due + new} card{'s' if due + new != 1 else ''}"
+    detail = "cram: the schedule is not changed" if cram else f"{due} due, {new} new"
+    keys = ("Enter or Space shows the answer, 1-4 grades it, q quits." if interactive else
+            "One answer per line: an empty line shows the answer, 1-4 grades it, q quits.")
+    return f"Studying {what} ({detail}). {keys}"
+
+
+def nothing_to_study(next_due: datetime | None, cram: bool) -> str:
+    if next_due is None:
+        return "Nothing to study with these options."
+    from rnn_tutor.quiz.schedule import format_interval, utc
+
+    wait = next_due - utc(datetime.now().astimezone())
+    when = "now" if wait.total_seconds() <= 0 else f"in {format_interval(wait)}"
+    return (f"Nothing is due (next card {when}, at {_local(next_due)}). "
+            "Use --cram to review anyway, or raise the daily cap on new cards with --new.")
+
+
+def card_header(index: int, total: int, card) -> str:
+    return f"\n[{index}/{total}] {card.topic} · {card.id}"
+
+
+def question(text: str) -> str:
+    return f"Q: {text}"
+
+
+def reveal_prompt(interactive: bool) -> str:
+    return ("  (Enter/Space: show answer · q: quit)" if interactive
+            else "  (empty line: show answer · q: quit)")
+
+
+def answer(card) -> list[str]:
+    lines = [f"A: {card.answer}"]
+    if card.see_also:
+        lines.append(f"   see also: {card.see_also}")
+    return lines
+
+
+def numeric_prompt() -> str:
+    return "  Your answer (a number; Enter gives up, q quits): "
+
+
+def not_a_number(text: str) -> str:
+    return f"  {text!r} is not a number: type something like 1.25, -0.5 or 5/4 (q quits)."
+
+
+def numeric_feedback(item, given: float | None, correct: bool) -> list[str]:
+    from rnn_tutor.core.numfmt import num
+
+    if correct:
+        return [f"  ✓ right: h_{item.asked_step} = {num(item.expected)}"]
+    said = "no answer" if given is None else f"you said {num(given)}"
+    lines = [f"  ✗ not quite ({said}); h_{item.asked_step} = {num(item.expected)}. Worked steps:"]
+    lines += [f"    {step}" for step in item.steps]
+    return lines
+
+
+def grade_menu(outcomes: dict, cram: bool) -> str:
+    from rnn_tutor.quiz.schedule import GRADE_LABELS, format_interval
+
+    if cram or not outcomes:
+        options = "  ".join(f"{g} {GRADE_LABELS[g]}" for g in GRADE_LABELS)
+        return f"  Grade: {options}   (cram: schedule unchanged) · q: quit"
+    options = "  ".join(f"{g} {GRADE_LABELS[g]} ({format_interval(outcomes[g].interval)})"
+                        for g in GRADE_LABELS)
+    return f"  Grade: {options} · q: quit"
+
+
+def bad_grade(text: str) -> str:
+    return f"  {text!r} is not a grade: type 1 (Again), 2 (Hard), 3 (Good), 4 (Easy) or q."
+
+
+def auto_again() -> str:
+    return "  Graded Again (wrong answer)."
+
+
+def recorded(grade: int, due: datetime | None, when: datetime) -> str:
+    from rnn_tutor.quiz.schedule import GRADE_LABELS, format_interval
+
+    label = f"{GLYPH[grade]} {GRADE_LABELS[grade]}"
+    if due is None:
+        return f"  {label} (cram: saved in the history, schedule unchanged)"
+    return f"  {label}: saved; next review in {format_interval(due - when)}"
+
+
+def moved_aside(path) -> str:
+    return (f"The progress file was not a readable database; it was moved to {path} "
+            "(kept, not deleted) and a fresh store was started.")
+
+
+# ------------------------------------------------------------------------- records
+
+def review_event(n: int, card, rec, when: datetime, item=None, given=None,
+                 correct=None) -> dict:
+    from rnn_tutor.quiz.schedule import GRADES
+
+    review = rec.review
+    return {
+        "event": "review",
+        "n": n,
+        "card_id": card.id,
+        "topic": card.topic,
+        "grade": review.grade,
+        "grade_name": GRADES[review.grade],
+        "correct": correct,
+        "expected": None if item is None else item.expected,
+        "given": given,
+        "reviewed_at": _stamp(review.reviewed_at),
+        "due": _stamp(rec.due),
+        "interval": None if rec.due is None else (rec.due - when).total_seconds(),
+        "cram": review.cram,
+    }
+
+
+def summary_record(summary) -> dict:
+    return summary.as_record()
+
+
+def summary_row(summary) -> dict:
+    rec = summary.as_record()
+    row = {k: v for k, v in rec.items() if k != "grades"}
+    row.update(rec["grades"])
+    return row
+
+
+def summary_table(summary) -> Iterable[Any]:
+    from rnn_tutor.quiz.schedule import GRADE_LABELS, GRADES
+    from rich.table import Table
+
+    ended = {"done": "all planned cards studied", "quit": "stopped with q",
+             "eof": "input ended", "interrupted": "interrupted (Ctrl-C)"}[summary.ended]
+    table = Table(title="Session summary", show_header=False, box=None, pad_edge=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("Studied", f"{summary.answered} of {summary.planned} ({ended})")
+    table.add_row("Grades", "  ".join(f"{GRADE_LABELS[g]} {summary.grades[GRADES[g]]}"
+                                      for g in GRADE_LABELS))
+    if summary.numeric_total:
+        table.add_row("Numeric", f"{summary.numeric_right} of {summary.numeric_total} right")
+    if summary.cram:
+        table.add_row("Mode", "cram (schedule unchanged)")
+    table.add_row("Next due", _local(summary.next_due))
+    return [table]
+
+
+def list_record(card, state: dict | None, reviews: int) -> dict:
+    from rnn_tutor.quiz.schedule import due_of, state_name
+
+    rec = card.as_record()
+    rec.update({"state": state_name(state), "due": _stamp(due_of(state)) if state else None,
+                "reviews": reviews})
+    return rec
+
+
+def list_table(records: list[dict]) -> Iterable[Any]:
+    from rich.table import Table
+
+    from rnn_tutor.quiz.store import parse_stamp
+
+    from rich import box
+
+    table = Table(title=f"{len(records)} cards", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("id", no_wrap=True, max_width=22, overflow="ellipsis")
+    table.add_column("state", no_wrap=True)
+    table.add_column("due", no_wrap=True)
+    table.add_column("question", ratio=1, min_width=20, overflow="fold")
+    for r in records:
+        due = "-" if r["due"] is None else parse_stamp(r["due"]).astimezone().strftime("%m-%d %H:%M")
+        state = r["state"] + ("*" if r["kind"] == "numeric" else "")
+        table.add_row(r["id"], state, due, _short(r["question"], 70))
+    if any(r["kind"] == "numeric" for r in records):
+        return [table, "* numeric card: fresh numbers each time"]
+    return [table]
+
+
+def stats_table(st) -> Iterable[Any]:
+    from rich.table import Table
+
+    from rnn_tutor.render import bar
+
+    def pct(x):
+        return "-" if x is None else f"{100 * x:.0f}%"
+
+    overview = Table(title="Progress", show_header=False, box=None, pad_edge=False)
+    overview.add_column("what", style="bold")
+    overview.add_column("value")
+    overview.add_row("Cards", f"{st.cards} ({st.new} new, {st.learning} learning, {st.review} review)")
+    overview.add_row("Due", f"{st.due_now} now · {st.due_today} today · {st.due_this_week} this week")
+    overview.add_row("Reviews", f"{st.reviews_total} total · {st.reviews_today} today · "
+                                f"{st.reviews_week} in 7 days"
+                                + (f" (+{st.cram_reviews} cram)" if st.cram_reviews else ""))
+    overview.add_row("Retention", pct(st.retention) + ("" if st.retention is not None else
+                                                       " (no repeat reviews yet)"))
+    overview.add_row("Streak", f"{st.streak_days} day{'s' if st.streak_days != 1 else ''}"
+                               + ("" if st.studied_today or not st.streak_days
+                                  else " (study today to keep it)"))
+    weakest = ", ".join(f"{t.topic} ({pct(t.retention)})" for t in st.weakest) or "-"
+    overview.add_row("Weakest", weakest)
+    topics = Table(title="By topic", pad_edge=False)
+    for name in ("topic", "cards", "reviews", "lapses", "retention", ""):
+        topics.add_column(name, justify="left" if name in ("topic", "") else "right")
+    for t in st.topics:
+        topics.add_row(t.topic, str(t.cards), str(t.reviews), str(t.lapses), pct(t.retention),
+                       bar(t.retention, 10) if t.retention is not None else "·")
+    return [overview, "", topics]
+
+
+def stats_rows(st) -> list[dict]:
+    return [t.as_record() for t in st.topics]
+
+
+def import_record(kind: str, path: str, added: int, updated_or_skipped: int) -> dict:
+    if kind == "deck":
+        return {"kind": "deck", "file": path, "added": added, "updated": updated_or_skipped}
+    return {"kind": "history", "file": path, "added": added, "skipped": updated_or_skipped}
+
+
+def import_table(rec: dict) -> Iterable[Any]:
+    if rec["kind"] == "deck":
+        return [f"Imported {rec['file']}: {rec['added']} new cards, {rec['updated']} updated "
+                "(same id: new wording, progress kept)."]
+    return [f"Imported {rec['file']}: {rec['added']} reviews restored, {rec['skipped']} already "
+            "present."]
+
+
+def reset_record(backup, reviews: int) -> dict:
+    return {"reset": backup is not None, "reviews_removed": reviews,
+            "backup": None if backup is None else str(backup)}
+
+
+def reset_table(rec: dict) -> Iterable[Any]:
+    if not rec["reset"]:
+        return ["Nothing to reset: no reviews yet."]
+    return [f"Progress reset: {rec['reviews_removed']} reviews removed. "
+            f"A copy of the old store is at {rec['backup']}."]
