@@ -342,16 +342,16 @@ def _summary(cell: str, t: int, h_prev, h, c_prev, c, gates, nonlinearity: str) 
     if cell == "gru":
         r, z = gates["r"], gates["z"]
         if not np.any(h_prev):
-            return (f"h started at zero, so h = (1 - z) * n: the update gate passed {_pct(1 - z.mean())} of the "
-                    f"candidate n (the reset gate, mean {r.mean():.2f}, only scaled the bias b_hn)")
+            return (f"the state h started at zero, so h = (1 - z) * n: the update gate passed "
+                    f"{_pct(1 - z.mean())} of the candidate n (the reset gate, mean {r.mean():.2f}, only scaled the bias b_hn)")
         return (f"the update gate kept {_pct(z.mean())} of the old state and took {_pct(1 - z.mean())} from the "
                 f"candidate n; the reset gate let {_pct(r.mean())} of the old state into n")
     moved = float(np.abs(h - h_prev).mean())
     if nonlinearity == "relu":
         off = int(np.sum(h == 0.0))
-        return f"h moved by {moved:.3g} per unit on average; {off} of {hsz} units are off (relu gave 0)"
+        return f"the state h moved by {moved:.3g} per unit on average; {off} of {hsz} units are off (relu gave 0)"
     sat = int(np.sum(np.abs(h) > 0.95))
-    text = f"h moved by {moved:.3g} per unit on average"
+    text = f"the state h moved by {moved:.3g} per unit on average"
     if sat:
         text += f"; {sat} of {hsz} units are saturated (|h| > 0.95), which passes almost no gradient back"
     else:
