@@ -27,8 +27,12 @@ class LineInput:
         self.stream = stream if stream is not None else sys.stdin
 
     def line(self) -> str | None:
+        if self.stream is None:  # no stdin at all (a detached process)
+            return None
         try:
             text = self.stream.readline()
+        except UnicodeDecodeError:  # bytes that are not text: an answer that means nothing
+            return "\ufffd"
         except (OSError, ValueError):  # stdin closed or unreadable: treat as the end
             return None
         if text == "":

@@ -186,3 +186,20 @@ def test_import_detects_decks(tmp_path):
     assert kind == "deck" and cards[0].question == "What?"
     with pytest.raises(BadValueError, match="import takes"):
         transfer.read_import(tmp_path / "x.json")
+
+
+def test_line_input_reads_answers_and_survives_bad_input():
+    import io
+
+    from rnn_tutor.quiz.keys import ENTER, LineInput, open_input
+
+    inp = open_input(io.StringIO("\n  \n3\r\nq\n"))
+    assert isinstance(inp, LineInput) and not inp.interactive
+    assert [inp.key(), inp.key(), inp.key(), inp.key(), inp.key()] == [ENTER, ENTER, "3", "q", None]
+    assert LineInput(None).line() is None
+
+    class Broken:
+        def readline(self):
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad")
+
+    assert LineInput(Broken()).key() == "\ufffd"
