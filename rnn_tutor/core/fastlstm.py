@@ -1,0 +1,239 @@
+"""A fast single-layer LSTM (forward and BPTT) for training, numerically the same as ``cells.forward``/``backward``.
+
+Same parameters as ``cells.py`` and PyTorch (``weight_ih_l0`` (4H, D), ``weight_hh_l0`` (4H, H), ``bias_ih_l0``,
+``bias_hh_l0``, gate order i, f, g, o). Same equations:
+
+    i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)      f = sigmoid(...)      o = sigmoid(...)
+    g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+    c_t = f * c_{t-1} + i * g                        h_t = o * tanh(c_t)
+
+Small models are bound by the number of numpy calls per time step, not by arithmetic (each call costs about a
+microsecond whatever its size), so this path is built to make few calls on contiguous memory:
+
+- feature-major layout: every per-step array is (features, B), so each gate block is one contiguous slab;
+- one matmul per step computes all four gates *and* the input projection: W [h_{t-1}; x_t; 1] with
+  W = [W_hh | W_ih | b_ih + b_hh] (rows permuted to the internal order [g, f, i, o]);
+- the previous cell state sits right above the gates, [c_{t-1}; g; f; i; o] (5H, B), so one multiply gives
+  [f * c_{t-1}; i * g]; one tanh covers all four gates: sigmoid(z) = 0.5 tanh(z / 2) + 0.5, with the 1/2 folded
+  into the weights of f, i, o. Eight calls per step forward;
+- BPTT computes every factor that does not depend on the incoming gradient for all steps at once, and lays the
+  per-step gradient out as [dc_prev; dg; df; di; do; dtanh; dh_out] (7H, B) so that four calls per step do the
+  whole backward step (one matmul also adds the output's gradient); weight gradients come from one contraction
+  over all steps afterwards;
+- every buffer is preallocated and updated in place (``out=``); a ``Workspace`` passed in by the training loop
+  keeps the buffers (and the per-step views into them) from one batch to the next, so the memory is not
+  allocated and faulted in again for every batch.
+
+It works in the dtype of ``x`` (float32 for speed, float64 for exact teaching numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Internal gate block k holds PyTorch block _PERM[k]: internal [g, f, i, o] <- PyTorch [i, f, g, o].
+_PERM = (2, 1, 0, 3)
+
+
+def _rows(H: int) -> np.ndarray:
+    return np.concatenate([np.arange(p * H, (p + 1) * H) for p in _PERM])
+
+
+class Workspace:
+    """Buffers and per-step views for one shape (T, B, H, D, dtype), reused across calls.
+
+    A forward pass that uses a workspace overwrites the previous pass's results: run forward, then backward,
+    then the next forward."""
+
+    def __init__(self):
+        self.key = None
+
+    def ensure(self, T: int, B: int, H: int, D: int, dt) -> "Workspace":
+        key = (T, B, H, D, np.dtype(dt))
+        if key == self.key:
+            return self
+        self.key = key
+        K = H + D + 1
+        h2, h3, h4, h5, h6 = 2 * H, 3 * H, 4 * H, 5 * H, 6 * H
+        self.HX = np.zeros((T + 1, K, B), dtype=dt)  # HX[t] = [h_{t-1}; x_t; 1]
+        self.HX[:, H + D] = 1.0
+        self.Z = np.zeros((T + 1, 5 * H, B), dtype=dt)  # Z[t] = [c_{t-1}; g; f; i; o]
+        self.TC = np.empty((T, H, B), dtype=dt)
+        self.prod = np.empty((h2, B), dtype=dt)
+        Z, HX, TC = self.Z, self.HX, self.TC
+        # forward views for step t: (gates, sigmoid part, [c, g], [f, i], o, c_t, h_{t-1} & x_t, h_t slot, tanh c_t)
+        self.fviews = [
+            (Z[t, H:], Z[t, h2:], Z[t, :h2], Z[t, h2:h4], Z[t, h4:], Z[t + 1, :H], HX[t], HX[t + 1, :H], TC[t])
+            for t in range(T)
+        ]
+        self.AF = np.empty((T, 4, H, B), dtype=dt)
+        self.KB = np.empty((T, 2, H, B), dtype=dt)
+        self.G = np.zeros((T + 1, 7 * H, B), dtype=dt)  # [dc_{t-1}; dz_g; dz_f; dz_i; dz_o; k; dh_out_{t-1}]
+        self.dht = np.empty((H, B), dtype=dt)
+        self.dc = np.empty((H, B), dtype=dt)
+        G = self.G
+        # backward views for step t: (G[t+1], [dz_o; k] slot, k, dc_{t} from step t+1, [dc_prev; dz_g..i] slot)
+        self.bviews = [
+            (G[t + 1], G[t, h4:h6].reshape(2, H, B), G[t, h5:h6], G[t + 1, :H], G[t, :h4].reshape(4, H, B),
+             self.AF[t], self.KB[t])
+            for t in range(T)
+        ]
+        for v in self.bviews:
+            assert np.shares_memory(v[1], G) and np.shares_memory(v[4], G)
+        return self
+
+
+@dataclass
+class FastForward:
+    """What the forward pass keeps for BPTT (feature-major buffers; the cells-API views are properties)."""
+
+    ws: Workspace
+    W: np.ndarray  # (4H, H+D+1) [W_hh | W_ih | b] in internal order, unscaled
+    H: int
+    D: int
+
+    @property
+    def h(self) -> np.ndarray:  # (B, T, H)
+        return self.ws.HX[1:, : self.H].transpose(2, 0, 1)
+
+    @property
+    def h_last(self) -> np.ndarray:  # (B, H)
+        return self.ws.HX[-1, : self.H].T
+
+    @property
+    def c(self) -> np.ndarray:  # (B, T, H)
+        return self.ws.Z[1:, : self.H].transpose(2, 0, 1)
+
+    @property
+    def c_last(self) -> np.ndarray:  # (B, H)
+        return self.ws.Z[-1, : self.H].T
+
+    @property
+    def gates(self) -> dict[str, np.ndarray]:  # each (B, T, H)
+        H, Zg = self.H, self.ws.Z[:-1]
+        return {
+            "i": Zg[:, 3 * H : 4 * H].transpose(2, 0, 1),
+            "f": Zg[:, 2 * H : 3 * H].transpose(2, 0, 1),
+            "g": Zg[:, H : 2 * H].transpose(2, 0, 1),
+            "o": Zg[:, 4 * H :].transpose(2, 0, 1),
+        }
+
+
+def forward(params: dict[str, np.ndarray], x: np.ndarray, h0=None, c0=None, ws: Workspace | None = None) -> FastForward:
+    """LSTM over x (B, T, D) from (h0, c0) (B, H) (zeros when None). Computes in x's dtype (float32/float64)."""
+    x = np.asarray(x)
+    dt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    B, T, D = x.shape
+    W_hh = np.asarray(params["weight_hh_l0"], dtype=dt)
+    H = W_hh.shape[1]
+    b = np.asarray(params["bias_ih_l0"], dtype=dt) + np.asarray(params["bias_hh_l0"], dtype=dt)
+    W = np.concatenate([W_hh, np.asarray(params["weight_ih_l0"], dtype=dt), b[:, None]], axis=1)[_rows(H)]
+    W[H:] *= 0.5  # f, i, o rows use tanh(z / 2); g keeps tanh(z)
+    Ws = W  # (4H, H+D+1) scaled copy
+    W = Ws.copy()
+    W[H:] *= 2.0  # unscaled, for the backward pass
+
+    ws = (ws or Workspace()).ensure(T, B, H, D, dt)
+    HX, Z = ws.HX, ws.Z
+    HX[:T, H : H + D] = x.transpose(1, 2, 0)  # x_t as (D, B)
+    HX[0, :H] = 0.0 if h0 is None else np.asarray(h0, dt).T
+    Z[0, :H] = 0.0 if c0 is None else np.asarray(c0, dt).T
+    prod = ws.prod
+    p_fc, p_ig = prod[:H], prod[H:]
+    mul, add, tanh, matmul = np.multiply, np.add, np.tanh, np.matmul
+    for a, s, cg, fi, o, c, hx, h, tc in ws.fviews:
+        matmul(Ws, hx, out=a)  # z = W_hh h_{t-1} + W_ih x_t + b (f, i, o halved)      # (4H, B)
+        tanh(a, out=a)  # g = tanh(z_g); tanh(z / 2) for f, i, o
+        mul(s, 0.5, out=s)
+        add(s, 0.5, out=s)  # f, i, o = sigmoid(z) = 0.5 tanh(z / 2) + 0.5
+        mul(cg, fi, out=prod)  # [f * c_{t-1}; i * g]
+        add(p_fc, p_ig, out=c)  # c_t = f c_{t-1} + i g
+        tanh(c, out=tc)
+        mul(o, tc, out=h)  # h_t = o tanh(c_t)
+    return FastForward(ws, W, H, D)
+
+
+def backward(
+    params: dict[str, np.ndarray],
+    fwd: FastForward,
+    dh: np.ndarray | None = None,
+    dh_last: np.ndarray | None = None,
+    dc_last: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """BPTT. dh (B, T, H): loss gradient w.r.t. every h_t; dh_last (B, H) and dc_last (B, H): extra gradient on
+    the final states. Returns grads for the four parameters (PyTorch order, same dtype as the forward pass) and
+    "x" (B, T, D), "h0", "c0" (B, H)."""
+    ws, H, D = fwd.ws, fwd.H, fwd.D
+    Z, HX, TC, AF, KB, G = ws.Z, ws.HX, ws.TC, ws.AF, ws.KB, ws.G
+    T, _, B = TC.shape
+    dt = Z.dtype
+    Zs = Z[:T]
+    cp, g, f, i, o = Zs[:, :H], Zs[:, H : 2 * H], Zs[:, 2 * H : 3 * H], Zs[:, 3 * H : 4 * H], Zs[:, 4 * H :]
+    # factors for all steps at once (they do not depend on the incoming gradient)
+    sig = Zs[:, 2 * H :]  # [f; i; o]
+    ds = AF[:, 1:]  # scratch (T, 3, H, B) for s (1 - s)
+    ds3 = ds.reshape(T, 3 * H, B)
+    np.subtract(1.0, sig, out=ds3)
+    ds3 *= sig  # sigmoid'(z) = s (1 - s) for f, i, o
+    # (the order matters: each line overwrites a scratch block the lines before have used up)
+    np.multiply(ds[:, 2], TC, out=KB[:, 0])  # dz_o = dh tanh(c) o (1 - o)
+    np.multiply(ds[:, 1], g, out=AF[:, 3])  # dz_i = dc g i (1 - i)
+    np.multiply(ds[:, 0], cp, out=AF[:, 2])  # dz_f = dc c_{t-1} f (1 - f)
+    np.multiply(g, g, out=AF[:, 1])
+    np.subtract(1.0, AF[:, 1], out=AF[:, 1])
+    AF[:, 1] *= i  # dz_g = dc i (1 - g^2)
+    AF[:, 0] = f  # dc_{t-1} = dc f
+    np.multiply(TC, TC, out=KB[:, 1])
+    np.subtract(1.0, KB[:, 1], out=KB[:, 1])
+    KB[:, 1] *= o  # dc_t += dh o (1 - tanh(c)^2)
+
+    G[T, : 6 * H] = 0.0
+    if dc_last is not None:
+        G[T, :H] = np.asarray(dc_last, dt).T
+    if dh is None:
+        G[1:, 6 * H :] = 0.0
+    else:
+        G[1:, 6 * H :] = np.asarray(dh, dt).transpose(1, 2, 0)
+    if dh_last is not None:
+        G[T, 6 * H :] += np.asarray(dh_last, dt).T
+    Wh = fwd.W[:, :H]  # (4H, H) internal order
+    WbT = np.zeros((H, 7 * H), dtype=dt)  # dh_{t-1} = WbT G[t]
+    WbT[:, H : 5 * H] = Wh.T
+    WbT[:, 6 * H :] = np.eye(H, dtype=dt)
+
+    dht, dc = ws.dht, ws.dc
+    dht1, dc1 = dht[None], dc[None]
+    mul, add, matmul = np.multiply, np.add, np.matmul
+    if H <= 24:  # small H: calls cost more than flops; one matmul also adds the output's gradient
+        for gn, ok, k, dcn, oc, af, kb in reversed(ws.bviews):
+            matmul(WbT, gn, out=dht)  # dL/dh_t = W_hh^T dz_{t+1} + (output's gradient at t)    # (H, B)
+            mul(dht1, kb, out=ok)  # [dz_o; dh o (1 - tanh^2 c_t)]
+            add(k, dcn, out=dc)  # dc_t = dc_{t+1} f_{t+1} + dh o (1 - tanh^2 c_t)
+            mul(dc1, af, out=oc)  # [dc_{t-1}; dz_g; dz_f; dz_i]
+    else:  # larger H: skip the zero blocks of WbT (fewer flops, one more call)
+        WhT = np.ascontiguousarray(Wh.T)  # (H, 4H)
+        h5, h6 = 5 * H, 6 * H
+        for gn, ok, k, dcn, oc, af, kb in reversed(ws.bviews):
+            matmul(WhT, gn[H:h5], out=dht)  # dL/dh_t = W_hh^T dz_{t+1}
+            add(dht, gn[h6:], out=dht)  # + (output's gradient at t)
+            mul(dht1, kb, out=ok)
+            add(k, dcn, out=dc)
+            mul(dc1, af, out=oc)
+
+    G[0, 6 * H :] = 0.0
+    DG = G[:T, H : 5 * H]  # (T, 4H, B) dL/dz, internal order [g, f, i, o]
+    dW = np.tensordot(DG, HX[:T], axes=([0, 2], [0, 2]))  # sum_t dz_t [h_{t-1}; x_t; 1]^T  # (4H, H+D+1)
+    rows = _rows(H)
+    grads: dict[str, np.ndarray] = {}
+    for name, part in (("weight_hh_l0", dW[:, :H]), ("weight_ih_l0", dW[:, H : H + D]), ("bias_ih_l0", dW[:, H + D])):
+        out = np.empty_like(part)
+        out[rows] = part
+        grads[name] = out
+    grads["bias_hh_l0"] = grads["bias_ih_l0"].copy()
+    Wi = fwd.W[:, H : H + D]  # (4H, D)
+    grads["x"] = np.matmul(Wi.T, DG).transpose(2, 0, 1)  # dx_t = W_ih^T dz_t       # (B, T, D)
+    grads["h0"] = (WbT @ G[0]).T  # (B, H)
+    grads["c0"] = G[0, :H].T.copy()
+    return grads

@@ -1,0 +1,116 @@
+"""The training loop: learning happens, runs are reproducible, divergence and interruption are handled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_tutor.core.train import SOLVED, TrainConfig, Trainer, train
+from rnn_tutor.errors import BadValueError, RnnTutorError
+
+
+def test_a_small_run_reduces_the_loss():
+    r = train(TrainConfig(cell="lstm", task="recall", length=8, steps=120, eval_every=40, eval_size=128))
+    first, last = r.records[0], r.records[-1]
+    assert [rec.step for rec in r.records] == [0, 40, 80, 120]
+    assert last.loss < 0.5 * first.loss
+    assert last.accuracy > 0.9 > first.accuracy
+    assert r.accuracy == last.accuracy and r.loss == last.loss
+    assert last.sequences == 120 * 32
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_other_cells_learn_a_short_task(cell):
+    r = train(TrainConfig(cell=cell, task="adding", length=6, steps=150, eval_every=150, eval_size=128))
+    assert r.loss < 0.3 * r.records[0].loss
+
+
+@pytest.mark.parametrize("task", ["order", "tagging", "reverse"])
+def test_each_output_pattern_trains(task):
+    r = train(TrainConfig(cell="lstm", task=task, steps=80, eval_every=80, eval_size=64, hidden=12))
+    assert r.loss < r.records[0].loss
+    assert r.accuracy > r.records[0].accuracy
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    cfg = TrainConfig(cell="gru", task="adding", length=10, steps=30, eval_every=10, eval_size=32)
+    a, b = train(cfg), train(cfg)
+    c = train(TrainConfig(**{**cfg.__dict__, "seed": 1}))
+    strip = lambda r: [(x.step, x.loss, x.accuracy, x.train_loss) for x in r.records]  # noqa: E731
+    assert strip(a) == strip(b)
+    assert strip(a) != strip(c)
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+
+
+def test_stop_at_and_solved_step():
+    r = train(TrainConfig(cell="lstm", task="recall", length=5, steps=1000, eval_every=20, eval_size=64,
+                          stop_at=SOLVED))
+    assert r.solved_step is not None and r.records[-1].step == r.solved_step < 1000
+    assert r.solved_sequences == r.solved_step * 32
+
+
+def test_divergence_is_an_error_with_a_hint():
+    with pytest.raises(RnnTutorError) as e:
+        train(TrainConfig(cell="rnn", task="adding", length=20, steps=200, lr=10.0, optimizer="sgd", clip=0,
+                          eval_every=200))
+    assert "diverged" in e.value.message
+    assert "--lr" in e.value.hint and "--clip" in e.value.hint
+    assert not isinstance(e.value, BadValueError)
+
+
+def test_interrupting_keeps_what_was_done():
+    t = Trainer(TrainConfig(cell="lstm", task="recall", length=6, steps=100, eval_every=10, eval_size=32))
+    it = t.run()
+    for rec in it:
+        if rec.step == 30:
+            break  # as if Ctrl-C arrived here
+    r = t.result(interrupted=True)
+    assert r.interrupted and r.final.step == 30 and t.step == 30
+    assert set(r.params) >= {"weight_ih_l0", "head.weight"}
+
+
+def test_baseline_is_the_constant_answer():
+    t = Trainer(TrainConfig(cell="rnn", task="adding", length=20, eval_size=2000, steps=1))
+    assert 0.1 < t.baseline_accuracy < 0.2  # 0.5 +- 0.04 catches ~15% of the triangular target
+    assert t.baseline_loss == pytest.approx(1 / 24, rel=0.1)
+    t = Trainer(TrainConfig(cell="rnn", task="recall", length=5, eval_size=2000, steps=1))
+    assert t.baseline_accuracy == pytest.approx(0.25, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    "kw, option",
+    [
+        ({"cell": "transformer"}, "--cell"),
+        ({"task": "sort"}, "--task"),
+        ({"length": 0}, "--length"),
+        ({"task": "order", "length": 3}, "--length"),
+        ({"hidden": 0}, "--hidden"),
+        ({"hidden": -3}, "--hidden"),
+        ({"hidden": 10**6}, "--hidden"),
+        ({"steps": 0}, "--steps"),
+        ({"batch": 0}, "--batch"),
+        ({"lr": 0.0}, "--lr"),
+        ({"lr": float("nan")}, "--lr"),
+        ({"clip": -1.0}, "--clip"),
+        ({"clip": float("inf")}, "--clip"),
+        ({"optimizer": "lbfgs"}, "--optimizer"),
+        ({"gate_init": "zeros"}, "--gate-init"),
+        ({"hidden": 1024, "batch": 4096, "length": 100}, "--hidden"),
+    ],
+)
+def test_bad_config_names_the_option(kw, option):
+    with pytest.raises(BadValueError) as e:
+        Trainer(TrainConfig(**kw))
+    assert e.value.option == option
+
+
+@pytest.mark.slow
+def test_lstm_solves_the_long_lag_adding_task_and_the_rnn_does_not():
+    """The lesson's claim, measured: T = 100, same budget and seed.   python -m pytest -m slow"""
+    budget = dict(task="adding", length=100, steps=1000, eval_every=50, eval_size=512, stop_at=SOLVED)
+    lstm = train(TrainConfig(cell="lstm", **budget))
+    assert lstm.solved_step is not None and lstm.solved_sequences < 74_000
+    rnn = train(TrainConfig(cell="rnn", **budget))
+    assert rnn.solved_step is None
+    assert rnn.accuracy < rnn.baseline_accuracy + 0.1

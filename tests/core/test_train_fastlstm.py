@@ -1,0 +1,72 @@
+"""fastlstm.py must equal cells.py's LSTM: forward values, gates, and every gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_tutor.core import cells, fastlstm
+
+
+def setup(B=3, T=6, D=4, H=5, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    p = cells.init_params("lstm", D, H, seed=seed)
+    p = {k: (v * 2).astype(dtype) for k, v in p.items()}  # larger weights: saturating gates get exercised
+    x = rng.normal(size=(B, T, D)).astype(dtype)
+    h0, c0 = rng.normal(size=(B, H)).astype(dtype), rng.normal(size=(B, H)).astype(dtype)
+    dh = rng.normal(size=(B, T, H)).astype(dtype)
+    dhl, dcl = rng.normal(size=(B, H)).astype(dtype), rng.normal(size=(B, H)).astype(dtype)
+    return p, x, h0, c0, dh, dhl, dcl
+
+
+@pytest.mark.parametrize("H", [1, 5, 30])  # 30 takes the large-H backward branch
+@pytest.mark.parametrize("T", [1, 2, 7])
+def test_equal_to_cells(H, T):
+    p, x, h0, c0, dh, dhl, dcl = setup(T=T, H=H)
+    ref = cells.forward("lstm", p, x, h0, c0)
+    got = fastlstm.forward(p, x, h0, c0)
+    np.testing.assert_allclose(got.h, ref.h, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(got.c, ref.c, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(got.h_last, ref.h_last, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(got.c_last, ref.c_last, rtol=1e-12, atol=1e-13)
+    for name in "ifgo":
+        np.testing.assert_allclose(got.gates[name], ref.gates[name], rtol=1e-12, atol=1e-13)
+    gref = cells.backward("lstm", p, ref, dh=dh, dh_last=dhl, dc_last=dcl)
+    ggot = fastlstm.backward(p, got, dh=dh, dh_last=dhl, dc_last=dcl)
+    for key in (*cells.PARAM_KEYS, "x", "h0", "c0"):
+        np.testing.assert_allclose(ggot[key], gref[key], rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+def test_only_last_state_gradient_and_zero_initial_state():
+    p, x, *_ = setup()
+    rng = np.random.default_rng(1)
+    dhl = rng.normal(size=(3, 5))
+    ref = cells.forward("lstm", p, x)
+    got = fastlstm.forward(p, x)
+    gref = cells.backward("lstm", p, ref, dh_last=dhl)
+    ggot = fastlstm.backward(p, got, dh_last=dhl)
+    for key in (*cells.PARAM_KEYS, "x", "h0", "c0"):
+        np.testing.assert_allclose(ggot[key], gref[key], rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+def test_workspace_reuse_gives_the_same_numbers():
+    ws = fastlstm.Workspace()
+    p, x, h0, c0, dh, *_ = setup()
+    first = fastlstm.backward(p, fastlstm.forward(p, x, h0, c0, ws=ws), dh=dh)
+    p2, x2, *_ = setup(seed=5)
+    fastlstm.backward(p2, fastlstm.forward(p2, x2, ws=ws), dh=dh)  # something else in between
+    again = fastlstm.backward(p, fastlstm.forward(p, x, h0, c0, ws=ws), dh=dh)
+    for key in first:
+        np.testing.assert_array_equal(first[key], again[key])
+    fastlstm.forward(p, setup(T=9)[1], ws=ws)  # a new shape reallocates
+
+
+def test_float32_runs_in_float32_and_is_close():
+    p64, x64, h0, c0, dh, *_ = setup()
+    p32 = {k: v.astype(np.float32) for k, v in p64.items()}
+    f32 = fastlstm.forward(p32, x64.astype(np.float32))
+    assert f32.h.dtype == np.float32
+    g32 = fastlstm.backward(p32, f32, dh=dh.astype(np.float32))
+    assert g32["weight_hh_l0"].dtype == np.float32
+    ref = cells.backward("lstm", p64, cells.forward("lstm", p64, x64), dh=dh)
+    np.testing.assert_allclose(g32["weight_hh_l0"], ref["weight_hh_l0"], rtol=1e-3, atol=1e-4)
