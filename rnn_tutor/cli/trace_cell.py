@@ -7,12 +7,14 @@ from __future__ import annotations
 
 MAX_STEPS = 10_000
 MAX_VOCAB = 4_096
+DEFAULT_HIDDEN = 4  # trace's --hidden-size default
 
 
 def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_hot, fmt) -> int:
     """Feed the inputs to a seeded (or loaded) cell and hand every step to the renderer."""
     import numpy as np
 
+    from rnn_tutor import render
     from rnn_tutor.core import cells
     from rnn_tutor.core.weights import load_weights
     from rnn_tutor.errors import BadValueError, RnnTutorError
@@ -39,13 +41,16 @@ def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_
         w = load_weights(weights, cell=cell)
         if w.input_size != d:
             if not one_hot and w.input_size > 1:
-                hint = f"these weights read {w.input_size} numbers per step: try --one-hot with {w.input_size} distinct words"
+                hint = (f"these weights read {w.input_size} numbers per step: "
+                        f"try --one-hot with {w.input_size} distinct words")
             elif one_hot:
                 hint = f"the sentence has {d} distinct words; these weights were made for {w.input_size}"
             else:
                 hint = "drop --one-hot" if w.input_size == 1 else "match the input the weights were made for"
             raise RnnTutorError(f"weights file {weights} expects input size {w.input_size}, "
                                 f"but this trace feeds {d} number(s) per step", hint)
+        if hidden_size not in (DEFAULT_HIDDEN, w.hidden_size):
+            render.warn(f"--hidden-size {hidden_size} is ignored: the weights file sets H = {w.hidden_size}")
         params, nonlinearity = w.params, w.nonlinearity
         source = {"weights": str(weights), "seed": None, "one_hot": bool(one_hot)}
     else:

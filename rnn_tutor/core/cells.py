@@ -343,7 +343,8 @@ def _summary(cell: str, t: int, h_prev, h, c_prev, c, gates, nonlinearity: str) 
         r, z = gates["r"], gates["z"]
         if not np.any(h_prev):
             return (f"the state h started at zero, so h = (1 - z) * n: the update gate passed "
-                    f"{_pct(1 - z.mean())} of the candidate n (the reset gate, mean {r.mean():.2f}, only scaled the bias b_hn)")
+                    f"{_pct(1 - z.mean())} of the candidate n (the reset gate, mean {r.mean():.2f}, only scaled "
+                    "the bias b_hn)")
         return (f"the update gate kept {_pct(z.mean())} of the old state and took {_pct(1 - z.mean())} from the "
                 f"candidate n; the reset gate let {_pct(r.mean())} of the old state into n")
     moved = float(np.abs(h - h_prev).mean())

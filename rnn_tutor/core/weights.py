@@ -106,8 +106,8 @@ def _read_arrays(path) -> dict[str, np.ndarray]:
                 arrays[key] = loaded[key]
             except ValueError as exc:
                 if "pickle" in str(exc):
-                    raise _bad(path, f"entry {key!r} holds pickled objects, which are never loaded (they could run code)",
-                               "store plain numeric arrays") from None
+                    raise _bad(path, f"entry {key!r} holds pickled objects, which are never loaded "
+                                     "(they could run code)", "store plain numeric arrays") from None
                 raise _bad(path, f"entry {key!r} is damaged ({exc})") from None
             except Exception as exc:  # truncated members: zlib.error, EOFError, BadZipFile, OSError ...
                 raise _bad(path, f"entry {key!r} cannot be read; the file looks truncated or damaged "

@@ -150,3 +150,13 @@ def test_every_damaged_file_is_a_clear_error(cli, tmp_path):
         assert r.exit_code == 1, (name, r.stderr)
         assert r.stderr.startswith("Error: weights file"), (name, r.stderr)
         assert "internal error" not in r.stderr
+
+
+def test_hidden_size_with_weights_file_warns(cli, tmp_path):
+    save_weights(tmp_path / "w.npz", "rnn", cells.init_params("rnn", 1, 3))
+    r = cli(["trace", "--cell", "rnn", "--weights", str(tmp_path / "w.npz"), "-H", "8", "-f", "json"])
+    assert r.exit_code == 0
+    assert loads_strict(r.stdout)["hidden_size"] == 3
+    assert "--hidden-size 8 is ignored" in r.stderr
+    quiet = cli(["trace", "--cell", "rnn", "--weights", str(tmp_path / "w.npz"), "-f", "json"])
+    assert quiet.stderr == ""
