@@ -304,25 +304,41 @@ def _encoder(W: np.ndarray, U: np.ndarray, T: int) -> np.ndarray:
     for k in range(T):
         powers[k] = v
         v = W @ v
-    states = np.zeros((T, d, T))  # (T states, d, T inputs)
-    for s in range(T):
-        for t in range(s + 1):
-            states[s, :, t] = powers[s - t]  # h_{s+1} += W^(s-t) U x_{t+1}
-    return states
+    lag = np.arange(T)[:, None] - np.arange(T)[None, :]  # (T, T): s - t
+    states = powers[np.clip(lag, 0, None)]  # (T, T, d): h_{s+1} += W^(s-t) U x_{t+1} ...
+    states[lag < 0] = 0.0  # ... for t <= s only: later inputs have not arrived
+    return states.transpose(0, 2, 1)  # (T states, d, T inputs)
 
 
-def _recovery(M: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Best linear decoder D = M⁺ for features M x; returns (exact per-position diag(M⁺M), measured on X).
+def _measure(P: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-position recovery of the decoder whose output is P x: exact diag(P), and measured on X.
 
     X: (N, T) test sequences. Measured recovery of position t: 1 - sum_n (x - x̂)_t² / sum_n x_t².
     """
-    D = np.linalg.pinv(M)  # (T, F): minimises E||x - D M x||² for isotropic x
-    P = D @ M  # (T, T) projection onto the part of the input the features keep
     X_hat = X @ P.T  # (N, T)
     err = ((X - X_hat) ** 2).sum(axis=0)  # (T,)
     energy = (X**2).sum(axis=0)  # (T,)
     measured = np.clip(1.0 - err / energy, 0.0, 1.0)
     return np.clip(np.diag(P), 0.0, 1.0), measured
+
+
+def _recovery(M: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best linear decoder D = M⁺ for features M x (M: (F, T)): minimises E||x - D M x||² for isotropic x."""
+    D = np.linalg.pinv(M)  # (T, F)
+    return _measure(D @ M, X)  # D M: (T, T), the projection onto what the features keep
+
+
+def _recovery_tall(M: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same for a tall M (F >> T), through the (T, T) Gram matrix instead of an SVD of M.
+
+    M⁺M is the projection onto the row space of M = span of the eigenvectors of MᵀM with eigenvalue > 0.
+    Only used where M is well conditioned (every state stacked: h_t holds U x_t directly).
+    """
+    G = M.T @ M  # (T, T)
+    lam, V = np.linalg.eigh(G)
+    keep = lam > lam.max() * 1e-12  # singular values above 1e-6 of the largest
+    Vr = V[:, keep]  # (T, r)
+    return _measure(Vr @ Vr.T, X)
 
 
 def bottleneck_demo(
@@ -362,7 +378,7 @@ def bottleneck_demo(
         E = states[-1]  # (d, T): c = h_T = E x
         ctx_exact, ctx_meas = _recovery(E, X)
         A = states.reshape(T * d, T)  # (T*d, T): every state stacked
-        _, all_meas = _recovery(A, X)
+        _, all_meas = _recovery_tall(A, X)
         rows.append(
             BottleneckRow(
                 length=T,
