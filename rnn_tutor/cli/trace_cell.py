@@ -58,4 +58,7 @@ def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_
         source = {"weights": None, "seed": seed, "one_hot": bool(one_hot)}
     tr = cells.trace(cell, params, x, tokens, nonlinearity=nonlinearity)
     rcells.emit_cell_trace(tr, fmt, source=source, vocab=vocab)
+    if tr.overflow:
+        render.warn("a number left the 64-bit float range (inputs or weights too large); it is shown as nan "
+                    "and written to JSON as null. Try smaller values.")
     return 0

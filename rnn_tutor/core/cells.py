@@ -315,6 +315,7 @@ class CellTrace:
     hidden_size: int
     nonlinearity: str
     steps: tuple[CellStep, ...]
+    overflow: bool = False  # some number left the float range (huge inputs or weights); shown as null in JSON
 
 
 def _pct(v: float) -> str:
@@ -366,8 +367,11 @@ def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str =
     x = np.asarray(x)
     if x.ndim != 2:
         raise BadValueError(None, f"a traced sequence has shape (T, D), got {x.shape}")
-    fwd = forward(cell, params, x[None], None if h0 is None else np.asarray(h0)[None],
-                  None if c0 is None else np.asarray(c0)[None], nonlinearity=nonlinearity)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge inputs saturate the gates; flagged below
+        fwd = forward(cell, params, x[None], None if h0 is None else np.asarray(h0)[None],
+                      None if c0 is None else np.asarray(c0)[None], nonlinearity=nonlinearity)
+    arrays = [fwd.h, *fwd.gates.values()] + ([fwd.c] if fwd.c is not None else [])
+    overflow = not all(np.all(np.isfinite(a)) for a in arrays)
     d, hsz = x.shape[1], fwd.h.shape[2]
     tokens = list(tokens) if tokens is not None else [str(t + 1) for t in range(x.shape[0])]
     h_prev = fwd._h0[0]
@@ -377,6 +381,8 @@ def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str =
         h = fwd.h[0, t]
         c = fwd.c[0, t] if cell == "lstm" else None
         gates = {k: v[0, t] for k, v in fwd.gates.items()}
+        finite = all(np.all(np.isfinite(a)) for a in (h, h_prev, *gates.values()) if a is not None) and (
+            c is None or (np.all(np.isfinite(c)) and np.all(np.isfinite(c_prev))))
         steps.append(CellStep(
             t=t + 1,
             token=str(tokens[t]),
@@ -384,7 +390,8 @@ def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str =
             h=tuple(float(v) for v in h),
             c=None if c is None else tuple(float(v) for v in c),
             gates={k: tuple(float(u) for u in v) for k, v in gates.items()},
-            summary=_capital(_summary(cell, t + 1, h_prev, h, c_prev, c, gates, nonlinearity)),
+            summary=_capital(_summary(cell, t + 1, h_prev, h, c_prev, c, gates, nonlinearity)) if finite
+            else "Overflow: a number left the float range at this step (shown as nan)",
         ))
         h_prev, c_prev = h, c
-    return CellTrace(cell, int(d), int(hsz), nonlinearity, tuple(steps))
+    return CellTrace(cell, int(d), int(hsz), nonlinearity, tuple(steps), overflow)

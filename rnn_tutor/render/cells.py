@@ -48,7 +48,7 @@ def cell_trace_data(tr, *, source: dict[str, Any]) -> dict[str, Any]:
         item["summary"] = s.summary
         steps.append(item)
     return {"cell": tr.cell, "hidden_size": tr.hidden_size, "input_size": tr.input_size,
-            "nonlinearity": tr.nonlinearity, **source, "steps": steps}
+            "nonlinearity": tr.nonlinearity, **source, "overflow": tr.overflow, "steps": steps}
 
 
 def cell_trace_columns(tr) -> list[str]:

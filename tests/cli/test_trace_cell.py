@@ -160,3 +160,18 @@ def test_hidden_size_with_weights_file_warns(cli, tmp_path):
     assert "--hidden-size 8 is ignored" in r.stderr
     quiet = cli(["trace", "--cell", "rnn", "--weights", str(tmp_path / "w.npz"), "-f", "json"])
     assert quiet.stderr == ""
+
+
+def test_overflow_json_is_valid_with_flag(cli, tmp_path):
+    p = cells.init_params("rnn", 1, 2, seed=0)
+    p["weight_ih_l0"][:] = 1e308
+    p["weight_hh_l0"][:] = 1e308
+    save_weights(tmp_path / "w.npz", "rnn", p)
+    r = cli(["trace", "--cell", "rnn", "--weights", str(tmp_path / "w.npz"), "--values", "10,-10", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)  # no NaN in the JSON text
+    assert data["overflow"] is True
+    assert data["steps"][0]["h"] == [1.0, 1.0] and data["steps"][1]["h"] == [None, None]
+    assert "Warning:" in r.stderr and "RuntimeWarning" not in r.stderr
+    fine = loads_strict(cli(["trace", "--cell", "rnn", "--values", "1e308,-1e308", "-f", "json"]).stdout)
+    assert fine["overflow"] is False

@@ -81,3 +81,17 @@ def test_rnn_summary_saturation():
 def test_trace_rejects_batched_input():
     with pytest.raises(BadValueError):
         cells.trace("rnn", cells.init_params("rnn", 1, 2), np.ones((1, 3, 1)))
+
+
+def test_overflow_is_flagged_not_warned(recwarn):
+    # step 1: W_ih x = +inf saturates h at 1; step 2: W_ih x = -inf meets W_hh h = +inf, and inf - inf is nan
+    p = cells.init_params("rnn", 1, 2, seed=0)
+    p["weight_ih_l0"][:] = 1e308
+    p["weight_hh_l0"][:] = 1e308
+    tr = cells.trace("rnn", p, np.array([[10.0], [-10.0]]))
+    assert tr.overflow
+    assert tr.steps[0].h == (1.0, 1.0) and "Overflow" not in tr.steps[0].summary
+    assert np.isnan(tr.steps[1].h).all() and "Overflow" in tr.steps[1].summary
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    ok = cells.trace("lstm", cells.init_params("lstm", 1, 2), np.array([[1e308]]))
+    assert not ok.overflow  # huge but finite inputs only saturate the gates
