@@ -377,11 +377,23 @@ def study(ctx, *, limit, topic, cram, new, deck, seed, data_dir, fmt, now, fuzz)
             rq.say(rq.intro(n_due, len(queue) - n_due, cram, inp.interactive))
         ended = "done"
         try:
-            for index, card in enumerate(queue, start=1):
-                event = _one_card(session, card, index, len(queue), inp, clock)
+            pending, index = list(queue), 0
+            while pending:
+                card = pending.pop(0)
+                index += 1
+                event = _one_card(session, card, index, index + len(pending), inp, clock)
                 events.append(event)
                 if fmt == "jsonl":
                     render.write_jsonl(event)
+                if not pending and not cram:
+                    # Cards from this session that have come due again (an Again or a short learning
+                    # step a few minutes ago) are shown once more before the session ends.
+                    studied = {c.id: c for c in queue}
+                    states_now = store.states()
+                    moment = clock()
+                    pending = [c for c in studied.values() if c.id in states_now
+                               and schedule.due_of(states_now[c.id]) <= moment]
+                    session.result.planned += len(pending)
         except _Stop as stop:
             ended = stop.reason
         except KeyboardInterrupt:

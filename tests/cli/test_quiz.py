@@ -298,3 +298,25 @@ def test_cli_module_does_not_import_heavy_things_at_top_level():
             "if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_card_that_comes_due_again_is_shown_again_before_the_end(cli, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from rnn_tutor.quiz import schedule
+
+    real = schedule.utc
+    ticks = {"now": datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)}
+
+    def fake_utc(moment=None):  # a clock where two minutes pass between looks
+        if moment is not None:
+            return real(moment)
+        ticks["now"] += timedelta(minutes=2)
+        return ticks["now"]
+
+    monkeypatch.setattr(schedule, "utc", fake_utc)
+    r = cli(["quiz", "--no-fuzz", "--limit", "1", "-f", "jsonl"], input="\n1\n\n3\n\n3\n")
+    events = jsonl(r.stdout)
+    assert [e.get("card_id") for e in events[:-1]] == ["order-matters", "order-matters"]
+    assert [e["grade"] for e in events[:-1]] == [1, 3]  # Again, then shown again: Good (10 min)
+    assert events[-1]["planned"] == 2 and events[-1]["answered"] == 2
