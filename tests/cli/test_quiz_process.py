@@ -200,7 +200,7 @@ def test_single_keys_in_a_real_terminal(tmp_path):
     script.write_text(
         f"export RNN_TUTOR_HOME={home} TZ=UTC NO_COLOR=1\n"
         f"{' '.join(command())} quiz --no-fuzz --limit 3 --topic 'hand trace' > {tmp_path}/out.txt\n"
-        f"echo EXIT=$?\nstty -a\nsleep 30\n")
+        f"echo EXIT=$?\nstty -a\necho ALL-DONE\nsleep 30\n")
     _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "50", f"bash {script}")
     try:
         _wait_for(name, "[1/3]")
@@ -213,7 +213,7 @@ def test_single_keys_in_a_real_terminal(tmp_path):
         _tmux("send-keys", "-t", name, "1")
         _wait_for(name, "[3/3]")
         _tmux("send-keys", "-t", name, "q")
-        screen = _wait_for(name, "EXIT=")
+        screen = _wait_for(name, "ALL-DONE")  # after stty has printed
         assert "EXIT=0" in screen
         # the terminal is back in its normal mode (line editing and echo on)
         settings = screen[screen.index("EXIT="):]
@@ -233,7 +233,7 @@ def test_ctrl_c_in_a_real_terminal_restores_it(tmp_path):
     script.write_text(
         f"export RNN_TUTOR_HOME={home} TZ=UTC NO_COLOR=1\n"
         f"{' '.join(command())} quiz --no-fuzz --limit 3\n"
-        f"echo EXIT=$?\nstty -a\nsleep 30\n")
+        f"echo EXIT=$?\nstty -a\necho ALL-DONE\nsleep 30\n")
     _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "50", f"bash {script}")
     try:
         _wait_for(name, "[1/3]")
@@ -242,7 +242,7 @@ def test_ctrl_c_in_a_real_terminal_restores_it(tmp_path):
         _tmux("send-keys", "-t", name, "4")
         _wait_for(name, "[2/3]")
         _tmux("send-keys", "-t", name, "C-c")
-        screen = _wait_for(name, "EXIT=")
+        screen = _wait_for(name, "ALL-DONE")  # after stty has printed
         assert "EXIT=130" in screen and "every answered card is saved" in screen
         settings = screen[screen.index("EXIT="):]
         assert " icanon" in settings and " echo" in settings
