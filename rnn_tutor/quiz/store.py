@@ -156,12 +156,18 @@ class Store:
             raise RnnTutorError(f"{path} is a directory, not a database",
                                 "move it away or choose another --data-dir")
         moved = None
-        try:
-            conn = _connect_checked(path)
-        except _GarbageFile:
-            moved = _move_aside(path)
-            conn = _connect_checked(path)
-        return cls(path, conn, moved)
+        for attempt in range(3):  # creating the store races other sessions starting at once
+            try:
+                try:
+                    conn = _connect_checked(path)
+                except _GarbageFile:
+                    moved = _move_aside(path)
+                    conn = _connect_checked(path)
+                return cls(path, conn, moved)
+            except StoreBusy:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.conn.close()
@@ -357,9 +363,22 @@ class _immediate:
         return False
 
 
+class StoreBusy(RnnTutorError):
+    """Another process held the database longer than the busy timeout."""
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 def _busy(exc: sqlite3.Error) -> RnnTutorError:
-    return RnnTutorError(f"the progress database stayed busy or failed: {exc}",
+    if _is_busy(exc):
+        return StoreBusy(f"the progress database stayed busy: {exc}",
                          "another rnn-tutor quiz may be holding it; try again")
+    return RnnTutorError(f"the progress database failed: {exc}",
+                         "check the file's permissions and free disk space, or choose another "
+                         "--data-dir")
 
 
 def _review(row) -> Review:

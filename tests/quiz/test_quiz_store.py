@@ -187,3 +187,18 @@ def test_user_cards_update_keeps_progress(tmp_path, sched):
         assert s.add_user_cards([Card("u1", "t", "new wording?", "a")], T0) == (0, 1)
         assert s.user_cards()[0].question == "new wording?"
         assert s.review_count("u1") == 1
+
+
+def test_a_lock_held_too_long_is_a_clear_error_and_nothing_half_written(tmp_path, sched,
+                                                                          monkeypatch):
+    monkeypatch.setattr(store_mod, "BUSY_TIMEOUT_MS", 100)
+    with Store.open(tmp_path) as s:
+        blocker = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        with pytest.raises(store_mod.StoreBusy, match="busy"):
+            s.record_review(CARD, 3, T0, sched)
+        blocker.execute("COMMIT")
+        blocker.close()
+        assert s.review_count() == 0 and s.states() == {}
+        s.record_review(CARD, 3, T0, sched)  # and it works once the lock is gone
+        assert s.review_count() == 1
