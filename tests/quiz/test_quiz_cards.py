@@ -97,3 +97,11 @@ def test_load_deck_file_problems(tmp_path):
     empty.write_text("")
     with pytest.raises(BadValueError, match="no cards"):
         load_deck(empty)
+
+
+def test_every_see_also_names_a_real_command():
+    from rnn_tutor.cli.app import COMMAND_MODULES
+
+    for card in builtin_deck():
+        words = card.see_also.split()
+        assert words[0] == "rnn-tutor" and words[1] in COMMAND_MODULES, card.id
