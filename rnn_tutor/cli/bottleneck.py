@@ -24,8 +24,9 @@ def bottleneck(
 ) -> None:
     """Measure how much of a sequence a decoder recovers from a size-d context vector, against all states.
 
-    A linear RNN encodes seeded random sequences; the best linear decoder reads either the final state h_T
-    (at most min(1, d/T) of the sequence) or every state h_1..h_T (all of it).
+    A linear RNN encodes seeded random sequences; the best linear decoder reads the final state h_T only.
+
+    That recovers at most min(1, d/T) of the sequence; a decoder reading every state h_1..h_T recovers all.
 
     Examples:
 

@@ -21,9 +21,9 @@ def cost(
 ) -> None:
     """Compare a recurrent layer with self-attention (Vaswani et al. 2017, table 1) at one length and width.
 
-    Operations per layer (n·d² against n²·d), sequential steps (n against 1), the longest path between two
-    positions (n against 1), and, for streaming, an LSTM's fixed state against a key-value cache that grows
-    with every token.
+    Operations per layer (n·d² against n²·d), sequential steps and longest path (n against 1).
+
+    For streaming: an LSTM's fixed state against a key-value cache that grows with every token.
 
     Examples:
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -20,10 +20,10 @@ class Activation(str, enum.Enum):
 
 @app.command("order")
 def order(
-    sentence_a: Annotated[str, typer.Argument(metavar="SENTENCE_A", help="The first sentence.")] =
-    "The dog bit the man",
-    sentence_b: Annotated[str, typer.Argument(metavar="SENTENCE_B", help="The second sentence.")] =
-    "The man bit the dog",
+    sentence_a: Annotated[Optional[str], typer.Argument(
+        metavar="SENTENCE_A", help="The first sentence.", show_default="The dog bit the man")] = None,
+    sentence_b: Annotated[Optional[str], typer.Argument(
+        metavar="SENTENCE_B", help="The second sentence.", show_default="The man bit the dog")] = None,
     weight: Annotated[float, typer.Option("--weight", "-w", help="Recurrence weight w.")] = 0.5,
     input_weight: Annotated[float, typer.Option("--input-weight", "-u", help="Input weight u.")] = 0.5,
     activation: Annotated[Activation, typer.Option(
@@ -31,19 +31,26 @@ def order(
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Run two sentences through the same RNN, step by step side by side: same words, different states.
+    """Run two sentences through the same RNN side by side: same words, different hidden states.
 
-    Both sentences share one vocabulary (each new word gets the next number), so a bag of words cannot tell
-    them apart; the recurrence can. A small seeded tanh RNN over one-hot words is shown beside the scalar one.
+    One shared vocabulary numbers the words, so a bag of words sees the same input twice; the recurrence does not.
+
+    A small seeded tanh RNN over one-hot words is shown beside the scalar one.
 
     Examples:
 
         rnn-tutor order "The dog bit the man" "The man bit the dog"
 
-        rnn-tutor order "The dog bit the man" "The man bit the dog" -w 0.9 --format json
+        rnn-tutor order "a b c" "c b a" -w 0.9 -f json
     """
-    from rnn_tutor.core.demos import order_demo
+    from rnn_tutor.core.demos import ORDER_DEFAULTS, order_demo
+    from rnn_tutor.errors import BadValueError
     from rnn_tutor.render.demos import emit_order
+
+    if sentence_a is None:
+        sentence_a, sentence_b = ORDER_DEFAULTS
+    elif sentence_b is None:
+        raise BadValueError("SENTENCE_B", "give two sentences to compare (or none for the lesson's example)")
 
     result = order_demo(sentence_a, sentence_b, weight=weight, input_weight=input_weight,
                         activation=activation.value, seed=seed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Sequence
 
 from rnn_tutor import render
@@ -80,6 +81,9 @@ def emit_lesson(lesson: RenderedLesson, n: int, next_topic: str | None, fmt: str
         lines = sum(len(console.render_lines(p, console.options.update(width=width), pad=False)) for p in parts)
         long = lines > console.height - 1
     if long:
+        # less shows colour only with -R; like git, set it unless the user chose their own options.
+        # -F quits at once if it fits after all, -X leaves the lesson on screen to run its commands.
+        os.environ.setdefault("LESS", "FRX")
         with console.pager(styles=True):
             for p in parts:
                 console.print(p, width=width)

@@ -120,3 +120,21 @@ def test_quiz_pointer_finds_cards(lesson):
         assert r.exit_code == 0, r.stderr
         cards = loads_strict(r.stdout)
         assert cards and all(c["topic"] == topic for c in cards), topic
+
+
+@pytest.mark.parametrize("command", ["learn", "order", "cost", "bottleneck"])
+def test_help_shows_examples_that_run(command):
+    import importlib
+    import shlex
+
+    module = importlib.import_module(f"rnn_tutor.cli.{command}")
+    doc = getattr(module, command).__doc__
+    examples = [line.strip() for line in doc.splitlines() if line.strip().startswith("rnn-tutor ")]
+    assert 1 <= len(examples) <= 2
+    r = invoke([command, "--help"])
+    assert r.exit_code == 0
+    for example in examples:
+        assert example in r.stdout
+        args = shlex.split(example.split("|")[0])[1:]
+        result = invoke(args)
+        assert result.exit_code == 0, (example, result.stderr)

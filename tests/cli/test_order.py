@@ -59,3 +59,10 @@ def test_order_bad_values():
     assert r.exit_code == 2 and "--weight" in r.stderr
     r = invoke(["order", "a", "b", "--activation", "cubic"])
     assert r.exit_code == 2 and "Traceback" not in r.stderr
+
+
+def test_order_needs_two_sentences_or_none():
+    r = invoke(["order", "The cat sat"])
+    assert r.exit_code == 2 and "SENTENCE_B" in r.stderr
+    r = invoke(["order", "--format", "json"])
+    assert loads_strict(r.stdout)["sentence_b"] == "The man bit the dog"
