@@ -148,9 +148,8 @@ def cost_tables(r: CostResult) -> list[Any]:
     out.append(Text(f"{ops}; self-attention does its work in 1 parallel step, the recurrent layer in {n:,} "
                     "steps that must run one after another. Constants are dropped: these are orders of growth."))
 
-    s = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"Streaming: memory held after each token "
-              f"({r.layers} layer{'s' if r.layers > 1 else ''}, {r.bytes_per_number} bytes a number)",
-              title_justify="left")
+    s = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"Streaming memory ({r.layers} layer"
+              f"{'s' if r.layers > 1 else ''}, {r.bytes_per_number} bytes per number)", title_justify="left")
     s.add_column("tokens", justify="right")
     s.add_column("LSTM h, c", justify="right")
     s.add_column("KV cache", justify="right")
