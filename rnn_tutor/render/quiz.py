@@ -178,7 +178,7 @@ def summary_table(summary) -> Iterable[Any]:
     from rich.table import Table
 
     ended = {"done": "all planned cards studied", "quit": "stopped with q",
-             "eof": "input ended", "interrupted": "interrupted (Ctrl-C)"}[summary.ended]
+             "eof": "input ended", "interrupted": "interrupted"}[summary.ended]
     table = Table(title="Session summary", show_header=False, box=None, pad_edge=False)
     table.add_column("what", style="bold")
     table.add_column("value")
@@ -208,6 +208,7 @@ def list_table(records: list[dict]) -> Iterable[Any]:
     from rnn_tutor.quiz.store import parse_stamp
 
     from rich import box
+    from rich.text import Text
 
     table = Table(title=f"{len(records)} cards", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("id", no_wrap=True, max_width=22, overflow="ellipsis")
@@ -217,7 +218,7 @@ def list_table(records: list[dict]) -> Iterable[Any]:
     for r in records:
         due = "-" if r["due"] is None else parse_stamp(r["due"]).astimezone().strftime("%m-%d %H:%M")
         state = r["state"] + ("*" if r["kind"] == "numeric" else "")
-        table.add_row(r["id"], state, due, _short(r["question"], 70))
+        table.add_row(Text(r["id"]), state, due, Text(_short(r["question"], 70)))  # no markup
     if any(r["kind"] == "numeric" for r in records):
         return [table, "* numeric card: fresh numbers each time"]
     return [table]
@@ -225,6 +226,7 @@ def list_table(records: list[dict]) -> Iterable[Any]:
 
 def stats_table(st) -> Iterable[Any]:
     from rich.table import Table
+    from rich.text import Text
 
     from rnn_tutor.render import bar
 
@@ -245,12 +247,12 @@ def stats_table(st) -> Iterable[Any]:
                                + ("" if st.studied_today or not st.streak_days
                                   else " (study today to keep it)"))
     weakest = ", ".join(f"{t.topic} ({pct(t.retention)})" for t in st.weakest) or "-"
-    overview.add_row("Weakest", weakest)
+    overview.add_row("Weakest", Text(weakest))
     topics = Table(title="By topic", pad_edge=False)
     for name in ("topic", "cards", "reviews", "lapses", "retention", ""):
         topics.add_column(name, justify="left" if name in ("topic", "") else "right")
     for t in st.topics:
-        topics.add_row(t.topic, str(t.cards), str(t.reviews), str(t.lapses), pct(t.retention),
+        topics.add_row(Text(t.topic), str(t.cards), str(t.reviews), str(t.lapses), pct(t.retention),
                        bar(t.retention, 10) if t.retention is not None else "·")
     return [overview, "", topics]
 

@@ -320,3 +320,16 @@ def test_a_card_that_comes_due_again_is_shown_again_before_the_end(cli, monkeypa
     assert [e.get("card_id") for e in events[:-1]] == ["order-matters", "order-matters"]
     assert [e["grade"] for e in events[:-1]] == [1, 3]  # Again, then shown again: Good (10 min)
     assert events[-1]["planned"] == 2 and events[-1]["answered"] == 2
+
+
+def test_user_text_is_never_read_as_markup(cli, tmp_path):
+    deck = tmp_path / "m.csv"
+    deck.write_text('id,topic,question,answer\nm1,[/]odd [b]topic,What is x[/i] or [bold]?,"[/] yes"\n')
+    assert cli(["quiz", "import", str(deck)]).exit_code == 0
+    listed = cli(["quiz", "list", "--topic", "[/]odd [b]topic"])
+    assert listed.exit_code == 0, listed.stderr
+    assert "What is x[/i] or [bold]?" in listed.stdout
+    r = cli(["quiz", *FIXED, "--topic", "odd"], input="\n1\n")
+    assert r.exit_code == 0 and "[/] yes" in r.stderr
+    r = cli(["quiz", "stats", "--now", "2026-11-28T09:05:00Z"])
+    assert r.exit_code == 0 and "[/]odd [b]topic" in r.stdout

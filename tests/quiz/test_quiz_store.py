@@ -202,3 +202,35 @@ def test_a_lock_held_too_long_is_a_clear_error_and_nothing_half_written(tmp_path
         assert s.review_count() == 0 and s.states() == {}
         s.record_review(CARD, 3, T0, sched)  # and it works once the lock is gone
         assert s.review_count() == 1
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(1, 4),
+                          st.integers(0, 60 * 24 * 20), st.booleans()), max_size=12))
+def test_state_is_always_the_state_after_the_latest_review_and_survives_export(tmp_path_factory,
+                                                                              answers):
+    from rnn_tutor.quiz import transfer
+
+    sched = schedule.make_scheduler(fuzzing=False)
+    home = tmp_path_factory.mktemp("prop")
+    when = T0
+    with Store.open(home / "a") as s:
+        for card_id, grade, minutes, cram in answers:
+            when += timedelta(minutes=minutes)
+            s.record_review(Card(card_id, "t", "q", "a"), grade, when, sched, cram=cram)
+        history = s.reviews()
+        states = s.states()
+        for card_id, state in states.items():
+            latest = [r for r in history if r.card_id == card_id and not r.cram][-1]
+            assert latest.state_after == state
+        assert set(states) == {c for c, _, _, cram in answers if not cram}
+        text = transfer.history_jsonl([r.as_record() for r in history])
+    path = home / "h.jsonl"
+    path.write_text(text)
+    with Store.open(home / "b") as t:
+        t.import_reviews(transfer.read_import(path)[1])
+        assert t.states() == states and t.reviews() == history
