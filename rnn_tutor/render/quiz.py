@@ -44,7 +44,15 @@ def _short(text: str, width: int) -> str:
 # ------------------------------------------------------------------------- the conversation
 
 def say(text: str = "", style: str | None = None) -> None:
-    message(text, style=style)
+    """A line of the conversation on stderr. Styled (and word-wrapped by rich) only on a terminal;
+    piped, every line is written exactly as composed."""
+    import sys
+
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    message(text, style=style if tty else None)
 
 
 def intro(due: int, new: int, cram: bool, interactive: bool) -> str:
