@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "quiz",
     "decay",
     "params", "gradcheck",
+    "train", "compare", "predict",
 ]
 
 _debug = {"on": bool(os.environ.get("RNN_TUTOR_DEBUG"))}

@@ -245,3 +245,252 @@ def train(config: TrainConfig) -> TrainResult:
     for _ in trainer.run():
         pass
     return trainer.result()
+
+
+# ------------------------------------------------------------------------------------------- saved models
+# A saved model is the cells' weights file (rnn_tutor.core.weights: PyTorch names, meta_cell, meta_input_size,
+# meta_hidden_size, meta_nonlinearity, meta_version) plus the task's metadata and the head. weights.load_weights
+# accepts only the cell's four arrays besides ``meta_*`` entries, so the head and the decoder are stored under
+# ``meta_head.weight``, ``meta_head.bias`` and ``meta_decoder.<name>``: ``trace --weights`` reads the same file.
+
+EXTRA_PREFIX = "meta_"
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    model: heads.Model
+    length: int  # the length it was trained on
+    meta: dict  # seed, steps, accuracy, loss, gate_init (what the file says)
+    path: str
+
+
+def check_save_path(path) -> None:
+    """Fail before training, not after, when ``--save`` cannot be written."""
+    import os
+    from pathlib import Path
+
+    p = Path(path)
+    if str(path).strip() == "" or p.is_dir():
+        raise RnnTutorError(f"cannot save the model to {str(path)!r}: that is a folder, not a file name",
+                            "give a file name such as --save model.npz")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise RnnTutorError(f"cannot save the model to {path}: the folder {folder} does not exist",
+                            "create the folder first or choose another --save path")
+    if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise RnnTutorError(f"cannot save the model to {path}: permission denied",
+                            "choose a --save path in a folder you can write to")
+
+
+def save_model(path, result: TrainResult):
+    """Write the trained model (atomically). Returns the path."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from rnn_tutor.core import weights
+
+    cfg = result.config
+    task = get_task(cfg.task)
+    p = result.params
+    arrays = {k: np.ascontiguousarray(p[k]) for k in cells.PARAM_KEYS}
+    arrays.update(
+        meta_cell=np.array(cfg.cell),
+        meta_input_size=np.array(task.input_size, dtype=np.int64),
+        meta_hidden_size=np.array(cfg.hidden, dtype=np.int64),
+        meta_nonlinearity=np.array("tanh"),
+        meta_version=np.array(weights.FORMAT_VERSION, dtype=np.int64),
+        meta_task=np.array(cfg.task),
+        meta_length=np.array(cfg.length, dtype=np.int64),
+        meta_seed=np.array(cfg.seed, dtype=np.int64),
+        meta_steps=np.array(result.final.step if result.final else 0, dtype=np.int64),
+        meta_accuracy=np.array(result.accuracy if result.accuracy is not None else np.nan),
+        meta_loss=np.array(result.loss if result.loss is not None else np.nan),
+        meta_gate_init=np.array(cfg.gate_init),
+    )
+    for k, v in p.items():
+        if k not in cells.PARAM_KEYS:
+            arrays[EXTRA_PREFIX + k] = np.ascontiguousarray(v)
+    check_save_path(path)
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".model-", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:  # a file object, so numpy does not append ".npz"
+                np.savez(fh, **arrays)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError as exc:
+        raise RnnTutorError(f"cannot save the model to {path}: {exc.strerror or exc}",
+                            "check the disk space and the --save path") from None
+    return target
+
+
+def load_model(path, cell: str | None = None, task: str | None = None) -> SavedModel:
+    """Read a model written by ``save_model`` (validated by weights.load_weights first). ``cell``/``task``, when
+    given, must match the file."""
+    from rnn_tutor.core import weights
+
+    w = weights.load_weights(path, cell=cell)
+    arrays = weights._read_arrays(path)
+
+    def meta(key, kind=str):
+        v = arrays.get(EXTRA_PREFIX + key)
+        if v is None:
+            return None
+        try:
+            item = v.reshape(()).item()
+            return kind(item.decode() if isinstance(item, bytes) else item)
+        except (ValueError, TypeError):
+            raise RnnTutorError(f"model file {path}: meta_{key} is not a single value",
+                                "train and save the model again") from None
+
+    task_name = meta("task")
+    if task_name is None:
+        raise RnnTutorError(f"{path} holds a bare {w.cell} cell without a trained task head",
+                            "train one with: rnn-tutor train --save model.npz")
+    try:
+        t = get_task(task_name)
+    except BadValueError:
+        raise RnnTutorError(f"model file {path} was trained on an unknown task {task_name!r}",
+                            "train and save the model again") from None
+    if task is not None and get_task(task).name != t.name:
+        raise RnnTutorError(f"{path} holds a model for the {t.name} task, not {task}",
+                            f"use --task {t.name} or another model file")
+    if w.input_size != t.input_size:
+        raise RnnTutorError(f"model file {path}: input size {w.input_size} does not fit the {t.name} task "
+                            f"({t.input_size})", "train and save the model again")
+    H = w.hidden_size
+    params = dict(w.params)
+    expected = {"head.weight": (t.output_size, H), "head.bias": (t.output_size,)}
+    if t.kind == "seq2seq":
+        dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t), H)
+        expected.update({heads.DECODER_PREFIX + k: s for k, s in dec_shapes.items()})
+    for key, shape in expected.items():
+        v = arrays.get(EXTRA_PREFIX + key)
+        if v is None:
+            raise RnnTutorError(f"model file {path} lacks meta_{key}", "train and save the model again")
+        if v.shape != shape or v.dtype.kind != "f" or not np.all(np.isfinite(v)):
+            raise RnnTutorError(f"model file {path}: meta_{key} should be finite numbers of shape {shape}, "
+                                f"got {v.dtype} {v.shape}", "train and save the model again")
+        params[key] = np.array(v, dtype=np.float64)
+    length = meta("length", int) or t.default_length
+    info = {"seed": meta("seed", int), "steps": meta("steps", int), "accuracy": meta("accuracy", float),
+            "loss": meta("loss", float), "gate_init": meta("gate_init")}
+    return SavedModel(heads.Model(w.cell, t, H, params), int(length), info, str(path))
+
+
+# ------------------------------------------------------------------------------------------- predictions
+
+
+@dataclass(frozen=True)
+class Prediction:
+    input: str  # the input as text
+    prediction: str  # the model's answer as text
+    expected: str | None  # the task's rule applied to the input
+    correct: bool | None
+    confidence: float | None  # probability of the predicted class (mean per token for sequences)
+    value: float | None = None  # adding: the predicted number
+    target: float | None = None  # adding: the right number
+
+
+def describe_input(task: Task, x: np.ndarray) -> str:
+    """x (T, D) of one sequence back to the text ``predict --input`` reads."""
+    if task.name == "adding":
+        return " ".join(f"{v:.2f}" + ("*" if m > 0.5 else "") for v, m in x)
+    return " ".join(task.vocab[i] for i in x.argmax(-1))
+
+
+def _answer_text(task: Task, answer) -> str | None:
+    if answer is None:
+        return None
+    if isinstance(answer, list):
+        return " ".join(answer)
+    if isinstance(answer, float):
+        return f"{answer:.4f}"
+    return str(answer)
+
+
+def predict_one(saved: SavedModel, text: str) -> Prediction:
+    from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ_REGRESSION
+
+    model, task = saved.model, saved.model.task
+    x = task.encode(text)  # (1, T, D)
+    if x.shape[1] > 10_000:
+        raise BadValueError("--input", f"at most 10,000 steps, got {x.shape[1]:,}")
+    out = heads.predict(model, x)
+    if task.kind == SEQ_REGRESSION:
+        value = float(out[0])
+        target = task.target_of(text)
+        return Prediction(text, f"{value:.4f}", f"{target:.4f}", abs(value - target) < ADDING_TOLERANCE, None,
+                          value, target)
+    expected = task.target_of(text)
+    probs = out[0]  # (O,) or (T, O)
+    if probs.ndim == 1:
+        k = int(probs.argmax())
+        guess = task.classes[k]
+        conf = float(probs[k])
+        exp = _answer_text(task, expected)
+        return Prediction(text, guess, exp, None if exp is None else guess == exp, conf)
+    ks = probs.argmax(-1)
+    guess = [task.classes[k] for k in ks]
+    conf = float(np.mean(probs[np.arange(len(ks)), ks]))
+    exp = _answer_text(task, expected)
+    return Prediction(text, " ".join(guess), exp, None if exp is None else " ".join(guess) == exp, conf)
+
+
+def sample_inputs(task: Task, n: int, length: int, seed: int) -> list[str]:
+    """``n`` fresh inputs of the task as text (from ``seed``; not the training or evaluation streams)."""
+    _whole("--samples", n, 1, 1000)
+    b = task.batch(np.random.default_rng([seed, 3]), n, length)
+    return [describe_input(task, x) for x in b.x]
+
+
+# ------------------------------------------------------------------------------------------- compare
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    cell: str
+    accuracy: float | None
+    loss: float | None
+    solved_step: int | None
+    solved_sequences: int | None
+    steps: int
+    seconds: float
+    parameters: int
+    curve: tuple[float, ...]  # held-out accuracy at every evaluation
+    interrupted: bool = False
+
+
+def compare_row(result: TrainResult) -> CompareRow:
+    n = sum(int(v.size) for v in result.params.values())
+    return CompareRow(result.config.cell, result.accuracy, result.loss, result.solved_step, result.solved_sequences,
+                      result.final.step if result.final else 0, result.seconds, n,
+                      tuple(r.accuracy for r in result.records), result.interrupted)
+
+
+def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int, baseline_accuracy: float) -> str:
+    """One sentence saying what the comparison shows."""
+    solved = [r for r in rows if r.solved_step is not None]
+    unsolved = [r for r in rows if r.solved_step is None]
+    base = f"{baseline_accuracy:.0%}"
+    if rows and not solved:
+        best = max(rows, key=lambda r: r.accuracy or 0.0)
+        return (f"No cell reached {SOLVED:.0%} within {steps:,} steps at length {length}; the best was "
+                f"{best.cell} at {best.accuracy or 0:.0%} (a constant guess gets {base}): try more --steps.")
+    if not unsolved:
+        return (f"All cells solved {task} at length {length}; a longer --length (say 100 or 200) is where the "
+                "plain rnn falls behind.")
+    won = " and ".join(f"{r.cell} (after {r.solved_sequences:,} sequences)" for r in solved)
+    lost = " and ".join(f"{r.cell} ({r.accuracy or 0:.0%})" for r in unsolved)
+    near = all((r.accuracy or 0) < baseline_accuracy + 0.1 for r in unsolved)
+    tail = (f"stayed near the {base} of a constant guess: across {length} steps its training signal fades before "
+            "it reaches the early inputs" if near else f"did not reach {SOLVED:.0%} in {steps:,} steps")
+    return f"With the same budget and seed, {won} solved {task} at length {length}, while {lost} {tail}."

@@ -1,0 +1,68 @@
+"""``rnn-tutor predict``: run a saved model on your own input (or on fresh random examples)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rnn_tutor.cli.app import app
+from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
+from rnn_tutor.cli.train import Cell, TaskName
+
+MAX_INPUT_LINES = 1000
+
+
+@app.command("predict")
+def predict(
+    model: Annotated[Path, typer.Argument(help="A model saved by 'rnn-tutor train --save'.", show_default=False)],
+    inputs: Annotated[Optional[list[str]], typer.Option(
+        "--input", "-i", help="An input in the task's words (adding: numbers, two marked with '*'); repeat for "
+        "more; '-' reads one input per line from stdin.", show_default=False)] = None,
+    samples: Annotated[int, typer.Option(
+        "--samples", help="Without --input: this many fresh random examples of the task.")] = 5,
+    length: Annotated[Optional[int], typer.Option(
+        "--length", "-T", help="Length of the random examples (default: the length it was trained on).",
+        show_default=False)] = None,
+    cell: Annotated[Optional[Cell], typer.Option(
+        "--cell", help="Check that the file holds this cell.", case_sensitive=False, show_default=False)] = None,
+    task: Annotated[Optional[TaskName], typer.Option(
+        "--task", help="Check that the file was trained on this task.", case_sensitive=False,
+        show_default=False)] = None,
+    seed: SeedOpt = 0,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Run a saved model: its answer, the right answer (by the task's rule) and its confidence.
+
+    Examples:
+
+        rnn-tutor predict model.npz --input "0.3* -0.2 0.9 0.5* 0.1 -0.7"
+
+        echo "the dog bit the man" | rnn-tutor predict order.npz --input - --format json
+    """
+    from rnn_tutor.core import train as core
+    from rnn_tutor.errors import BadValueError
+    from rnn_tutor.render import train as view
+
+    saved = core.load_model(model, cell=cell.value if cell else None, task=task.value if task else None)
+    texts: list[str] = []
+    for item in inputs or []:
+        if item == "-":
+            lines = [ln.strip() for ln in sys.stdin.read().splitlines() if ln.strip()]
+            if not lines:
+                raise BadValueError("--input", "stdin had no input lines")
+            texts.extend(lines)
+        else:
+            texts.append(item)
+    if len(texts) > MAX_INPUT_LINES:
+        raise BadValueError("--input", f"at most {MAX_INPUT_LINES:,} inputs at once, got {len(texts):,}")
+    t = saved.model.task
+    if not texts:
+        n = saved.length if length is None else t.check_length(length)
+        texts = core.sample_inputs(t, samples, n, seed)
+    preds = [core.predict_one(saved, text) for text in texts]
+    meta = {"cell": saved.model.cell, "task": t.name, "path": str(model), "trained_length": saved.length,
+            "hidden": saved.model.hidden_size}
+    view.emit_predictions(preds, meta, fmt.value)

@@ -1,0 +1,204 @@
+"""Progress, tables, JSON, JSON Lines and CSV for ``train``, ``compare`` and ``predict``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rnn_tutor import render
+
+RECORD_COLUMNS = ["step", "sequences", "loss", "accuracy", "train_loss", "grad_norm", "seconds"]
+COMPARE_COLUMNS = ["cell", "accuracy", "loss", "solved_step", "solved_sequences", "steps", "seconds", "parameters"]
+PREDICT_COLUMNS = ["input", "prediction", "expected", "correct", "confidence", "value", "target"]
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+def _num(v: float | None, digits: int = 4) -> str:
+    return "-" if v is None else f"{v:.{digits}g}"
+
+
+def _short(text: str, width: int = 46) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A rich progress bar on stderr with loss and accuracy, shown only when stderr is a terminal."""
+
+    def __init__(self, total: int, label: str):
+        self.total, self.label = total, label
+        self._p = None
+        self._task = None
+        try:
+            enabled = render.err_console().is_terminal
+        except Exception:
+            enabled = False
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn
+            from rich.progress import TimeElapsedColumn
+
+            self._p = RichProgress(
+                TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+                TextColumn("{task.fields[stats]}"), TimeElapsedColumn(),
+                console=render.err_console(), transient=True,
+            )
+
+    def __enter__(self) -> "Progress":
+        if self._p is not None:
+            self._p.start()
+            self._task = self._p.add_task(self.label, total=self.total, stats="")
+        return self
+
+    def update(self, record) -> None:
+        if self._p is not None:
+            stats = f"loss {_num(record.loss)}  acc {_pct(record.accuracy)}"
+            self._p.update(self._task, completed=record.step, stats=stats)
+
+    def __exit__(self, *exc) -> None:
+        if self._p is not None:
+            self._p.stop()
+
+
+# ---------------------------------------------------------------------------------------------- train
+
+
+def record_dict(rec, **extra) -> dict[str, Any]:
+    d = rec.as_dict()
+    d.update(extra)
+    return d
+
+
+def stream_record(rec, cell: str, task: str) -> None:
+    """--format jsonl: one object per evaluation, written as it happens."""
+    render.write_jsonl({"event": "eval", "cell": cell, "task": task, **rec.as_dict()})
+
+
+def train_summary(result, saved: str | None) -> dict[str, Any]:
+    cfg = result.config
+    final = result.final
+    return {
+        "cell": cfg.cell, "task": cfg.task, "length": cfg.length, "hidden": cfg.hidden, "batch": cfg.batch,
+        "lr": cfg.lr, "clip": cfg.clip, "optimizer": cfg.optimizer, "seed": cfg.seed, "gate_init": cfg.gate_init,
+        "dtype": cfg.dtype,
+        "steps": final.step if final else 0, "sequences": final.sequences if final else 0,
+        "accuracy": result.accuracy, "loss": result.loss,
+        "baseline_accuracy": result.baseline_accuracy, "baseline_loss": result.baseline_loss,
+        "solved": result.solved_step is not None, "solved_step": result.solved_step,
+        "solved_sequences": result.solved_sequences, "seconds": result.seconds,
+        "interrupted": result.interrupted, "saved": saved,
+    }
+
+
+def emit_train(result, fmt: str, saved: str | None) -> None:
+    fmt = getattr(fmt, "value", fmt)
+    summary = train_summary(result, saved)
+    if fmt == "jsonl":
+        render.write_jsonl({"event": "final", **summary})
+        return
+    if fmt == "json":
+        render.write_json({**summary, "records": [r.as_dict() for r in result.records]})
+        return
+    if fmt == "csv":
+        render.write_csv([r.as_dict() for r in result.records], RECORD_COLUMNS)
+        return
+    render.print_table(_train_table(result, summary))
+
+
+def _train_table(result, s: dict[str, Any]):
+    from rich.table import Table
+
+    title = f"{s['cell']} on {s['task']} (length {s['length']}, hidden {s['hidden']})"
+    if s["interrupted"]:
+        title += " — interrupted"
+    t = Table(title=title, show_header=True, header_style="bold")
+    t.add_column("step", justify="right")
+    t.add_column("sequences", justify="right")
+    t.add_column("loss", justify="right")
+    t.add_column("accuracy", justify="right")
+    t.add_column("", no_wrap=True)
+    recs = list(result.records)
+    if len(recs) > 12:  # keep it readable: first, evenly spaced, last
+        idx = sorted({round(i * (len(recs) - 1) / 11) for i in range(12)})
+        recs = [recs[i] for i in idx]
+    for r in recs:
+        t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), _pct(r.accuracy), render.bar(r.accuracy, 12))
+    curve = render.sparkline([r.accuracy for r in result.records], lo=0.0, hi=1.0)
+    solved = (f"solved (>= 99%) at step {s['solved_step']:,} = {s['solved_sequences']:,} sequences"
+              if s["solved"] else "not solved (99% of held-out sequences)")
+    lines = [
+        t,
+        f"accuracy {_pct(s['accuracy'])} (a constant guess: {_pct(s['baseline_accuracy'])}), "
+        f"loss {_num(s['loss'])}; {solved}; {s['seconds']:.1f} s",
+        f"learning curve (accuracy, 0-100%): {curve}",
+    ]
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------- compare
+
+
+def emit_compare(rows, sentence: str, meta: dict[str, Any], fmt: str) -> None:
+    fmt = getattr(fmt, "value", fmt)
+    data = [dict(render.jsonable(r), **meta) for r in rows]
+    if fmt == "json":
+        render.write_json(data)
+        return
+    if fmt == "csv":
+        render.write_csv([render.jsonable(r) for r in rows], COMPARE_COLUMNS)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{meta['task']} at length {meta['length']}: same budget ({meta['budget']:,} steps) and seed",
+              header_style="bold")
+    for name, just in (("cell", "left"), ("accuracy", "right"), ("loss", "right"), ("solved after", "right"),
+                       ("time", "right"), ("learning curve", "left")):
+        t.add_column(name, justify=just, no_wrap=name == "learning curve")
+    for r in rows:
+        solved = f"{r.solved_sequences:,} seq" if r.solved_sequences is not None else "-"
+        curve = render.sparkline(list(r.curve)[-24:], lo=0.0, hi=1.0)
+        t.add_row(r.cell, _pct(r.accuracy), _num(r.loss, 3), solved, f"{r.seconds:.1f} s", curve)
+    render.print_table([t, f"A constant guess gets {_pct(meta['baseline_accuracy'])}.", sentence])
+
+
+# ---------------------------------------------------------------------------------------------- predict
+
+
+def emit_predictions(preds, meta: dict[str, Any], fmt: str) -> None:
+    fmt = getattr(fmt, "value", fmt)
+    if fmt == "json":
+        render.write_json({**meta, "predictions": [render.jsonable(p) for p in preds]})
+        return
+    if fmt == "csv":
+        render.write_csv([render.jsonable(p) for p in preds], PREDICT_COLUMNS)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{meta['cell']} model for {meta['task']} ({meta['path']})", header_style="bold")
+    t.add_column("input", overflow="fold")
+    t.add_column("model says", overflow="fold")
+    t.add_column("right answer", overflow="fold")
+    t.add_column("", no_wrap=True)
+    for p in preds:
+        mark = "-" if p.correct is None else ("✓ right" if p.correct else "✗ wrong")
+        conf = "" if p.confidence is None else f" ({100 * p.confidence:.0f}%)"
+        t.add_row(_short(p.input), p.prediction + conf, p.expected or "-", mark)
+    n = sum(1 for p in preds if p.correct)
+    known = sum(1 for p in preds if p.correct is not None)
+    tail = f"{n} of {known} right." if known else ""
+    render.print_table([t, tail] if tail else [t])
+
+
+def note(text: str) -> None:
+    render.message(text)
+
+
+def flush() -> None:
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass

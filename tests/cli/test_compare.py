@@ -1,0 +1,58 @@
+"""``rnn-tutor compare``: one row per cell, the same budget and seed, a sentence that matches the numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnn_tutor.core.train import CompareRow, compare_sentence
+from tests.fuzzing import invoke, loads_strict
+
+SMALL = ["--task", "recall", "--length", "5", "--steps", "60", "--eval-every", "20"]
+
+
+def test_json_is_a_list_with_cell_and_accuracy():
+    r = invoke(["compare", *SMALL, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    assert [d["cell"] for d in data] == ["rnn", "gru", "lstm"]
+    for d in data:
+        assert 0 <= d["accuracy"] <= 1 and d["loss"] > 0
+        assert d["task"] == "recall" and d["length"] == 5 and d["budget"] == 60
+        assert d["steps"] <= 60 and len(d["curve"]) >= 2
+        assert isinstance(d["summary"], str) and d["summary"]
+        if d["solved_step"] is not None:  # stopped once solved
+            assert d["steps"] == d["solved_step"] and d["curve"][-1] >= 0.99
+
+
+def test_cells_option_and_table():
+    r = invoke(["compare", *SMALL, "--cells", "lstm,rnn"])
+    assert r.exit_code == 0, r.stderr
+    assert "lstm" in r.stdout and "rnn" in r.stdout and "gru" not in r.stdout
+    assert "constant guess" in r.stdout
+    r = invoke(["compare", *SMALL, "--cells", "gru", "--format", "csv"])
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("cell,accuracy,loss") and lines[1].startswith("gru,") and len(lines) == 2
+
+
+@pytest.mark.parametrize("cells", ["", "lstm,lstm", "lstm,cnn", ","])
+def test_bad_cells(cells):
+    r = invoke(["compare", *SMALL, "--cells", cells, "--format", "json"])
+    assert r.exit_code == 2 and "--cells" in r.stderr
+
+
+def test_bad_length():
+    r = invoke(["compare", "--length", "0"])
+    assert r.exit_code == 2 and "--length" in r.stderr
+
+
+def _row(cell, acc, solved):
+    return CompareRow(cell, acc, 0.1, solved, None if solved is None else solved * 32, 100, 1.0, 10, (acc,))
+
+
+def test_sentence_says_who_solved_it_and_who_stayed_at_the_baseline():
+    s = compare_sentence([_row("rnn", 0.15, None), _row("lstm", 1.0, 300)], "adding", 100, 1000, 0.15)
+    assert "lstm (after 9,600 sequences) solved" in s and "rnn (15%)" in s and "constant guess" in s
+    s = compare_sentence([_row("rnn", 1.0, 50), _row("lstm", 1.0, 40)], "adding", 10, 1000, 0.15)
+    assert s.startswith("All cells solved")
+    s = compare_sentence([_row("rnn", 0.2, None), _row("lstm", 0.6, None)], "adding", 100, 1000, 0.15)
+    assert "No cell reached" in s and "lstm at 60%" in s

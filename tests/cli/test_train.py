@@ -1,0 +1,154 @@
+"""``rnn-tutor train``: output formats, saving, bad values, determinism, and Ctrl-C in a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.fuzzing import invoke, loads_strict
+
+FAST = ["--task", "recall", "--length", "6", "--steps", "40", "--eval-every", "20", "--eval-size", "64"]
+
+
+def run_json(args):
+    r = invoke(["train", *args, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    return loads_strict(r.stdout)
+
+
+def test_json_has_final_accuracy_and_loss():
+    d = run_json(FAST)
+    assert d["accuracy"] == d["records"][-1]["accuracy"] and d["loss"] == d["records"][-1]["loss"]
+    assert [r["step"] for r in d["records"]] == [0, 20, 40]
+    assert d["records"][0]["train_loss"] is None  # no NaN in JSON: null before any training
+    assert d["cell"] == "lstm" and d["task"] == "recall" and d["length"] == 6
+    assert d["loss"] < d["records"][0]["loss"]
+    assert d["interrupted"] is False and d["saved"] is None
+
+
+def test_same_seed_same_numbers():
+    strip = lambda d: [(r["loss"], r["accuracy"]) for r in d["records"]]  # noqa: E731
+    a, b = run_json(FAST + ["--cell", "gru"]), run_json(FAST + ["--cell", "gru"])
+    c = run_json(FAST + ["--cell", "gru", "--seed", "5"])
+    assert strip(a) == strip(b) != strip(c)
+
+
+def test_jsonl_streams_one_object_per_evaluation_then_the_final():
+    r = invoke(["train", *FAST, "--format", "jsonl"])
+    assert r.exit_code == 0, r.stderr
+    lines = [loads_strict(x) for x in r.stdout.splitlines()]
+    assert [x["event"] for x in lines] == ["eval", "eval", "eval", "final"]
+    assert [x["step"] for x in lines[:3]] == [0, 20, 40]
+    assert lines[-1]["accuracy"] == lines[-2]["accuracy"]
+
+
+def test_csv_and_table():
+    r = invoke(["train", *FAST, "--format", "csv"])
+    assert r.exit_code == 0
+    rows = r.stdout.strip().splitlines()
+    assert rows[0] == "step,sequences,loss,accuracy,train_loss,grad_norm,seconds" and len(rows) == 4
+    r = invoke(["train", *FAST])
+    assert r.exit_code == 0
+    assert "lstm on recall" in r.stdout and "learning curve" in r.stdout and "accuracy" in r.stdout
+
+
+def test_save_round_trip_and_trace_accepts_it(tmp_path):
+    from rnn_tutor.core import train as core
+    from rnn_tutor.core.weights import load_weights
+
+    path = tmp_path / "m.npz"
+    d = run_json(FAST + ["--save", str(path)])
+    assert d["saved"] == str(path) and path.exists()
+    w = load_weights(path, cell="lstm")  # the cells' format reads it
+    assert w.input_size == 8 and w.hidden_size == 16
+    saved = core.load_model(path)
+    assert saved.model.task.name == "recall" and saved.length == 6
+    assert saved.meta["accuracy"] == pytest.approx(d["accuracy"])
+    with np.load(path) as z:
+        assert {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "meta_head.weight",
+                "meta_head.bias", "meta_task"} <= set(z.files)
+    r = invoke(["trace", "--cell", "lstm", "--weights", str(path), "--sentence", "a b c d w x y z", "--one-hot",
+                "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    loads_strict(r.stdout)
+
+
+def test_saved_model_predicts_like_the_trained_one(tmp_path):
+    from rnn_tutor.core import heads, train as core
+
+    path = tmp_path / "m.npz"
+    cfg = core.TrainConfig(cell="gru", task="reverse", length=4, steps=30, eval_every=30, eval_size=32)
+    t = core.Trainer(cfg)
+    for _ in t.run():
+        pass
+    core.save_model(path, t.result())
+    loaded = core.load_model(path, cell="gru", task="reverse")
+    x = t.task.batch(np.random.default_rng(0), 5, 4).x
+    np.testing.assert_allclose(heads.predict(loaded.model, x), heads.predict(t.model, x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("target", ["missing/dir/m.npz", "."])
+def test_unwritable_save_fails_before_training(tmp_path, target):
+    path = tmp_path / target
+    r = invoke(["train", "--steps", "100000", "--save", str(path), "--format", "json"])
+    assert r.exit_code == 1
+    assert "Error: cannot save the model" in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["--cell", "transformer"], "--cell"),
+        (["--task", "sorting"], "--task"),
+        (["--length", "0"], "--length"),
+        (["--length", "-5"], "--length"),
+        (["--task", "order", "--length", "4"], "--length"),
+        (["--hidden", "0"], "--hidden"),
+        (["--hidden", "100000"], "--hidden"),
+        (["--steps", "-1"], "--steps"),
+        (["--batch", "0"], "--batch"),
+        (["--lr", "nan"], "--lr"),
+        (["--lr", "-0.1"], "--lr"),
+        (["--clip", "-1"], "--clip"),
+        (["--stop-at", "2"], "--stop-at"),
+        (["--eval-every", "0"], "--eval-every"),
+    ],
+)
+def test_bad_values_exit_2_naming_the_option(args, option):
+    r = invoke(["train", *args, "--format", "json"])
+    assert r.exit_code == 2, (r.stdout, r.stderr)
+    assert option in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_divergence_exits_1_with_a_hint():
+    r = invoke(["train", "--cell", "rnn", "--length", "20", "--lr", "10", "--optimizer", "sgd", "--clip", "0",
+                "--steps", "200", "--format", "json"])
+    assert r.exit_code == 1
+    assert "Error: training diverged" in r.stderr and "--lr" in r.stderr
+
+
+def test_ctrl_c_prints_and_saves_what_it_has(tmp_path):
+    """A real process: SIGINT after the first evaluations -> exit 130, final JSON line, model saved."""
+    path = tmp_path / "m.npz"
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "rnn_tutor", "train", "--task", "recall", "--length", "10", "--steps", "1000000",
+         "--eval-every", "5", "--eval-size", "32", "--save", str(path), "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )
+    seen = [p.stdout.readline() for _ in range(3)]  # three evaluations streamed: training is under way
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    lines = [json.loads(x) for x in seen + out.splitlines() if x.strip()]
+    assert lines[-1]["event"] == "final" and lines[-1]["interrupted"] is True
+    assert lines[-1]["steps"] >= 10 and lines[-1]["saved"] == str(path)
+    assert "Interrupted" in err and "Traceback" not in err
+    assert path.exists()
+
