@@ -161,10 +161,11 @@ def backward(
     dh: np.ndarray | None = None,
     dh_last: np.ndarray | None = None,
     dc_last: np.ndarray | None = None,
+    need_x: bool = True,
 ) -> dict[str, np.ndarray]:
     """BPTT. dh (B, T, H): loss gradient w.r.t. every h_t; dh_last (B, H) and dc_last (B, H): extra gradient on
     the final states. Returns grads for the four parameters (PyTorch order, same dtype as the forward pass) and
-    "x" (B, T, D), "h0", "c0" (B, H)."""
+    "x" (B, T, D) (left out when ``need_x`` is False: training does not need it), "h0", "c0" (B, H)."""
     ws, H, D = fwd.ws, fwd.H, fwd.D
     Z, HX, TC, AF, KB, G = ws.Z, ws.HX, ws.TC, ws.AF, ws.KB, ws.G
     T, _, B = TC.shape
@@ -232,8 +233,9 @@ def backward(
         out[rows] = part
         grads[name] = out
     grads["bias_hh_l0"] = grads["bias_ih_l0"].copy()
-    Wi = fwd.W[:, H : H + D]  # (4H, D)
-    grads["x"] = np.matmul(Wi.T, DG).transpose(2, 0, 1)  # dx_t = W_ih^T dz_t       # (B, T, D)
+    if need_x:
+        Wi = fwd.W[:, H : H + D]  # (4H, D)
+        grads["x"] = np.matmul(Wi.T, DG).transpose(2, 0, 1)  # dx_t = W_ih^T dz_t       # (B, T, D)
     grads["h0"] = (WbT @ G[0]).T  # (B, H)
     grads["c0"] = G[0, :H].T.copy()
     return grads

@@ -144,7 +144,7 @@ def _forward(model: Model, x: np.ndarray, prefix: str = "", h0=None, c0=None, ws
 def _backward(model: Model, fwd, prefix: str = "", dh=None, dh_last=None, dc_last=None) -> dict[str, np.ndarray]:
     p = model.cell_params(prefix)
     if model.cell == "lstm":
-        return fastlstm.backward(p, fwd, dh=dh, dh_last=dh_last, dc_last=dc_last)
+        return fastlstm.backward(p, fwd, dh=dh, dh_last=dh_last, dc_last=dc_last, need_x=False)
     return cells.backward(model.cell, p, fwd, dh=dh, dh_last=dh_last, dc_last=dc_last)
 
 

@@ -70,3 +70,12 @@ def test_float32_runs_in_float32_and_is_close():
     assert g32["weight_hh_l0"].dtype == np.float32
     ref = cells.backward("lstm", p64, cells.forward("lstm", p64, x64), dh=dh)
     np.testing.assert_allclose(g32["weight_hh_l0"], ref["weight_hh_l0"], rtol=1e-3, atol=1e-4)
+
+
+def test_need_x_false_skips_only_the_input_gradient():
+    p, x, h0, c0, dh, *_ = setup()
+    full = fastlstm.backward(p, fastlstm.forward(p, x, h0, c0), dh=dh)
+    lean = fastlstm.backward(p, fastlstm.forward(p, x, h0, c0), dh=dh, need_x=False)
+    assert "x" not in lean and set(full) - set(lean) == {"x"}
+    for k in lean:
+        np.testing.assert_array_equal(full[k], lean[k])
