@@ -40,3 +40,17 @@ def test_cost_bad_values():
         assert r.exit_code == 2 and option in r.stderr and r.stdout == "", args
     r = invoke(["cost", "--length", "abc"])
     assert r.exit_code == 2 and "--length" in r.stderr
+
+
+def test_cost_real_process_exit_codes():
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "rnn_tutor", "cost", "--length", "0"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.strip().splitlines() == [
+        "Error: Invalid value for '--length': must be a whole number from 1 to 10,000,000, got 0"]
+    p = subprocess.run(f"{sys.executable} -m rnn_tutor cost -n 100000 -f csv | head -2", shell=True,
+                       capture_output=True, text=True, timeout=60)
+    assert p.stdout.splitlines()[0].startswith("kind,layer") and "Traceback" not in p.stderr
