@@ -22,6 +22,9 @@ def compare(
     lr: Annotated[float, typer.Option("--lr", help="Learning rate (Adam).")] = 0.01,
     clip: Annotated[float, typer.Option("--clip", help="Global-norm clipping (0: off).")] = 1.0,
     cells: Annotated[str, typer.Option("--cells", help="Which cells, comma-separated.")] = "rnn,gru,lstm",
+    lengths: Annotated[Optional[str], typer.Option(
+        "--lengths", help="Several lengths, comma-separated (e.g. 2,4,8,16): accuracy against length.",
+        show_default=False)] = None,
     eval_every: Annotated[int, typer.Option("--eval-every", help="Evaluate every N steps.")] = 50,
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
@@ -36,6 +39,8 @@ def compare(
         rnn-tutor compare --task adding --length 100
 
         rnn-tutor compare --task recall --length 60 --format json | jq '.[] | {cell, accuracy}'
+
+        rnn-tutor compare --task reverse --cells lstm --lengths 2,4,8,16
     """
     from rnn_tutor.core import cells as core_cells
     from rnn_tutor.core import train as core
@@ -49,26 +54,50 @@ def compare(
         core_cells.check_cell(c, option="--cells")
     if len(set(names)) != len(names):
         raise BadValueError("--cells", f"each cell once, got {cells!r}")
-    base = core.TrainConfig(task=task.value, length=length, hidden=hidden, steps=steps, batch=batch, lr=lr,
-                            clip=clip, seed=seed, eval_every=eval_every, stop_at=core.SOLVED).checked()
+    if lengths is not None and length is not None:
+        raise BadValueError("--lengths", "give either --length or --lengths, not both")
+    length_list: list = [length]
+    if lengths is not None:
+        try:
+            length_list = [int(v) for v in lengths.split(",") if v.strip()]
+        except ValueError:
+            raise BadValueError("--lengths", f"whole numbers separated by commas, got {lengths!r}") from None
+        if not 1 <= len(length_list) <= 8 or len(set(length_list)) != len(length_list):
+            raise BadValueError("--lengths", f"one to eight different lengths, got {lengths!r}")
+        from rnn_tutor.core.tasks import get_task
+
+        for n in length_list:
+            get_task(task.value).check_length(n, option="--lengths")
+    configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, steps=steps, batch=batch, lr=lr,
+                                clip=clip, seed=seed, eval_every=eval_every, stop_at=core.SOLVED).checked()
+               for n in length_list]
+    base = configs[0]
     rows, baseline, interrupted = [], None, False
-    for name in names:
-        trainer = core.Trainer(core.TrainConfig(**{**base.__dict__, "cell": name}))
-        baseline = trainer.baseline_accuracy
-        with one_blas_thread(), view.Progress(base.steps, f"{name:4s} {base.task}") as progress:
-            try:
-                for rec in trainer.run():
-                    progress.update(rec)
-            except KeyboardInterrupt:
-                interrupted = True
-        if trainer.records:
-            rows.append(core.compare_row(trainer.result(interrupted=interrupted)))
+    for cfg in configs:
+        for name in names:
+            trainer = core.Trainer(core.TrainConfig(**{**cfg.__dict__, "cell": name}))
+            baseline = trainer.baseline_accuracy
+            label = f"{name:4s} {cfg.task}" + (f" T={cfg.length}" if len(configs) > 1 else "")
+            with one_blas_thread(), view.Progress(cfg.steps, label) as progress:
+                try:
+                    for rec in trainer.run():
+                        progress.update(rec)
+                except KeyboardInterrupt:
+                    interrupted = True
+            if trainer.records:
+                rows.append(core.compare_row(trainer.result(interrupted=interrupted)))
+            if interrupted:
+                view.note(f"Interrupted while training {name}: the results so far follow.")
+                break
         if interrupted:
-            view.note(f"Interrupted while training {name}: the results so far follow.")
             break
-    sentence = core.compare_sentence(rows, base.task, base.length, base.steps, baseline or 0.0)
-    meta = {"task": base.task, "length": base.length, "hidden": base.hidden, "budget": base.steps,
-            "seed": base.seed, "baseline_accuracy": baseline, "summary": sentence}
+    if len(configs) > 1:
+        sentence = core.length_sentence(rows, base.hidden)
+    else:
+        sentence = core.compare_sentence(rows, base.task, base.length, base.steps, baseline or 0.0)
+    meta = {"task": base.task, "length": base.length, "lengths": [c.length for c in configs],
+            "hidden": base.hidden, "budget": base.steps, "seed": base.seed, "baseline_accuracy": baseline,
+            "summary": sentence}
     view.emit_compare(rows, sentence, meta, fmt.value)
     if interrupted:
         raise typer.Exit(130)

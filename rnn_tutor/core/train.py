@@ -467,13 +467,14 @@ class CompareRow:
     parameters: int
     curve: tuple[float, ...]  # held-out accuracy at every evaluation
     interrupted: bool = False
+    length: int = 0
 
 
 def compare_row(result: TrainResult) -> CompareRow:
     n = sum(int(v.size) for v in result.params.values())
     return CompareRow(result.config.cell, result.accuracy, result.loss, result.solved_step, result.solved_sequences,
                       result.final.step if result.final else 0, result.seconds, n,
-                      tuple(r.accuracy for r in result.records), result.interrupted)
+                      tuple(r.accuracy for r in result.records), result.interrupted, result.config.length)
 
 
 def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int, baseline_accuracy: float) -> str:
@@ -494,3 +495,25 @@ def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int,
     tail = (f"stayed near the {base} of a constant guess: across {length} steps its training signal fades before "
             "it reaches the early inputs" if near else f"did not reach {SOLVED:.0%} in {steps:,} steps")
     return f"With the same budget and seed, {won} solved {task} at length {length}, while {lost} {tail}."
+
+
+def length_sentence(rows: list[CompareRow], hidden: int) -> str:
+    """One sentence on accuracy against length (the encoder-decoder's bottleneck, or any task's memory)."""
+    parts = []
+    falls = False
+    for cell in dict.fromkeys(r.cell for r in rows):
+        mine = sorted((r for r in rows if r.cell == cell), key=lambda r: r.length)
+        if len(mine) < 2:
+            continue
+        a, b = mine[0], mine[-1]
+        parts.append(f"{cell} {a.accuracy or 0:.0%} at length {a.length} -> {b.accuracy or 0:.0%} at {b.length}")
+        falls = falls or (b.accuracy or 0) < (a.accuracy or 0) - 0.05
+    if not parts:
+        return ""
+    text = "Accuracy against length: " + "; ".join(parts) + ". "
+    if falls:
+        text += (f"The longer the input, the less of it a fixed-size state of {hidden} numbers can carry to the "
+                 "output (the encoder-decoder's bottleneck, which attention later removed).")
+    else:
+        text += "No drop yet: try longer lengths or a smaller --hidden."
+    return text

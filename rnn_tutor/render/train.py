@@ -8,7 +8,7 @@ from typing import Any
 from rnn_tutor import render
 
 RECORD_COLUMNS = ["step", "sequences", "loss", "accuracy", "train_loss", "grad_norm", "seconds"]
-COMPARE_COLUMNS = ["cell", "accuracy", "loss", "solved_step", "solved_sequences", "steps", "seconds", "parameters"]
+COMPARE_COLUMNS = ["cell", "length", "accuracy", "loss", "solved_step", "solved_sequences", "steps", "seconds", "parameters"]
 PREDICT_COLUMNS = ["input", "prediction", "expected", "correct", "confidence", "value", "target"]
 
 
@@ -144,7 +144,7 @@ def _train_table(result, s: dict[str, Any]):
 
 def emit_compare(rows, sentence: str, meta: dict[str, Any], fmt: str) -> None:
     fmt = getattr(fmt, "value", fmt)
-    data = [dict(render.jsonable(r), **meta) for r in rows]
+    data = [{**meta, **render.jsonable(r)} for r in rows]  # each row's own length wins
     if fmt == "json":
         render.write_json(data)
         return
@@ -153,16 +153,26 @@ def emit_compare(rows, sentence: str, meta: dict[str, Any], fmt: str) -> None:
         return
     from rich.table import Table
 
-    t = Table(title=f"{meta['task']} at length {meta['length']}: same budget ({meta['budget']:,} steps) and seed",
-              header_style="bold")
-    for name, just in (("cell", "left"), ("accuracy", "right"), ("loss", "right"), ("solved after", "right"),
-                       ("time", "right"), ("learning curve", "left")):
+    sweep = len(meta.get("lengths") or []) > 1
+    where = ("at lengths " + ", ".join(str(n) for n in meta["lengths"])) if sweep else f"at length {meta['length']}"
+    t = Table(title=f"{meta['task']} {where}: same budget ({meta['budget']:,} steps) and seed", header_style="bold")
+    columns = [("cell", "left")] + ([("length", "right")] if sweep else []) + [
+        ("accuracy", "right"), ("loss", "right"), ("seqs to 99%", "right"), ("time", "right"),
+        ("learning curve", "left")]
+    for name, just in columns:
         t.add_column(name, justify=just, no_wrap=name == "learning curve")
     for r in rows:
-        solved = f"{r.solved_sequences:,} seq" if r.solved_sequences is not None else "-"
-        curve = render.sparkline(list(r.curve)[-24:], lo=0.0, hi=1.0)
-        t.add_row(r.cell, _pct(r.accuracy), _num(r.loss, 3), solved, f"{r.seconds:.1f} s", curve)
-    render.print_table([t, f"A constant guess gets {_pct(meta['baseline_accuracy'])}.", sentence])
+        solved = f"{r.solved_sequences:,}" if r.solved_sequences is not None else "-"
+        curve = render.sparkline(list(r.curve)[-16:], lo=0.0, hi=1.0)
+        cells = [r.cell] + ([str(r.length)] if sweep else []) + [
+            _pct(r.accuracy), _num(r.loss, 3), solved, f"{r.seconds:.1f} s", curve]
+        t.add_row(*cells)
+    lines = [t]
+    if not sweep:
+        lines.append(f"A constant guess gets {_pct(meta['baseline_accuracy'])}.")
+    if sentence:
+        lines.append(sentence)
+    render.print_table(lines)
 
 
 # ---------------------------------------------------------------------------------------------- predict

@@ -31,13 +31,33 @@ def test_cells_option_and_table():
     assert "constant guess" in r.stdout
     r = invoke(["compare", *SMALL, "--cells", "gru", "--format", "csv"])
     lines = r.stdout.strip().splitlines()
-    assert lines[0].startswith("cell,accuracy,loss") and lines[1].startswith("gru,") and len(lines) == 2
+    assert lines[0].startswith("cell,length,accuracy,loss") and lines[1].startswith("gru,5,") and len(lines) == 2
 
 
 @pytest.mark.parametrize("cells", ["", "lstm,lstm", "lstm,cnn", ","])
 def test_bad_cells(cells):
     r = invoke(["compare", *SMALL, "--cells", cells, "--format", "json"])
     assert r.exit_code == 2 and "--cells" in r.stderr
+
+
+def test_lengths_sweep_shows_accuracy_against_length():
+    r = invoke(["compare", "--task", "reverse", "--cells", "gru", "--lengths", "2,12", "--steps", "150",
+                "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    assert [(d["cell"], d["length"]) for d in data] == [("gru", 2), ("gru", 12)]
+    assert data[0]["accuracy"] > data[1]["accuracy"]  # the fixed-size context holds 2 symbols, not 12
+    assert data[0]["summary"].startswith("Accuracy against length") and "fixed-size" in data[0]["summary"]
+    r = invoke(["compare", "--task", "reverse", "--cells", "gru", "--lengths", "2,3", "--steps", "5"])
+    assert r.exit_code == 0 and "length" in r.stdout
+
+
+@pytest.mark.parametrize("args", [["--lengths", "0,4"], ["--lengths", "a,b"], ["--lengths", "4,4"],
+                                  ["--lengths", ""], ["--lengths", "2,4", "--length", "3"],
+                                  ["--lengths", ",".join(str(n) for n in range(2, 12))]])
+def test_bad_lengths(args):
+    r = invoke(["compare", "--task", "reverse", *args, "--format", "json"])
+    assert r.exit_code == 2 and "--length" in r.stderr, r.stderr
 
 
 def test_bad_length():
