@@ -23,12 +23,15 @@ def list_tables(lessons: Sequence[Lesson]) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
+    width = max(len(l.topic) for l in lessons) if lessons else 5
+    room = max(render.console().width - width - 10, 12)  # what is left for the title on one line
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Lessons", title_justify="left")
-    t.add_column("#", justify="right")
-    t.add_column("topic", no_wrap=True)
-    t.add_column("what it is about", overflow="fold")
-    for i, l in enumerate(lessons, 1):
-        t.add_row(str(i), l.topic, Text.assemble((l.title, "bold"), "\n", l.summary))
+    t.add_column("#", justify="right", no_wrap=True)
+    t.add_column("topic", no_wrap=True, min_width=width)
+    t.add_column("lesson", no_wrap=True)
+    for i, l in enumerate(lessons, 1):  # one line each; the summaries are in --format json / csv
+        title = l.title if len(l.title) <= room else l.title[: room - 1] + "…"
+        t.add_row(str(i), l.topic, title)
     return [t, Text("Read one with: rnn-tutor learn TOPIC   (or its number: rnn-tutor learn 1)")]
 
 
