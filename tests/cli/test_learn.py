@@ -20,7 +20,8 @@ def test_list_table_and_json():
     assert r.exit_code == 0
     lines = r.stdout.splitlines()
     for i, lesson in enumerate(LESSONS, 1):  # a line each
-        assert any(line.split()[:2] == [str(i), lesson.topic] and lesson.title in line for line in lines if line.strip())
+        assert any(line.split()[:2] == [str(i), lesson.topic] and lesson.title in line
+                   for line in lines if line.strip())
     data = loads_strict(invoke(["learn", "--format", "json"]).stdout)
     assert [d["topic"] for d in data] == [lesson.topic for lesson in LESSONS]
     assert all(2 <= len(d["commands"]) <= 4 and d["quiz_topics"] for d in data)
