@@ -16,8 +16,8 @@ def bottleneck(
     max_length: Annotated[int, typer.Option(
         "--max-length", "-T", help="Longest sequence; lengths 1, 2, 4, ... up to it are measured.")] = 32,
     weight: Annotated[float, typer.Option(
-        "--weight", "-w", help="|eigenvalues| of the encoder's recurrent matrix, in (0, 1]; below 1 early inputs fade.")]
-    = 0.9,
+        "--weight", "-w",
+        help="|eigenvalues| of the encoder's recurrent matrix, in (0, 1]; below 1 early inputs fade.")] = 0.9,
     samples: Annotated[int, typer.Option("--samples", help="Random test sequences to measure on.")] = 2000,
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,

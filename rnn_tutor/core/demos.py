@@ -229,7 +229,7 @@ def cost_demo(length: int = 512, hidden: int = 512, layers: int = 1, bytes_per_n
     )
     cheaper = "equal" if n == d else ("self-attention" if n < d else "recurrent")
 
-    points = sorted({2**k for k in range(int(math.log2(n)) + 1) if 2**k <= n} | {n})
+    points = sorted({2**k for k in range(n.bit_length())} | {n})  # 1, 2, 4, ... <= n, and n
     stream = tuple(
         StreamPoint(
             tokens=t,
@@ -290,7 +290,10 @@ class BottleneckResult:
 
 def bottleneck_lengths(size: int, max_length: int) -> list[int]:
     """Powers of two up to max_length, plus the size (where the bound starts to bite) and max_length itself."""
-    return sorted({2**k for k in range(int(math.log2(max_length)) + 1)} | {max_length} | ({size} if size <= max_length else set()))
+    lengths = {2**k for k in range(max_length.bit_length())} | {max_length}  # 2^k <= max_length
+    if size <= max_length:
+        lengths.add(size)
+    return sorted(lengths)
 
 
 def _encoder(W: np.ndarray, U: np.ndarray, T: int) -> np.ndarray:
