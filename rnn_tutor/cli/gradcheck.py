@@ -11,6 +11,17 @@ from rnn_tutor.cli.app import app
 from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
 
 
+MAX_FORWARD_STEPS = 1_000_000  # about 10 s of numpy on one core
+
+
+def forward_steps(cell: str, h: int, d: int, t: int, b: int, max_checks: int) -> int:
+    """Recurrent steps a check runs: two forward passes of T steps for every number compared."""
+    g = {"rnn": 1, "gru": 3, "lstm": 4}[cell]
+    sizes = [g * h * d, g * h * h, g * h, g * h, b * t * d, b * h] + ([b * h] if cell == "lstm" else [])
+    checks = sum(min(n, max_checks) if max_checks else n for n in sizes)
+    return 2 * t * checks
+
+
 class Cell(str, enum.Enum):
     rnn = "rnn"
     gru = "gru"
@@ -27,11 +38,11 @@ def gradcheck(
     cell: Annotated[Optional[Cell], typer.Option(
         "--cell", help="rnn, gru or lstm; leave out to check all three.", case_sensitive=False,
         show_default=False)] = None,
-    hidden_size: Annotated[int, typer.Option("--hidden-size", "-H", help="Hidden size H.", min=1, max=32)] = 3,
-    input_size: Annotated[int, typer.Option("--input-size", "-D", help="Input size D.", min=1, max=32)] = 2,
+    hidden_size: Annotated[int, typer.Option("--hidden-size", "-H", help="Hidden size H.", min=1, max=16)] = 3,
+    input_size: Annotated[int, typer.Option("--input-size", "-D", help="Input size D.", min=1, max=16)] = 2,
     length: Annotated[int, typer.Option("--length", "-T", help="Sequence length T (steps to backpropagate through).",
-                                        min=1, max=200)] = 4,
-    batch: Annotated[int, typer.Option("--batch", "-B", help="Sequences in the batch.", min=1, max=8)] = 2,
+                                        min=1, max=100)] = 4,
+    batch: Annotated[int, typer.Option("--batch", "-B", help="Sequences in the batch.", min=1, max=4)] = 2,
     seed: SeedOpt = 0,
     eps: Annotated[float, typer.Option("--eps", help="Finite-difference step.", min=1e-10, max=1e-1)] = 1e-5,
     tolerance: Annotated[float, typer.Option(
@@ -65,6 +76,11 @@ def gradcheck(
     if nonlinearity.value != "tanh" and (cell is None or cell.value != "rnn"):
         raise BadValueError("--nonlinearity", "relu applies to --cell rnn only (GRU and LSTM use sigmoid and tanh)")
     names = [cell.value] if cell is not None else list(CELLS)
+    for name in names:
+        work = forward_steps(name, hidden_size, input_size, length, batch, max_checks)
+        if work > MAX_FORWARD_STEPS:
+            raise BadValueError("--max-checks", f"this check would run {work:,} recurrent steps for {name} (at most "
+                                f"{MAX_FORWARD_STEPS:,}); give --max-checks 200 or smaller sizes")
     results = [run(name, hidden_size=hidden_size, input_size=input_size, length=length, batch=batch, seed=seed,
                    eps=eps, tolerance=tolerance, max_checks=max_checks or None, nonlinearity=nonlinearity.value)
                for name in names]

@@ -71,6 +71,7 @@ def test_sampling_caps_checks(cli):
 
 def test_bad_values(cli):
     for args, option in ((["--hidden-size", "0"], "--hidden-size"), (["--length", "1000"], "--length"),
+                         (["-H", "16", "-D", "16", "-T", "100", "--max-checks", "0"], "--max-checks"),
                          (["--eps", "nan"], "--eps"), (["--cell", "x"], "--cell"),
                          (["--tolerance", "0"], "--tolerance"), (["--tolerance", "1e-400"], "--tolerance")):
         r = cli(["gradcheck", *args])
