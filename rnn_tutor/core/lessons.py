@@ -132,13 +132,17 @@ def all_lessons() -> tuple[Lesson, ...]:
 
 
 def find_lesson(name: str, option: str = "TOPIC") -> Lesson:
-    """A lesson by topic, by its number in the list (1, 2, ...) or by an unambiguous start of its topic."""
+    """A lesson by topic, by its number in the list (1, 2, ...), by one of its quiz topics ("lstm") or by an
+    unambiguous start of its topic. Spaces count as hyphens: "hand trace" is "hand-trace"."""
     lessons = all_lessons()
-    key = name.strip().lower()
+    key = "-".join(name.strip().lower().split())
     if key.isdigit() and 1 <= int(key) <= len(lessons):
         return lessons[int(key) - 1]
     for lesson in lessons:
         if lesson.topic == key:
+            return lesson
+    for lesson in lessons:
+        if key in ("-".join(t.lower().split()) for t in lesson.quiz_topics):
             return lesson
     starts = [lesson for lesson in lessons if key and lesson.topic.startswith(key)]
     if len(starts) == 1:

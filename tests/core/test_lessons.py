@@ -115,6 +115,9 @@ def test_find_lesson_by_topic_number_and_prefix():
     assert find_lesson("8").topic == "hand-trace"
     assert find_lesson("HAND").topic == "hand-trace"
     assert find_lesson("grad").topic == "gradients"
+    assert find_lesson("hand trace").topic == "hand-trace"
+    assert find_lesson("LSTM").topic == "gating"  # a quiz topic finds its lesson
+    assert find_lesson("sequential computation").topic == "limits"
 
 
 @pytest.mark.parametrize("name", ["nope", "0", "99", "g", ""])
