@@ -31,6 +31,11 @@ class Optimizer(str, enum.Enum):
     sgd = "sgd"
 
 
+class DType(str, enum.Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
 class GateInit(str, enum.Enum):
     chrono = "chrono"
     plain = "plain"
@@ -104,6 +109,9 @@ def train(
     eval_size: Annotated[int, typer.Option("--eval-size", help="Held-out sequences (another seed).")] = 512,
     stop_at: Annotated[Optional[float], typer.Option(
         "--stop-at", help="Stop once held-out accuracy reaches this (e.g. 0.99).", show_default=False)] = None,
+    dtype: Annotated[DType, typer.Option(
+        "--dtype", help="float64 (exact numbers) or float32 (about twice as fast for LSTMs).",
+        case_sensitive=False)] = DType.float64,
     save: Annotated[Optional[Path], typer.Option(
         "--save", help="Write the model to this .npz (PyTorch names + task metadata).", show_default=False,
         dir_okay=True)] = None,
@@ -126,7 +134,7 @@ def train(
     config = TrainConfig(
         cell=cell.value, task=task.value, length=length, hidden=hidden, steps=steps, batch=batch, lr=lr,
         clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
-        stop_at=stop_at, gate_init=gate_init.value,
+        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}")
     if code:

@@ -32,6 +32,13 @@ def test_json_has_final_accuracy_and_loss():
     assert d["interrupted"] is False and d["saved"] is None
 
 
+def test_float32_training():
+    d = run_json(FAST + ["--dtype", "float32"])
+    assert d["dtype"] == "float32" and d["loss"] < d["records"][0]["loss"]
+    r = invoke(["train", *FAST, "--dtype", "float16"])
+    assert r.exit_code == 2 and "--dtype" in r.stderr
+
+
 def test_same_seed_same_numbers():
     strip = lambda d: [(r["loss"], r["accuracy"]) for r in d["records"]]  # noqa: E731
     a, b = run_json(FAST + ["--cell", "gru"]), run_json(FAST + ["--cell", "gru"])
