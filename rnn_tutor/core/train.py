@@ -20,7 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from rnn_tutor.core import cells, heads, optim
-from rnn_tutor.core.tasks import Task, get_task
+from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ_REGRESSION, Task, get_task
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SOLVED = 0.99  # a run counts as solved once the held-out accuracy reaches 99%
@@ -134,8 +134,6 @@ class TrainResult:
 
 def baseline(task: Task, y: np.ndarray) -> tuple[float, float]:
     """(accuracy, loss) of the best answer that ignores the input: the mean for adding, the commonest class."""
-    from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ_REGRESSION
-
     if task.kind == SEQ_REGRESSION:
         guess = float(np.mean(y))
         return float(np.mean(np.abs(y - guess) < ADDING_TOLERANCE)), float(np.mean((y - guess) ** 2))
@@ -418,8 +416,6 @@ def _answer_text(task: Task, answer) -> str | None:
 
 
 def predict_one(saved: SavedModel, text: str) -> Prediction:
-    from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ_REGRESSION
-
     model, task = saved.model, saved.model.task
     x = task.encode(text)  # (1, T, D)
     if x.shape[1] > 10_000:

@@ -32,12 +32,13 @@ CHOICES = {
     "--task": ["adding", "recall", "order", "tagging", "reverse", "ADDING", "sort", ""],
     "--optimizer": ["adam", "sgd", "lbfgs", ""],
     "--gate-init": ["chrono", "plain", "zeros", ""],
+    "--dtype": ["float64", "float32", "FLOAT32", "float16", ""],
     "--lengths": ["2,3", "2", "0,2", "a", "", ",", "3,3", "2,10001", "1,2,3,4,5,6,7,8,9"],
     "--cells": ["rnn,gru,lstm", "lstm", "lstm,lstm", "cnn", "", ",", "gru , rnn"],
     "--save": ["", "-dir-", str(_DIR / "m.npz"), str(_DIR / "no" / "m.npz"), "/", str(_DIR)],
 }
 TRAIN_OPTIONS = ["--cell", "--task", "--length", "--hidden", "--steps", "--batch", "--lr", "--clip", "--optimizer",
-                 "--gate-init", "--eval-every", "--eval-size", "--stop-at", "--save", "--seed"]
+                 "--gate-init", "--eval-every", "--eval-size", "--stop-at", "--save", "--seed", "--dtype"]
 COMPARE_OPTIONS = ["--task", "--length", "--lengths", "--hidden", "--steps", "--batch", "--lr", "--clip", "--cells",
                    "--eval-every", "--seed"]
 PREDICT_OPTIONS = ["--input", "--samples", "--length", "--cell", "--task", "--seed"]
