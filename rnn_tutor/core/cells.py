@@ -112,6 +112,10 @@ class Forward:
     _acts: np.ndarray | None = field(default=None, repr=False)    # (B, T, G*H) gate activations, stacked
     _tanh_c: np.ndarray | None = field(default=None, repr=False)  # (B, T, H) LSTM tanh(c_t)
     _ghn: np.ndarray | None = field(default=None, repr=False)     # (B, T, H) GRU W_hn h_{t-1} + b_hn
+    # LSTM keeps its caches time-major, so every per-step slice is one contiguous block:
+    # _acts (T, B, 4H), _tanh_c (T, B, H), and the states _h_tm, _c_tm (T, B, H)
+    _h_tm: np.ndarray | None = field(default=None, repr=False)
+    _c_tm: np.ndarray | None = field(default=None, repr=False)
 
 
 def _as_state(value, batch: int, hidden: int, dtype, name: str) -> np.ndarray:
@@ -136,7 +140,7 @@ def forward(cell, params, x, h0=None, c0=None, *, nonlinearity: str = "tanh") ->
     w_ih = params["weight_ih_l0"]
     dtype = w_ih.dtype if np.issubdtype(w_ih.dtype, np.floating) else np.float64
     w_ih = np.asarray(w_ih, dtype=dtype)
-    w_hh_t = np.asarray(params["weight_hh_l0"], dtype=dtype).T  # (H, G*H)
+    w_hh_t = np.ascontiguousarray(np.asarray(params["weight_hh_l0"], dtype=dtype).T)  # (H, G*H), C order: faster matmul
     b_ih = np.asarray(params["bias_ih_l0"], dtype=dtype)
     b_hh = np.asarray(params["bias_hh_l0"], dtype=dtype)
     x = np.asarray(x, dtype=dtype)
@@ -149,8 +153,15 @@ def forward(cell, params, x, h0=None, c0=None, *, nonlinearity: str = "tanh") ->
     h0 = h_prev
     g = GATES[cell]
 
+    if cell == "lstm":
+        # one input projection for all steps, time-major: W_ih x_t + b_ih + b_hh   (T, B, 4H)
+        xs = x.transpose(1, 0, 2) @ w_ih.T
+        xs += b_ih + b_hh
+        return _lstm_forward(xs, w_hh_t, x, h0, _as_state(c0, bsz, hsz, dtype, "c0"))
+
     # one input projection for all steps: W_ih x_t + b_ih (+ b_hh where it simply adds)
-    xp = x @ w_ih.T + b_ih  # (B, T, G*H)
+    xp = x @ w_ih.T  # (B, T, G*H)
+    xp += b_ih
     if cell == "gru":
         xp[..., : 2 * hsz] += b_hh[: 2 * hsz]  # r, z: both biases add; n keeps b_hn inside r * (...)
     else:
@@ -165,27 +176,6 @@ def forward(cell, params, x, h0=None, c0=None, *, nonlinearity: str = "tanh") ->
             h_prev = act(xp[:, t] + h_prev @ w_hh_t)  # (B, H)
             hs[:, t] = h_prev
         return Forward(cell, hs, h_prev, None, None, {}, nonlinearity, x, h0)
-
-    if cell == "lstm":
-        c_prev = _as_state(c0, bsz, hsz, dtype, "c0")
-        c0 = c_prev
-        cs = np.empty((bsz, steps, hsz), dtype=dtype)
-        tcs = np.empty((bsz, steps, hsz), dtype=dtype)
-        h2, h3 = 2 * hsz, 3 * hsz
-        for t in range(steps):
-            pre = xp[:, t] + h_prev @ w_hh_t  # (B, 4H) rows i, f, g, o
-            a = acts[:, t]
-            a[:, :h2] = _sigmoid(pre[:, :h2])     # i, f = sigmoid(.)
-            a[:, h2:h3] = np.tanh(pre[:, h2:h3])  # g = tanh(.)
-            a[:, h3:] = _sigmoid(pre[:, h3:])     # o = sigmoid(.)
-            c_prev = a[:, hsz:h2] * c_prev + a[:, :hsz] * a[:, h2:h3]  # c_t = f*c_{t-1} + i*g
-            tc = np.tanh(c_prev)
-            h_prev = a[:, h3:] * tc                                     # h_t = o*tanh(c_t)
-            cs[:, t] = c_prev
-            tcs[:, t] = tc
-            hs[:, t] = h_prev
-        gates = {name: acts[..., k * hsz : (k + 1) * hsz] for k, name in enumerate(GATE_NAMES["lstm"])}
-        return Forward(cell, hs, h_prev, cs, c_prev, gates, nonlinearity, x, h0, c0, acts, tcs)
 
     # GRU
     ghn = np.empty((bsz, steps, hsz), dtype=dtype)
@@ -215,6 +205,8 @@ def backward(cell, params, fwd: Forward, dh=None, dh_last=None, dc_last=None) ->
     cell = check_cell(cell)
     if cell != fwd.cell:
         raise BadValueError(None, f"backward for {cell} got a forward pass of {fwd.cell}")
+    if cell == "lstm":
+        return _lstm_backward(params, fwd, dh, dh_last, dc_last)
     x = fwd._x
     bsz, steps, d = x.shape
     hsz = fwd.h.shape[2]
@@ -243,25 +235,6 @@ def backward(cell, params, fwd: Forward, dh=None, dh_last=None, dc_last=None) ->
             dxp[:, t] = da
             dh_next = da @ w_hh              # dL/dh_{t-1} through W_hh
         dgh = dxp                            # the recurrent pre-activation gets the same gradient
-    elif cell == "lstm":
-        dc_next = np.zeros((bsz, hsz), dtype=dtype) if dc_last is None else np.array(dc_last, dtype=dtype)
-        c_prev_all = np.concatenate([fwd._c0[:, None, :], fwd.c[:, :-1]], axis=1)  # (B, T, H)
-        h2, h3 = 2 * hsz, 3 * hsz
-        for t in range(steps - 1, -1, -1):
-            a = fwd._acts[:, t]
-            i, f, gg, o = a[:, :hsz], a[:, hsz:h2], a[:, h2:h3], a[:, h3:]
-            tc = fwd._tanh_c[:, t]
-            dht = dh_all[:, t] + dh_next
-            dc = dc_next + dht * o * (1.0 - tc * tc)  # h = o*tanh(c)  ->  dc += dh*o*(1-tanh^2 c)
-            dp = dxp[:, t]
-            dp[:, h3:] = dht * tc * o * (1.0 - o)     # do * sigmoid'
-            dp[:, :hsz] = dc * gg * i * (1.0 - i)     # di = dc*g, times sigmoid'
-            dp[:, hsz:h2] = dc * c_prev_all[:, t] * f * (1.0 - f)  # df = dc*c_{t-1}
-            dp[:, h2:h3] = dc * i * (1.0 - gg * gg)   # dg = dc*i, times tanh'
-            dc_next = dc * f                          # c_t = f*c_{t-1} + ...
-            dh_next = dp @ w_hh
-        dgh = dxp
-        out["c0"] = dc_next
     else:  # GRU
         dgh = np.empty_like(dxp)
         h2 = 2 * hsz
@@ -291,6 +264,112 @@ def backward(cell, params, fwd: Forward, dh=None, dh_last=None, dc_last=None) ->
     out["bias_hh_l0"] = dgh2.sum(axis=0)                            # (G*H,)
     out["x"] = dxp @ w_ih                                           # (B, T, D)
     out["h0"] = dh_next                                             # (B, H)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- LSTM, time-major
+
+
+def _lstm_forward(xs, w_hh_t, x, h0, c0) -> Forward:
+    """LSTM over all steps. ``xs`` (T, B, 4H) = W_ih x_t + b_ih + b_hh (time-major, overwritten);
+    ``w_hh_t`` (H, 4H) = W_hh^T.
+
+    sigmoid(a) = 0.5 * tanh(a / 2) + 0.5, so the i, f, o columns are pre-scaled by 1/2 (exact in floating point)
+    and a single tanh per step covers all four gates.
+    """
+    steps, bsz, g4 = xs.shape
+    hsz = g4 // 4
+    h2, h3 = 2 * hsz, 3 * hsz
+    dtype = xs.dtype
+    mul = np.full(g4, 0.5, dtype=dtype)  # scale of each gate's tanh output
+    mul[h2:h3] = 1.0
+    add = np.full(g4, 0.5, dtype=dtype)
+    add[h2:h3] = 0.0
+    xs *= mul                                                # pre-activations halved for i, f, o
+    w_s = w_hh_t * mul                                       # (H, 4H), C order like w_hh_t
+    acts = np.empty((steps, bsz, g4), dtype=dtype)          # (T, B, 4H) i, f, g, o
+    cs = np.empty((steps, bsz, hsz), dtype=dtype)           # (T, B, H)
+    tcs = np.empty((steps, bsz, hsz), dtype=dtype)          # (T, B, H) tanh(c_t)
+    hs = np.empty((steps, bsz, hsz), dtype=dtype)           # (T, B, H)
+    ig = np.empty((bsz, hsz), dtype=dtype)
+    h_prev, c_prev = h0, c0
+    for t in range(steps):
+        a = acts[t]
+        np.matmul(h_prev, w_s, out=a)               # W_hh h_{t-1}                      (B, 4H)
+        a += xs[t]                                  # + W_ih x_t + b_ih + b_hh
+        np.tanh(a, out=a)
+        a *= mul
+        a += add                                    # i, f, o = sigmoid(.), g = tanh(.)
+        c = cs[t]
+        np.multiply(a[:, hsz:h2], c_prev, out=c)    # f * c_{t-1}
+        np.multiply(a[:, :hsz], a[:, h2:h3], out=ig)
+        c += ig                                     # c_t = f * c_{t-1} + i * g
+        np.tanh(c, out=tcs[t])
+        np.multiply(a[:, h3:], tcs[t], out=hs[t])   # h_t = o * tanh(c_t)
+        h_prev, c_prev = hs[t], c
+    acts_bt = acts.transpose(1, 0, 2)  # (B, T, 4H) view
+    gates = {name: acts_bt[..., k * hsz : (k + 1) * hsz] for k, name in enumerate(GATE_NAMES["lstm"])}
+    return Forward(
+        "lstm", np.ascontiguousarray(hs.transpose(1, 0, 2)), hs[-1].copy(),
+        np.ascontiguousarray(cs.transpose(1, 0, 2)), cs[-1].copy(), gates, "tanh",
+        _x=x, _h0=h0, _c0=c0, _acts=acts, _tanh_c=tcs, _h_tm=hs, _c_tm=cs,
+    )
+
+
+def _lstm_backward(params, fwd: Forward, dh, dh_last, dc_last) -> dict[str, np.ndarray]:
+    acts, tcs = fwd._acts, fwd._tanh_c  # (T, B, 4H), (T, B, H)
+    steps, bsz, g4 = acts.shape
+    hsz = g4 // 4
+    h2, h3 = 2 * hsz, 3 * hsz
+    dtype = acts.dtype
+    x = fwd._x
+    d = x.shape[2]
+    w_ih = np.asarray(params["weight_ih_l0"], dtype=dtype)  # (4H, D)
+    w_hh = np.asarray(params["weight_hh_l0"], dtype=dtype)  # (4H, H)
+    if dh is None:
+        dh_tm = np.zeros((steps, bsz, hsz), dtype=dtype)
+    else:
+        dh = np.asarray(dh, dtype=dtype)
+        if dh.shape != (bsz, steps, hsz):
+            raise BadValueError(None, f"dh has shape {dh.shape}, expected {(bsz, steps, hsz)}")
+        dh_tm = dh.transpose(1, 0, 2)  # (T, B, H) view
+    dh_next = np.zeros((bsz, hsz), dtype=dtype) if dh_last is None else np.array(dh_last, dtype=dtype)
+    dc_next = np.zeros((bsz, hsz), dtype=dtype) if dc_last is None else np.array(dc_last, dtype=dtype)
+    c_prev = np.concatenate([fwd._c0[None], fwd._c_tm[:-1]])  # (T, B, H) c_{t-1}
+    h_prev = np.concatenate([fwd._h0[None], fwd._h_tm[:-1]])  # (T, B, H) h_{t-1}
+    # each activation's derivative, for all steps at once: sigmoid' = s(1 - s), tanh' = 1 - tanh^2
+    dact = 1.0 - acts                                                   # (T, B, 4H)
+    dact *= acts                                                        # s (1 - s): right for i, f, o
+    dg = dact[..., h2:h3]
+    np.multiply(acts[..., h2:h3], acts[..., h2:h3], out=dg)
+    np.subtract(1.0, dg, out=dg)                                        # 1 - g^2 for g
+    dtanh_c = tcs * tcs                                                 # (T, B, H)
+    np.subtract(1.0, dtanh_c, out=dtanh_c)                              # 1 - tanh^2(c_t)
+    dpre = np.empty((steps, bsz, g4), dtype=dtype)                      # dL/d pre-activation (T, B, 4H)
+    for t in range(steps - 1, -1, -1):
+        a = acts[t]
+        dht = dh_tm[t] + dh_next                       # dL/dh_t: from above and from step t+1
+        dp = dpre[t]
+        np.multiply(dht, tcs[t], out=dp[:, h3:])       # dL/do = dh * tanh(c_t)
+        dc = dht * a[:, h3:]
+        dc *= dtanh_c[t]
+        dc += dc_next                                  # dL/dc_t = dh * o * (1 - tanh^2 c_t) + from step t+1
+        np.multiply(dc, a[:, h2:h3], out=dp[:, :hsz])  # dL/di = dc * g
+        np.multiply(dc, c_prev[t], out=dp[:, hsz:h2])  # dL/df = dc * c_{t-1}
+        np.multiply(dc, a[:, :hsz], out=dp[:, h2:h3])  # dL/dg = dc * i
+        dp *= dact[t]                                  # through sigmoid / tanh
+        dc_next = dc * a[:, hsz:h2]                    # c_t = f * c_{t-1} + ...
+        dh_next = dp @ w_hh                            # through W_hh h_{t-1}
+    dpre2 = dpre.reshape(-1, g4)                                     # (T*B, 4H)
+    out = {
+        "weight_ih_l0": dpre2.T @ x.transpose(1, 0, 2).reshape(-1, d),  # (4H, D)
+        "weight_hh_l0": dpre2.T @ h_prev.reshape(-1, hsz),             # (4H, H)
+        "bias_ih_l0": dpre2.sum(axis=0),                                # (4H,)
+    }
+    out["bias_hh_l0"] = out["bias_ih_l0"].copy()
+    out["x"] = np.ascontiguousarray((dpre @ w_ih).transpose(1, 0, 2))  # (B, T, D)
+    out["h0"] = dh_next
+    out["c0"] = dc_next
     return out
 
 
