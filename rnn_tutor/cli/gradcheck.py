@@ -56,14 +56,13 @@ def gradcheck(
 ) -> int:
     """Check the analytic BPTT gradients against central finite differences; exit 1 if any disagree.
 
-    For every weight, input and initial state: nudge it by ±eps, rerun the sequence, and compare the slope
-    with what backpropagation through time computed.
+    Each weight, input and initial state is nudged by ±eps; the slope must match what BPTT computed.
 
     Examples:
 
         rnn-tutor gradcheck --cell lstm
 
-        rnn-tutor gradcheck --cell gru --hidden-size 5 --length 20 --seed 3 --format json
+        rnn-tutor gradcheck --cell gru -H 5 -T 20 --seed 3 --format json
     """
     from rnn_tutor import render
     from rnn_tutor.core.cells import CELLS

@@ -41,7 +41,7 @@ def params(
 
         rnn-tutor params --input-size 10 --hidden-size 20
 
-        rnn-tutor params --cell lstm -D 300 -H 512 --layers 2 --bidirectional --format json
+        rnn-tutor params --cell lstm -D 300 -H 512 -L 2 --bidirectional -f json
     """
     from rnn_tutor.core.params import compare_cells, count_params
     from rnn_tutor.render import cells as rcells
