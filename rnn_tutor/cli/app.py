@@ -71,6 +71,8 @@ def run_guarded(func, *args, **kwargs) -> int:
         rv = func(*args, **kwargs)
         return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
     except typer.Exit as e:
+        if e.exit_code == 130 and isinstance(e.__cause__, KeyboardInterrupt):  # typer's own Ctrl-C handling
+            _stderr_line("\nInterrupted.")
         return e.exit_code
     except ClickException as e:
         if type(e).__name__ == "NoArgsIsHelpError":  # bare `rnn-tutor`: show the help, as asked
