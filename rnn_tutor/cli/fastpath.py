@@ -26,7 +26,7 @@ _VALUE_OPTS = {
     "--format": "format", "-f": "format",
 }
 # Plain ASCII decimals only; anything fancier (1_000, full-width digits, nan) goes to typer, whose rules decide.
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # [0-9], not \\d, which also matches full-width digits
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # [0-9], not \d, which also matches full-width digits
 _ACTIVATIONS = ("linear", "tanh", "relu", "sigmoid")
 _FORMATS = ("table", "json", "csv", "jsonl")
 
