@@ -76,3 +76,39 @@ def test_sentence_says_who_solved_it_and_who_stayed_at_the_baseline():
     assert s.startswith("All cells solved")
     s = compare_sentence([_row("rnn", 0.2, None), _row("lstm", 0.6, None)], "adding", 100, 1000, 0.15)
     assert "No cell reached" in s and "lstm at 60%" in s
+
+
+def test_ctrl_c_prints_what_was_measured(tmp_path):
+    """A real process interrupted mid-comparison: exit 130, and whatever it prints is valid JSON."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "rnn_tutor", "compare", "--cells", "rnn,lstm", "--steps", "1000000",
+                          "--length", "50", "--eval-every", "1", "--format", "json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+                         preexec_fn=_default_sigint)
+    time.sleep(3.0)  # let it start training the first cell
+    p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and "Interrupted" in err
+    if out.strip():
+        rows = json.loads(out)
+        assert rows and rows[-1]["interrupted"] is True and rows[-1]["cell"] == "rnn"
+
+
+def _default_sigint():
+    """In the child: a shell that started the tests in the background may have set SIGINT to 'ignore', and
+    Python then never raises KeyboardInterrupt. Put the default back so Ctrl-C can be simulated."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

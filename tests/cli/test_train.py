@@ -148,10 +148,15 @@ def test_ctrl_c_prints_and_saves_what_it_has(tmp_path):
         [sys.executable, "-m", "rnn_tutor", "train", "--task", "recall", "--length", "10", "--steps", "1000000",
          "--eval-every", "5", "--eval-size", "32", "--save", str(path), "--format", "jsonl"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        preexec_fn=_default_sigint,
     )
     seen = [p.stdout.readline() for _ in range(3)]  # three evaluations streamed: training is under way
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
+    try:
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
     assert p.returncode == 130, err
     lines = [json.loads(x) for x in seen + out.splitlines() if x.strip()]
     assert lines[-1]["event"] == "final" and lines[-1]["interrupted"] is True
@@ -159,3 +164,11 @@ def test_ctrl_c_prints_and_saves_what_it_has(tmp_path):
     assert "Interrupted" in err and "Traceback" not in err
     assert path.exists()
 
+
+
+def _default_sigint():
+    """In the child: a shell that started the tests in the background may have set SIGINT to 'ignore', and
+    Python then never raises KeyboardInterrupt. Put the default back so Ctrl-C can be simulated."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
