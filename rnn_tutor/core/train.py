@@ -74,6 +74,11 @@ class TrainConfig:
             raise BadValueError("--gate-init", f"choose one of {', '.join(heads.GATE_INITS)}, got {self.gate_init!r}")
         if self.dtype not in DTYPES:
             raise BadValueError("--dtype", f"choose one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.eval_size * length * task.input_size > 20_000_000:
+            raise BadValueError(
+                "--eval-size", f"eval-size x length x input size = {self.eval_size * length * task.input_size:,} "
+                "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
+            )
         if self.hidden * self.batch * length > 50_000_000:
             raise BadValueError(
                 "--hidden", f"hidden x batch x length = {self.hidden * self.batch * length:,} is too much memory",
@@ -444,6 +449,8 @@ def predict_one(saved: SavedModel, text: str) -> Prediction:
 def sample_inputs(task: Task, n: int, length: int, seed: int) -> list[str]:
     """``n`` fresh inputs of the task as text (from ``seed``; not the training or evaluation streams)."""
     _whole("--samples", n, 1, 1000)
+    if n * length > 1_000_000:
+        raise BadValueError("--samples", f"samples x length = {n * length:,} is too many steps (at most 1,000,000)")
     b = task.batch(np.random.default_rng([seed, 3]), n, length)
     return [describe_input(task, x) for x in b.x]
 

@@ -97,6 +97,7 @@ def test_baseline_is_the_constant_answer():
         ({"optimizer": "lbfgs"}, "--optimizer"),
         ({"gate_init": "zeros"}, "--gate-init"),
         ({"hidden": 1024, "batch": 4096, "length": 100}, "--hidden"),
+        ({"eval_size": 100_000, "length": 10_000}, "--eval-size"),
     ],
 )
 def test_bad_config_names_the_option(kw, option):
