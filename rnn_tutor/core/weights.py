@@ -88,6 +88,15 @@ def _read_arrays(path) -> dict[str, np.ndarray]:
     if p.is_dir():
         raise RnnTutorError(f"weights file {path} is a folder, not a file", "give the path of a .npz file")
     try:
+        with open(p, "rb") as fh:
+            magic = fh.read(6)
+    except OSError as exc:
+        raise _bad(path, f"cannot be read ({exc.strerror or exc})") from None
+    if not (magic.startswith(b"PK") or magic.startswith(b"\x93NUMPY") or magic[:1] == b"\x80"):
+        # numpy would call any other file "pickled data"; say what it really is
+        what = "is empty" if not magic else "is not a .npz archive (it does not start like a zip file)"
+        raise _bad(path, what) from None
+    try:
         loaded = np.load(p, allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc):

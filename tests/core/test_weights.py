@@ -133,12 +133,12 @@ def test_whole_file_is_a_pickle(tmp_path):
 
 def test_not_a_zip(tmp_path):
     (tmp_path / "w.npz").write_text("hello, I am text\n")
-    _expect(tmp_path / "w.npz", "weights file")
+    _expect(tmp_path / "w.npz", "is not a .npz archive")  # not numpy's misleading "pickled data"
 
 
 def test_empty_file(tmp_path):
     (tmp_path / "w.npz").write_bytes(b"")
-    _expect(tmp_path / "w.npz", "weights file")
+    _expect(tmp_path / "w.npz", "is empty")
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.9, 0.99])
