@@ -24,6 +24,23 @@ class StreamFormat(str, enum.Enum):
     jsonl = "jsonl"
 
 
+class Cell(str, enum.Enum):
+    """The recurrent cells every command knows, in PyTorch's names."""
+
+    rnn = "rnn"
+    gru = "gru"
+    lstm = "lstm"
+
+
+class Activation(str, enum.Enum):
+    """f in the scalar recurrence h_t = f(w*h_{t-1} + u*x_t + b)."""
+
+    linear = "linear"
+    tanh = "tanh"
+    relu = "relu"
+    sigmoid = "sigmoid"
+
+
 FORMAT_HELP = "table for people; json or csv for scripts (data on stdout, messages on stderr)."
 
 FormatOpt = Annotated[

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -10,21 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from rnn_tutor.cli.app import app
-from rnn_tutor.cli.options import StreamFormat, StreamFormatOpt
+from rnn_tutor.cli.options import Activation, Cell, StreamFormat, StreamFormatOpt
 from rnn_tutor.errors import BadValueError, RnnTutorError
-
-
-class Activation(str, enum.Enum):
-    linear = "linear"
-    tanh = "tanh"
-    relu = "relu"
-    sigmoid = "sigmoid"
-
-
-class Cell(str, enum.Enum):
-    rnn = "rnn"
-    gru = "gru"
-    lstm = "lstm"
 
 
 @app.command("trace")
