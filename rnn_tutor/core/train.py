@@ -480,20 +480,25 @@ def compare_row(result: TrainResult) -> CompareRow:
                       tuple(r.accuracy for r in result.records), result.interrupted, result.config.length)
 
 
+def pct(v: float | None) -> str:
+    """An accuracy as tables and sentences both write it ('14.6%', '-' for none), so the two always agree."""
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
 def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int, baseline_accuracy: float) -> str:
     """One sentence saying what the comparison shows."""
     solved = [r for r in rows if r.solved_step is not None]
     unsolved = [r for r in rows if r.solved_step is None]
-    base = f"{baseline_accuracy:.0%}"
+    base = pct(baseline_accuracy)
     if rows and not solved:
         best = max(rows, key=lambda r: r.accuracy or 0.0)
         return (f"No cell reached {SOLVED:.0%} within {steps:,} steps at length {length}; the best was "
-                f"{best.cell} at {best.accuracy or 0:.0%} (a constant guess gets {base}): try more --steps.")
+                f"{best.cell} at {pct(best.accuracy or 0)} (a constant guess gets {base}): try more --steps.")
     if not unsolved:
         return (f"All cells solved {task} at length {length}; a longer --length (say 100 or 200) is where the "
                 "plain rnn falls behind.")
     won = " and ".join(f"{r.cell} (after {r.solved_sequences:,} sequences)" for r in solved)
-    lost = " and ".join(f"{r.cell} ({r.accuracy or 0:.0%})" for r in unsolved)
+    lost = " and ".join(f"{r.cell} ({pct(r.accuracy or 0)})" for r in unsolved)
     near = all((r.accuracy or 0) < baseline_accuracy + 0.1 for r in unsolved)
     tail = (f"stayed near the {base} of a constant guess: across {length} steps its training signal fades before "
             "it reaches the early inputs" if near else f"did not reach {SOLVED:.0%} in {steps:,} steps")
@@ -509,7 +514,7 @@ def length_sentence(rows: list[CompareRow], hidden: int) -> str:
         if len(mine) < 2:
             continue
         a, b = mine[0], mine[-1]
-        parts.append(f"{cell} {a.accuracy or 0:.0%} at length {a.length} -> {b.accuracy or 0:.0%} at {b.length}")
+        parts.append(f"{cell} {pct(a.accuracy or 0)} at length {a.length} -> {pct(b.accuracy or 0)} at {b.length}")
         falls = falls or (b.accuracy or 0) < (a.accuracy or 0) - 0.05
     if not parts:
         return ""

@@ -187,7 +187,7 @@ def summary_table(summary) -> Iterable[Any]:
 
     ended = {"done": "all planned cards studied", "quit": "stopped with q",
              "eof": "input ended", "interrupted": "interrupted"}[summary.ended]
-    table = Table(title="Session summary", show_header=False, box=None, pad_edge=False)
+    table = Table(title="Session summary", title_justify="left", show_header=False, box=None, pad_edge=False)
     table.add_column("what", style="bold")
     table.add_column("value")
     table.add_row("Studied", f"{summary.answered} of {summary.planned} ({ended})")
@@ -218,7 +218,7 @@ def list_table(records: list[dict]) -> Iterable[Any]:
     from rich import box
     from rich.text import Text
 
-    table = Table(title=f"{len(records)} cards", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=f"{len(records)} cards", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("id", no_wrap=True, max_width=22, overflow="ellipsis")
     table.add_column("state", no_wrap=True)
     table.add_column("due", no_wrap=True)
@@ -233,6 +233,7 @@ def list_table(records: list[dict]) -> Iterable[Any]:
 
 
 def stats_table(st) -> Iterable[Any]:
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
@@ -241,7 +242,7 @@ def stats_table(st) -> Iterable[Any]:
     def pct(x):
         return "-" if x is None else f"{100 * x:.0f}%"
 
-    overview = Table(title="Progress", show_header=False, box=None, pad_edge=False)
+    overview = Table(title="Progress", title_justify="left", show_header=False, box=None, pad_edge=False)
     overview.add_column("what", style="bold")
     overview.add_column("value")
     overview.add_row("Cards", f"{st.cards} ({st.new} new, {st.learning} learning, {st.review} review)")
@@ -256,7 +257,7 @@ def stats_table(st) -> Iterable[Any]:
                                   else " (study today to keep it)"))
     weakest = ", ".join(f"{t.topic} ({pct(t.retention)})" for t in st.weakest) or "-"
     overview.add_row("Weakest", Text(weakest))
-    topics = Table(title="By topic", pad_edge=False)
+    topics = Table(title="By topic", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("topic", "cards", "reviews", "lapses", "retention", ""):
         topics.add_column(name, justify="left" if name in ("topic", "") else "right")
     for t in st.topics:

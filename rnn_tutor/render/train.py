@@ -13,11 +13,21 @@ PREDICT_COLUMNS = ["input", "prediction", "expected", "correct", "confidence", "
 
 
 def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{100 * v:.1f}%"
+    from rnn_tutor.core.train import pct  # the sentences use the same writer: numbers never disagree
+
+    return pct(v)
 
 
 def _num(v: float | None, digits: int = 4) -> str:
     return "-" if v is None else f"{v:.{digits}g}"
+
+
+def _table(title: str):
+    """The house table (as trace, decay and the calculators draw theirs): a rule under the header, no frame."""
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
 
 def _short(text: str, width: int = 46) -> str:
@@ -110,12 +120,10 @@ def emit_train(result, fmt: str, saved: str | None) -> None:
 
 
 def _train_table(result, s: dict[str, Any]):
-    from rich.table import Table
-
     title = f"{s['cell']} on {s['task']} (length {s['length']}, hidden {s['hidden']})"
     if s["interrupted"]:
         title += " — interrupted"
-    t = Table(title=title, show_header=True, header_style="bold")
+    t = _table(title)
     t.add_column("step", justify="right")
     t.add_column("sequences", justify="right")
     t.add_column("loss", justify="right")
@@ -151,11 +159,9 @@ def emit_compare(rows, sentence: str, meta: dict[str, Any], fmt: str) -> None:
     if fmt == "csv":
         render.write_csv([render.jsonable(r) for r in rows], COMPARE_COLUMNS)
         return
-    from rich.table import Table
-
     sweep = len(meta.get("lengths") or []) > 1
     where = ("at lengths " + ", ".join(str(n) for n in meta["lengths"])) if sweep else f"at length {meta['length']}"
-    t = Table(title=f"{meta['task']} {where}: same budget ({meta['budget']:,} steps) and seed", header_style="bold")
+    t = _table(f"{meta['task']} {where}: same budget ({meta['budget']:,} steps) and seed")
     columns = [("cell", "left")] + ([("length", "right")] if sweep else []) + [
         ("accuracy", "right"), ("loss", "right"), ("seqs to 99%", "right"), ("time", "right"),
         ("learning curve", "left")]
@@ -186,9 +192,7 @@ def emit_predictions(preds, meta: dict[str, Any], fmt: str) -> None:
     if fmt == "csv":
         render.write_csv([render.jsonable(p) for p in preds], PREDICT_COLUMNS)
         return
-    from rich.table import Table
-
-    t = Table(title=f"{meta['cell']} model for {meta['task']} ({meta['path']})", header_style="bold")
+    t = _table(f"{meta['cell']} model for {meta['task']} ({meta['path']})")
     t.add_column("input", overflow="fold")
     t.add_column("model says", overflow="fold")
     t.add_column("right answer", overflow="fold")

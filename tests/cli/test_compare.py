@@ -71,11 +71,40 @@ def _row(cell, acc, solved):
 
 def test_sentence_says_who_solved_it_and_who_stayed_at_the_baseline():
     s = compare_sentence([_row("rnn", 0.15, None), _row("lstm", 1.0, 300)], "adding", 100, 1000, 0.15)
-    assert "lstm (after 9,600 sequences) solved" in s and "rnn (15%)" in s and "constant guess" in s
+    assert "lstm (after 9,600 sequences) solved" in s and "rnn (15.0%)" in s and "constant guess" in s
     s = compare_sentence([_row("rnn", 1.0, 50), _row("lstm", 1.0, 40)], "adding", 10, 1000, 0.15)
     assert s.startswith("All cells solved")
     s = compare_sentence([_row("rnn", 0.2, None), _row("lstm", 0.6, None)], "adding", 100, 1000, 0.15)
-    assert "No cell reached" in s and "lstm at 60%" in s
+    assert "No cell reached" in s and "lstm at 60.0%" in s
+    # the sentence writes a number as the table does: 14.6%, not "near the 15% of a constant guess"
+    s = compare_sentence([_row("rnn", 0.141, None), _row("lstm", 1.0, 30)], "adding", 100, 1000, 0.1459)
+    assert "rnn (14.1%)" in s and "the 14.6% of a constant guess" in s
+
+
+def _percentages(text):
+    import re
+
+    return re.findall(r"\d+(?:\.\d+)?%", text)
+
+
+def test_every_percentage_in_the_sentence_is_one_the_table_shows():
+    r = invoke(["compare", "--task", "adding", "--length", "20", "--steps", "300", "--seed", "0"])
+    assert r.exit_code == 0, r.stderr
+    table, _, after = r.stdout.partition("A constant guess gets")
+    shown = set(_percentages(table)) | set(_percentages(after.splitlines()[0]))
+    sentence = " ".join(after.splitlines()[1:])
+    quoted = [p for p in _percentages(sentence) if p != "99%"]  # 99% is the header's "seqs to 99%"
+    assert quoted and set(quoted) <= shown, (quoted, shown)
+
+
+def test_tables_use_the_house_style_within_80_columns():
+    """Like trace and decay: a rule under the header and no heavy frame, no line wider than the screen."""
+    for args in (["compare", *SMALL], ["compare", "--task", "reverse", "--cells", "gru,lstm", "--lengths", "2,3",
+                                        "--steps", "5"]):
+        r = invoke(args)
+        assert r.exit_code == 0, r.stderr
+        assert "─" in r.stdout and not set("┏┃│┡┗└") & set(r.stdout), r.stdout
+        assert max(len(line) for line in r.stdout.splitlines()) <= 80
 
 
 def test_ctrl_c_prints_what_was_measured(tmp_path):

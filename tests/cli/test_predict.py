@@ -58,6 +58,7 @@ def test_random_samples_without_input(models):
         p = loads_strict(r.stdout)["predictions"]
         assert len(p) == 3 and all(x["expected"] is not None for x in p)
     r = invoke(["predict", str(models["reverse"]), "--samples", "2"])
+    assert "─" in r.stdout and not set("┏┃│┡┗└") & set(r.stdout), r.stdout  # the house table style
     assert r.exit_code == 0 and "right answer" in r.stdout
 
 

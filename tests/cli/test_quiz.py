@@ -181,6 +181,8 @@ def test_stats_after_a_session(cli):
     assert s["new"] == s["cards"] - 3
     table = cli(["quiz", "stats", "--now", "2026-11-28T10:00:00Z"])
     assert "Retention" in table.stdout and "100%" in table.stdout
+    assert "─" in table.stdout and not set("┏┃│┡┗└") & set(table.stdout), table.stdout  # the house style
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
 
 
 def test_reset_asks_first(cli, home):

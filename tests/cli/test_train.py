@@ -63,6 +63,9 @@ def test_csv_and_table():
     r = invoke(["train", *FAST])
     assert r.exit_code == 0
     assert "lstm on recall" in r.stdout and "learning curve" in r.stdout and "accuracy" in r.stdout
+    # the house style (as trace and decay): a rule under the header, no heavy frame, within 80 columns
+    assert "─" in r.stdout and not set("┏┃│┡┗└") & set(r.stdout), r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
 
 
 def test_save_round_trip_and_trace_accepts_it(tmp_path):
