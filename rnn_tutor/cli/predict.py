@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from rnn_tutor.cli.app import app
-from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
-from rnn_tutor.cli.train import Cell, TaskName
+from rnn_tutor.cli.options import Cell, FormatOpt, OutputFormat, SeedOpt
+from rnn_tutor.cli.train import TaskName
 
 MAX_INPUT_LINES = 1000
 

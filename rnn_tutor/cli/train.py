@@ -9,13 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from rnn_tutor.cli.app import app
-from rnn_tutor.cli.options import SeedOpt, StreamFormat, StreamFormatOpt
-
-
-class Cell(str, enum.Enum):
-    rnn = "rnn"
-    gru = "gru"
-    lstm = "lstm"
+from rnn_tutor.cli.options import Cell, SeedOpt, StreamFormat, StreamFormatOpt
 
 
 class TaskName(str, enum.Enum):

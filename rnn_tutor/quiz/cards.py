@@ -225,12 +225,19 @@ def parse_csv(text: str, *, name: str, option: str = "FILE", source: str = "user
     if unknown:
         raise BadValueError(option, f"{name}, line 1: unknown column {unknown[0]!r} "
                                     "(allowed: " + ", ".join(TEXT_FIELDS) + ")")
-    cards = []
+    cards = [(_text_card(entry, where, option, source), where)
+             for entry, where in csv_rows(reader, columns, name=name, option=option)]
+    return _check_unique(cards, option)
+
+
+def csv_rows(reader, columns: list[str], *, name: str, option: str):
+    """The data rows after the header, as ({column: text}, "name, line N"): blank rows are skipped, a row with
+    the wrong number of fields or broken quoting is refused with its line number (for decks and histories)."""
     while True:
         try:
             row = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             raise BadValueError(option, f"{name}, line {reader.line_num}: {exc}") from None
         where = f"{name}, line {reader.line_num}"
@@ -238,9 +245,7 @@ def parse_csv(text: str, *, name: str, option: str = "FILE", source: str = "user
             continue
         if len(row) != len(columns):
             raise _fail(option, where, f"expected {len(columns)} fields, found {len(row)}")
-        entry = {c: v for c, v in zip(columns, row)}
-        cards.append((_text_card(entry, where, option, source), where))
-    return _check_unique(cards, option)
+        yield dict(zip(columns, row)), where
 
 
 def _check_unique(pairs: list[tuple[Card, str]], option: str) -> list[Card]:

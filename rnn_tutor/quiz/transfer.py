@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from rnn_tutor.errors import BadValueError
-from rnn_tutor.quiz.cards import ID_PATTERN, Card, deck_format, parse_deck, read_text
+from rnn_tutor.quiz.cards import ID_PATTERN, Card, csv_rows, deck_format, parse_deck, read_text
 from rnn_tutor.quiz.store import Review, parse_stamp, stamp
 
 HISTORY_COLUMNS = ("uid", "card_id", "topic", "reviewed_at", "grade", "grade_name", "cram",
@@ -148,21 +148,7 @@ def parse_history_csv(text: str, *, name: str, option: str = "FILE") -> list[Rev
         return []
     except csv.Error as exc:
         raise BadValueError(option, f"{name}, line 1: {exc}") from None
-    out = []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise BadValueError(option, f"{name}, line {reader.line_num}: {exc}") from None
-        where = f"{name}, line {reader.line_num}"
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise BadValueError(option, f"{where}: expected {len(header)} fields, found {len(row)}")
-        out.append(_review(dict(zip(header, row)), where, option))
-    return out
+    return [_review(entry, where, option) for entry, where in csv_rows(reader, header, name=name, option=option)]
 
 
 def is_history_csv(text: str) -> bool:

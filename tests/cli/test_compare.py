@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rnn_tutor.core.train import CompareRow, compare_sentence
+from tests.cli.test_train import _default_sigint
 from tests.fuzzing import invoke, loads_strict
 
 SMALL = ["--task", "recall", "--length", "5", "--steps", "60", "--eval-every", "20"]
@@ -133,11 +134,3 @@ def test_ctrl_c_prints_what_was_measured(tmp_path):
     if out.strip():
         rows = json.loads(out)
         assert rows and rows[-1]["interrupted"] is True and rows[-1]["cell"] == "rnn"
-
-
-def _default_sigint():
-    """In the child: a shell that started the tests in the background may have set SIGINT to 'ignore', and
-    Python then never raises KeyboardInterrupt. Put the default back so Ctrl-C can be simulated."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_DFL)

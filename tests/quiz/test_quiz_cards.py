@@ -105,3 +105,17 @@ def test_every_see_also_names_a_real_command():
     for card in builtin_deck():
         words = card.see_also.split()
         assert words[0] == "rnn-tutor" and words[1] in COMMAND_MODULES, card.id
+
+
+def test_deck_and_history_csv_rows_share_their_rules():
+    """Blank rows are skipped and a short or broken row is refused by its line, in decks and histories alike."""
+    from rnn_tutor.quiz.transfer import HISTORY_COLUMNS, parse_history_csv
+
+    assert [c.question for c in parse_csv("question,answer\n\nq1,a1\n , \nq2,a2\n", name="d.csv")] == ["q1", "q2"]
+    header = ",".join(HISTORY_COLUMNS)
+    assert parse_history_csv(header + "\n\n , \n", name="h.csv") == []
+    for parse, text in ((parse_csv, "question,answer\n\nq1\n"), (parse_history_csv, header + "\n\nx,y\n")):
+        with pytest.raises(BadValueError, match=r"x\.csv, line 3: expected \d+ fields, found"):
+            parse(text, name="x.csv")
+        with pytest.raises(BadValueError, match=r"x\.csv, line \d"):
+            parse(text.replace("\n\n", '\n"unclosed\n'), name="x.csv")
