@@ -155,7 +155,7 @@ def list_cards(
         records = [r for r in records if r["due"] is not None
                    and schedule.due_of(states[r["id"]]) <= moment]
     render.emit(fmt.value, data=records, rows=records, columns=rq.LIST_COLUMNS,
-                table=lambda: rq.list_table(records))
+                table=lambda: rq.list_table(records, due=due))
 
 
 @quiz_app.command("stats")
@@ -299,17 +299,20 @@ def export(
     from rnn_tutor import render
     from rnn_tutor.quiz.transfer import history_csv, history_jsonl
 
+    to_file = output is not None and str(output) != "-"
+    target = output.expanduser() if to_file else None
+    if target is not None:
+        _refuse_database(target)
     with _open_store(ctx, data_dir) as store:
         records = [r.as_record() for r in store.reviews()]
     text = history_csv(records) if fmt == ExportFormat.csv else history_jsonl(records)
-    if output is None or str(output) == "-":
+    if target is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     import os
     import tempfile
 
-    target = output.expanduser()
     try:
         fd, tmp = tempfile.mkstemp(prefix=".quiz-export-", dir=target.parent or ".")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
@@ -321,6 +324,23 @@ def export(
         raise RnnTutorError(f"cannot write {target}: {exc.strerror or exc}",
                             "check the folder exists and is writable") from None
     render.message(f"Exported {len(records)} reviews to {target}.")
+
+
+def _refuse_database(target: Path) -> None:
+    """Export writes text: never over a SQLite file (the progress store itself, a reset backup, a file
+    moved aside), which would lose the user's own cards and the schedule with it."""
+    name = target.name
+    for suffix in ("-wal", "-shm", "-journal"):
+        if name.endswith(".sqlite3" + suffix):
+            name = name[: -len(suffix)]
+    try:
+        with open(target.with_name(name), "rb") as handle:
+            is_db = handle.read(16) == b"SQLite format 3\x00"
+    except OSError:  # absent or unreadable: nothing of ours to lose there
+        return
+    if is_db:
+        raise BadValueError("--output", f"{target} is a SQLite database (your progress store or a "
+                                        "backup of it); give a new file name such as reviews.jsonl")
 
 
 # ----------------------------------------------------------------------------- the session

@@ -55,7 +55,7 @@ class Task:
         if length < self.min_length or length > MAX_LENGTH:
             raise BadValueError(
                 option,
-                f"the {self.name} task needs a length from {self.min_length} to {MAX_LENGTH}, got {length}",
+                f"the {self.name} task needs a length from {self.min_length} to {MAX_LENGTH:,}, got {length}",
             )
         return int(length)
 

@@ -338,8 +338,13 @@ def save_model(path, result: TrainResult):
 def load_model(path, cell: str | None = None, task: str | None = None) -> SavedModel:
     """Read a model written by ``save_model`` (validated by weights.load_weights first). ``cell``/``task``, when
     given, must match the file."""
+    from pathlib import Path
+
     from rnn_tutor.core import weights
 
+    if not Path(path).exists():  # (weights.load_weights would point at --weights; here the file is the MODEL)
+        raise RnnTutorError(f"model file {path} does not exist",
+                            "check the path, or train one with: rnn-tutor train --save model.npz")
     w = weights.load_weights(path, cell=cell)
     arrays = weights._read_arrays(path)
 
@@ -384,6 +389,11 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
                                 f"got {v.dtype} {v.shape}", "train and save the model again")
         params[key] = np.array(v, dtype=np.float64)
     length = meta("length", int) or t.default_length
+    try:  # a hand-edited file must not ask predict for a billion-step sample
+        t.check_length(length)
+    except BadValueError:
+        raise RnnTutorError(f"model file {path}: meta_length {length} is not a length the {t.name} task allows",
+                            "train and save the model again") from None
     info = {"seed": meta("seed", int), "steps": meta("steps", int), "accuracy": meta("accuracy", float),
             "loss": meta("loss", float), "gate_init": meta("gate_init")}
     return SavedModel(heads.Model(w.cell, t, H, params), int(length), info, str(path))

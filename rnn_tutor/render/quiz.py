@@ -210,7 +210,9 @@ def list_record(card, state: dict | None, reviews: int) -> dict:
     return rec
 
 
-def list_table(records: list[dict]) -> Iterable[Any]:
+def list_table(records: list[dict], due: bool = False) -> Iterable[Any]:
+    if not records and due:
+        return ["No card is due now ('rnn-tutor quiz stats' says how many come due today and this week)."]
     from rich.table import Table
 
     from rnn_tutor.quiz.store import parse_stamp

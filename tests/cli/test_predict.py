@@ -77,7 +77,8 @@ def test_bad_inputs(models, tmp_path):
     r = invoke(["predict", str(models["adding"]), "-i", "0.1 0.2"])
     assert r.exit_code == 2 and "mark exactly two" in r.stderr
     r = invoke(["predict", str(tmp_path / "nope.npz")])
-    assert r.exit_code == 1 and "does not exist" in r.stderr
+    assert r.exit_code == 1 and "model file" in r.stderr and "does not exist" in r.stderr
+    assert "--weights" not in r.stderr and "rnn-tutor train --save" in r.stderr  # predict has no --weights
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip")
     r = invoke(["predict", str(junk)])
@@ -104,3 +105,13 @@ def test_damaged_head_is_refused(models, tmp_path):
     np.savez(path, **arrays)
     r = invoke(["predict", str(path)])
     assert r.exit_code == 1 and "meta_head.weight" in r.stderr
+
+
+def test_a_hand_edited_length_is_refused_before_sampling(models, tmp_path):
+    with np.load(models["recall"]) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["meta_length"] = np.array(10**9)
+    path = tmp_path / "long.npz"
+    np.savez(path, **arrays)
+    r = invoke(["predict", str(path), "--format", "json"])
+    assert r.exit_code == 1 and "meta_length" in r.stderr and r.stdout == ""

@@ -168,6 +168,9 @@ def test_list_due(cli):
     due = loads_strict(cli(["quiz", "list", "--due", "-f", "json",
                             "--now", "2026-11-28T09:05:00Z"]).stdout)
     assert [c["id"] for c in due] == ["order-matters"]
+    nothing = cli(["quiz", "list", "--due", "--now", "2026-11-28T09:00:30Z"])  # before the Again card's minute
+    assert nothing.exit_code == 0 and "No card is due now" in nothing.stdout and "─" not in nothing.stdout
+    assert loads_strict(cli(["quiz", "list", "--due", "-f", "json", "--now", "2026-11-28T09:00:30Z"]).stdout) == []
 
 
 def test_stats_after_a_session(cli):
@@ -249,6 +252,22 @@ def test_export_import_round_trip(cli, tmp_path, fmt, ext):
     a = cli(["quiz", "list", "-f", "json"]).stdout
     b = cli(["quiz", "list", "-f", "json", "--data-dir", str(fresh)]).stdout
     assert a == b  # the schedule is restored too
+
+
+def test_export_never_writes_over_the_progress_database(cli, home, tmp_path):
+    """`quiz export -o <the store>` used to replace the database by text: the next run moved it aside and the
+    user's own cards and schedule were gone."""
+    study(cli, "\n3\n", "--limit", "1")
+    store = os.path.join(home, "quiz.sqlite3")
+    before = open(store, "rb").read()
+    for target in (store, store + "-wal"):
+        r = cli(["quiz", "export", "-o", target])
+        assert r.exit_code == 2 and "--output" in r.stderr and "SQLite database" in r.stderr, r.stderr
+    assert open(store, "rb").read() == before
+    r = cli(["quiz", "stats", "-f", "json"])
+    assert loads_strict(r.stdout)["reviews_total"] == 1 and "moved" not in r.stderr
+    r = cli(["quiz", "export", "-o", str(tmp_path / "new.jsonl")])  # an ordinary file is still fine
+    assert r.exit_code == 0 and (tmp_path / "new.jsonl").read_text().count("\n") == 1
 
 
 def test_garbage_database_is_moved_aside(cli, home):
