@@ -30,12 +30,12 @@ Pure numpy + standard library; no printing.
 from __future__ import annotations
 
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tutor.core.validate import check_int, check_number, parse_item, split_numbers
 from rnn_tutor.errors import BadValueError
 
 MAX_STEPS = 1000
@@ -56,47 +56,6 @@ _STREAM_MATRIX, _STREAM_INPUTS, _STREAM_UPSTREAM, _STREAM_CELL = 0, 1, 2, 3
 # values from the user
 
 
-def check_number(option: str, value, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, high_open: bool = False, allowed: str | None = None) -> float:
-    """A finite float inside [low, high] (or open ends), else BadValueError naming ``option``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise BadValueError(option, f"{value!r} is not a number") from None
-    if not math.isfinite(v):
-        raise BadValueError(option, f"{value!r} is not a finite number (NaN and infinity are not allowed)")
-    bad = (low is not None and (v < low or (low_open and v == low))) or (
-        high is not None and (v > high or (high_open and v == high)))
-    if bad:
-        raise BadValueError(option, f"{value!r} is out of range; {allowed}")
-    return v
-
-
-def check_int(option: str, value, low: int, high: int) -> int:
-    """A whole number in [low, high], else BadValueError naming ``option``."""
-    try:
-        v = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise BadValueError(option, f"{value!r} is not a whole number") from None
-    if v != value and not isinstance(value, str):
-        raise BadValueError(option, f"{value!r} is not a whole number")
-    if not low <= v <= high:
-        raise BadValueError(option, f"{v} is out of range; use a whole number from {low} to {high}")
-    return v
-
-
-def _parse_float(option: str, text: str, where: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise BadValueError(option, f"{where}, {text!r}, is not a number") from None
-    if not math.isfinite(v):
-        raise BadValueError(option, f"{where}, {text!r}, is not a finite number (NaN and infinity are not allowed)")
-    if abs(v) > MAX_ABS_WEIGHT:
-        raise BadValueError(option, f"{where}, {text!r}, is too large; entries must be at most 1e100 in size")
-    return v
-
-
 def parse_matrix(text: str, option: str = "--matrix") -> np.ndarray:
     """A square matrix written row by row: rows separated by ';', entries by ',' or spaces: "0.5,2;0,0.5"."""
     rows_text = [r for r in str(text).strip().split(";")]
@@ -104,10 +63,10 @@ def parse_matrix(text: str, option: str = "--matrix") -> np.ndarray:
         rows_text = rows_text[:-1]  # allow one trailing ';'
     rows = []
     for i, row in enumerate(rows_text, 1):
-        parts = [p for p in re.split(r"[,\s]+", row.strip()) if p]
+        parts = split_numbers(row)
         if not parts:
             raise BadValueError(option, f"row {i} is empty (write rows separated by ';', e.g. \"0.5,2;0,0.5\")")
-        rows.append([_parse_float(option, p, f"row {i} entry {j}") for j, p in enumerate(parts, 1)])
+        rows.append([parse_item(option, p, f"row {i} entry {j}", max_abs=MAX_ABS_WEIGHT) for j, p in enumerate(parts, 1)])
     n = len(rows)
     widths = {len(r) for r in rows}
     if len(widths) != 1:
@@ -123,12 +82,12 @@ def parse_matrix(text: str, option: str = "--matrix") -> np.ndarray:
 
 def parse_inputs(text: str, option: str = "--inputs") -> np.ndarray:
     """Input values separated by commas or spaces: "1,2,3,4,5"."""
-    parts = [p for p in re.split(r"[,\s]+", str(text).strip()) if p]
+    parts = split_numbers(text)
     if not parts:
         raise BadValueError(option, "no numbers given (give numbers separated by commas, e.g. 1,2,3)")
     if len(parts) > MAX_STEPS:
         raise BadValueError(option, f"{len(parts)} inputs given; at most {MAX_STEPS} steps are allowed")
-    return np.array([_parse_float(option, p, f"item {i}") for i, p in enumerate(parts, 1)])  # (T,)
+    return np.array([parse_item(option, p, f"item {i}", max_abs=MAX_ABS_WEIGHT) for i, p in enumerate(parts, 1)])  # (T,)
 
 
 def random_matrix(size: int, radius: float, seed: int) -> np.ndarray:
