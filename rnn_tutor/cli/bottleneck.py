@@ -22,11 +22,11 @@ def bottleneck(
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Measure how much of a sequence a decoder recovers from a size-d context vector, against all states.
+    """How much of a sequence a size-d context vector can hold.
 
-    A linear RNN encodes seeded random sequences; the best linear decoder reads the final state h_T only.
-
-    That recovers at most min(1, d/T) of the sequence; a decoder reading every state h_1..h_T recovers all.
+    A linear RNN encodes seeded random sequences; the best linear decoder
+    reads the final state h_T only and recovers at most min(1, d/T) of the
+    sequence. A decoder reading every state h_1..h_T recovers all of it.
 
     Examples:
 

@@ -19,11 +19,11 @@ def cost(
         "--bytes", help="Bytes per stored number: 4 for float32, 2 for float16, 8 for float64.")] = 4,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Compare a recurrent layer with self-attention (Vaswani et al. 2017, table 1) at one length and width.
+    """Recurrent layer against self-attention: work, steps, memory.
 
-    Operations per layer (n·d² against n²·d), sequential steps and longest path (n against 1).
-
-    For streaming: an LSTM's fixed state against a key-value cache that grows with every token.
+    Operations per layer (n·d² against n²·d), sequential steps and longest
+    path (n against 1), as in Vaswani et al. (2017), table 1. For streaming:
+    an LSTM's fixed state against a key-value cache that grows every token.
 
     Examples:
 

@@ -8,18 +8,14 @@ from typing import Annotated, Optional
 import typer
 
 from rnn_tutor.cli.app import app
-from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
+from rnn_tutor.cli.options import Cell, FormatOpt, OutputFormat, SeedOpt
 
 
-class Activation(str, enum.Enum):
+class DecayActivation(str, enum.Enum):
+    """decay's two cases: |w|^k (linear) or products along a tanh trajectory."""
+
     linear = "linear"
     tanh = "tanh"
-
-
-class Cell(str, enum.Enum):
-    rnn = "rnn"
-    lstm = "lstm"
-    gru = "gru"
 
 
 @app.command("decay")
@@ -36,9 +32,9 @@ def decay(
         "--radius", help="Spectral radius of the random W_h.", show_default="0.9")] = None,
     steps: Annotated[Optional[int], typer.Option(
         "--steps", "-T", help="How many steps back, k = 1..T (at most 1000).", show_default="20")] = None,
-    activation: Annotated[Activation, typer.Option(
+    activation: Annotated[DecayActivation, typer.Option(
         "--activation", "-a", help="linear: factors |w|^k; tanh: products of w(1 - h_t^2) along a trajectory.",
-        case_sensitive=False)] = Activation.linear,
+        case_sensitive=False)] = DecayActivation.linear,
     inputs: Annotated[Optional[str], typer.Option(
         "--inputs", help="Scalar tanh: the inputs x_1..x_T ('1,2,3'); default: seeded N(0, 1).",
         show_default=False)] = None,
@@ -58,16 +54,18 @@ def decay(
         "--forget-bias", help="Seeded gates with this bias on the forget (LSTM) or update (GRU) gate.",
         show_default=False)] = None,
     plot: Annotated[Optional[str], typer.Option(
-        "--plot", help="Also draw the curve to FILE.png/.svg/.pdf (needs matplotlib: rnn-tutor[plot]).",
+        "--plot", help="Also draw the curve to FILE.png/.svg/.pdf (needs matplotlib: pip install 'rnn-tutor\\[plot]').",
         metavar="FILE", show_default=False)] = None,
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """How the gradient factor |dh_T/dh_(T-k)| shrinks (vanishing) or grows (exploding) with the distance k.
+    """How fast the gradient vanishes or explodes, step by step back.
 
-    Shows the factor for k = 1..T with log-scale bars, the verdict, the horizon (the first k where the factor
-    reaches --threshold, or its inverse when exploding), the half-life, and for a matrix the spectral radius,
-    the largest singular value and Pascanu, Mikolov & Bengio's (2013) conditions.
+    Shows the factor |dh_T/dh_(T-k)| for k = 1..T with log-scale bars, the
+    verdict (vanishing or exploding), the half-life and the horizon: the
+    first k where the factor reaches --threshold (or its inverse when
+    exploding). For a matrix also the spectral radius, the largest singular
+    value and the conditions of Pascanu, Mikolov & Bengio (2013).
 
     Examples:
 

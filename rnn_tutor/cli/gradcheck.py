@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from rnn_tutor.cli.app import app
-from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
+from rnn_tutor.cli.options import Cell, FormatOpt, OutputFormat, SeedOpt
 
 
 MAX_FORWARD_STEPS = 1_000_000  # about 10 s of numpy on one core
@@ -20,12 +20,6 @@ def forward_steps(cell: str, h: int, d: int, t: int, b: int, max_checks: int) ->
     sizes = [g * h * d, g * h * h, g * h, g * h, b * t * d, b * h] + ([b * h] if cell == "lstm" else [])
     checks = sum(min(n, max_checks) if max_checks else n for n in sizes)
     return 2 * t * checks
-
-
-class Cell(str, enum.Enum):
-    rnn = "rnn"
-    gru = "gru"
-    lstm = "lstm"
 
 
 class Nonlinearity(str, enum.Enum):
@@ -54,9 +48,10 @@ def gradcheck(
         "--nonlinearity", help="The vanilla RNN's activation (rnn only).", case_sensitive=False)] = Nonlinearity.tanh,
     fmt: FormatOpt = OutputFormat.table,
 ) -> int:
-    """Check the analytic BPTT gradients against central finite differences; exit 1 if any disagree.
+    """Check BPTT gradients against central finite differences.
 
-    Each weight, input and initial state is nudged by ±eps; the slope must match what BPTT computed.
+    Each weight, input and initial state is nudged by ±eps; the slope must
+    match what BPTT computed. Exit 1 if any gradient disagrees.
 
     Examples:
 

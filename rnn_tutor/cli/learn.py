@@ -19,9 +19,10 @@ def learn(
         "--pager/--no-pager", help="Page long lessons when writing to a terminal.")] = True,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """List the lessons, or read one: the ideas in a page, then commands that show them in numbers.
+    """List the lessons, or read one with commands to try.
 
-    Every number in a lesson is computed when you read it, by the same code the other commands use.
+    Every number in a lesson is computed when you read it, by the same code
+    the other commands use.
 
     Examples:
 

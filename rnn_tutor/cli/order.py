@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated, Optional
 
 import typer
 
 from rnn_tutor.cli.app import app
-from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
-
-
-class Activation(str, enum.Enum):
-    linear = "linear"
-    tanh = "tanh"
-    relu = "relu"
-    sigmoid = "sigmoid"
+from rnn_tutor.cli.options import Activation, FormatOpt, OutputFormat, SeedOpt
 
 
 @app.command("order")
@@ -31,11 +23,11 @@ def order(
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Run two sentences through the same RNN side by side: same words, different hidden states.
+    """Same words, different order: two sentences through one RNN.
 
-    One shared vocabulary numbers the words, so a bag of words sees the same input twice; the recurrence does not.
-
-    A small seeded tanh RNN over one-hot words is shown beside the scalar one.
+    One shared vocabulary numbers the words, so a bag of words sees the same
+    input twice; the recurrence does not. A small seeded tanh RNN over
+    one-hot words is shown beside the scalar one.
 
     Examples:
 

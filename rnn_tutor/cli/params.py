@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated, Optional
 
 import typer
 
 from rnn_tutor.cli.app import app
-from rnn_tutor.cli.options import FormatOpt, OutputFormat
-
-
-class Cell(str, enum.Enum):
-    rnn = "rnn"
-    gru = "gru"
-    lstm = "lstm"
+from rnn_tutor.cli.options import Cell, FormatOpt, OutputFormat
 
 
 @app.command("params")
@@ -33,9 +26,10 @@ def params(
     bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Include the bias vectors b_ih and b_hh.")] = True,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Count the parameters of an RNN, GRU or LSTM layer, tensor by tensor, exactly as PyTorch does.
+    """Count a layer's parameters, tensor by tensor, as PyTorch does.
 
-    Without --cell the three cells are compared: a GRU holds 3/4 of an LSTM's numbers.
+    An RNN, GRU or LSTM layer; without --cell the three side by side:
+    a GRU holds 3/4 of an LSTM's numbers.
 
     Examples:
 
