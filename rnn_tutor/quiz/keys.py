@@ -64,11 +64,12 @@ class KeyInput:
         try:
             tty.setcbreak(self.fd, termios.TCSANOW)
             data = os.read(self.fd, 1)
-            if data == b"\x1b":  # an escape sequence (arrow keys...): drain and ignore it
-                import select
-
-                while select.select([self.fd], [], [], 0.02)[0]:
-                    if not os.read(self.fd, 16):
+            if data == b"\x1b":  # an escape sequence (arrow keys...): skip it, and only it
+                self._skip_escape()
+                return ""
+            if data and data[0] >= 0xC0:  # first byte of a UTF-8 character: skip the rest, ignore it
+                for _ in range(1 if data[0] < 0xE0 else 2 if data[0] < 0xF0 else 3):
+                    if not self._ready() or os.read(self.fd, 1)[:1] < b"\x80":
                         break
                 return ""
         finally:
@@ -77,9 +78,27 @@ class KeyInput:
             return None
         if data in (b"\r", b"\n"):
             return ENTER
-        if data[0] >= 0x80:  # first byte of a UTF-8 character: read the rest, ignore it
+        if data[0] >= 0x80:  # a stray continuation byte
             return ""
         return data.decode("ascii", "replace")
+
+    def _ready(self, timeout: float = 0.05) -> bool:
+        import select
+
+        return bool(select.select([self.fd], [], [], timeout)[0])
+
+    def _skip_escape(self) -> None:
+        """Read the rest of one escape sequence: ESC [ params final (CSI, arrows), ESC O final (SS3, F1-F4)
+        or ESC key (Alt+key). Keys typed after it stay unread (they used to be swallowed with it)."""
+        if not self._ready():
+            return  # a lone Esc
+        second = os.read(self.fd, 1)
+        if second not in (b"[", b"O"):
+            return
+        while self._ready():
+            byte = os.read(self.fd, 1)
+            if not byte or 0x40 <= byte[0] <= 0x7E:  # the final byte ends the sequence
+                return
 
     def line(self) -> str | None:
         """A line typed with echo and editing (the terminal's normal mode)."""
