@@ -141,8 +141,13 @@ def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | Non
         out.append(Text("(every number is in --format json or csv)", style="dim"))
 
     out.append(Text("What happened:", style="bold"))
+    # a grid, so a sentence that wraps at 80 columns lines up under its own start, not under the step number
+    said = Table.grid(padding=(0, 1), pad_edge=False)
+    said.add_column(justify="right", no_wrap=True)
+    said.add_column(ratio=1)
     for s in tr.steps:
-        out.append(Text(f"  {s.t:>2} {s.token}: {s.summary}"))
+        said.add_row(f" {s.t:>2}", Text(f"{s.token}: {s.summary}"))
+    out.append(said)
     return out
 
 
@@ -203,13 +208,8 @@ def _shape(shape) -> str:
 
 
 def emit_params(counts: Sequence, fmt: str) -> None:
-    fmt = getattr(fmt, "value", fmt)
-    if fmt == "json":
-        render.write_json(params_data(counts))
-    elif fmt == "csv":
-        render.write_csv(params_rows(counts), PARAMS_COLUMNS)
-    else:
-        render.print_table(params_tables(counts))
+    render.emit(fmt, data=params_data(counts), rows=params_rows(counts), columns=PARAMS_COLUMNS,
+                table=lambda: params_tables(counts))
 
 
 def params_tables(counts: Sequence) -> list[Any]:
@@ -305,13 +305,8 @@ def gradcheck_rows(results: Sequence) -> list[dict[str, Any]]:
 
 
 def emit_gradcheck(results: Sequence, fmt: str) -> None:
-    fmt = getattr(fmt, "value", fmt)
-    if fmt == "json":
-        render.write_json(gradcheck_data(results))
-    elif fmt == "csv":
-        render.write_csv(gradcheck_rows(results), GRADCHECK_COLUMNS)
-    else:
-        render.print_table(gradcheck_tables(results))
+    render.emit(fmt, data=gradcheck_data(results), rows=gradcheck_rows(results), columns=GRADCHECK_COLUMNS,
+                table=lambda: gradcheck_tables(results))
 
 
 def _sci(x: float) -> str:

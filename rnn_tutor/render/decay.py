@@ -125,14 +125,8 @@ def csv_rows(r: D.DecayResult) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def emit(r: D.DecayResult, fmt: str) -> None:
-    fmt = getattr(fmt, "value", fmt)
-    if fmt == "json":
-        render.write_json(record(r))
-    elif fmt == "csv":
-        rows, cols = csv_rows(r)
-        render.write_csv(rows, cols)
-    else:
-        render.print_table(tables(r))
+    rows, cols = csv_rows(r)
+    render.emit(fmt, data=record(r), rows=rows, columns=cols, table=lambda: tables(r))
 
 
 # ---------------------------------------------------------------------------------------------- tables

@@ -14,16 +14,6 @@ from rnn_tutor.core.lessons import human_bytes
 from rnn_tutor.core.numfmt import num
 
 
-def _emit(fmt: str, record, rows, columns, tables) -> None:
-    fmt = getattr(fmt, "value", fmt)
-    if fmt == "json":
-        render.write_json(record())
-    elif fmt == "csv":
-        render.write_csv(rows(), columns)
-    else:
-        render.print_table(tables())
-
-
 def _pct(x: float | None) -> str:
     return "" if x is None else f"{100 * x:.1f}%"
 
@@ -103,7 +93,7 @@ def order_tables(r: OrderResult) -> list[Any]:
 
 
 def emit_order(r: OrderResult, fmt: str) -> None:
-    _emit(fmt, lambda: order_record(r), lambda: order_rows(r), ORDER_COLUMNS, lambda: order_tables(r))
+    render.emit(fmt, data=order_record(r), rows=order_rows(r), columns=ORDER_COLUMNS, table=lambda: order_tables(r))
 
 
 # ----------------------------------------------------------------------------------------------------------- cost
@@ -166,7 +156,7 @@ def cost_tables(r: CostResult) -> list[Any]:
 
 
 def emit_cost(r: CostResult, fmt: str) -> None:
-    _emit(fmt, lambda: cost_record(r), lambda: cost_rows(r), COST_COLUMNS, lambda: cost_tables(r))
+    render.emit(fmt, data=cost_record(r), rows=cost_rows(r), columns=COST_COLUMNS, table=lambda: cost_tables(r))
 
 
 # ----------------------------------------------------------------------------------------------------- bottleneck
@@ -220,5 +210,5 @@ def bottleneck_tables(r: BottleneckResult) -> list[Any]:
 
 
 def emit_bottleneck(r: BottleneckResult, fmt: str) -> None:
-    _emit(fmt, lambda: bottleneck_record(r), lambda: bottleneck_rows(r), BOTTLENECK_COLUMNS,
-          lambda: bottleneck_tables(r))
+    render.emit(fmt, data=bottleneck_record(r), rows=bottleneck_rows(r), columns=BOTTLENECK_COLUMNS,
+                table=lambda: bottleneck_tables(r))

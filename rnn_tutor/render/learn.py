@@ -36,12 +36,8 @@ def list_tables(lessons: Sequence[Lesson]) -> list[Any]:
 
 
 def emit_list(lessons: Sequence[Lesson], fmt: str) -> None:
-    if fmt == "json":
-        render.write_json(list_records(lessons))
-    elif fmt == "csv":
-        render.write_csv(list_records(lessons), LIST_COLUMNS)
-    else:
-        render.print_table(list_tables(lessons))
+    records = list_records(lessons)
+    render.emit(fmt, data=records, rows=records, columns=LIST_COLUMNS, table=lambda: list_tables(lessons))
 
 
 def lesson_record(lesson: RenderedLesson, n: int) -> dict[str, Any]:

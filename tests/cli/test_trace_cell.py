@@ -175,3 +175,14 @@ def test_overflow_json_is_valid_with_flag(cli, tmp_path):
     assert "Warning:" in r.stderr and "RuntimeWarning" not in r.stderr
     fine = loads_strict(cli(["trace", "--cell", "rnn", "--values", "1e308,-1e308", "-f", "json"]).stdout)
     assert fine["overflow"] is False
+
+
+def test_wrapped_summaries_keep_a_hanging_indent(cli):
+    """At 80 columns a step's sentence wraps under its own start, so the step numbers stand out."""
+    out = cli(["trace", "--cell", "lstm"]).stdout
+    said = out.splitlines()[out.splitlines().index(next(l for l in out.splitlines() if l.startswith("What happened"))) + 1:]
+    steps = [i for i, line in enumerate(said) if line[:4].strip().isdigit()]
+    assert [said[i].split()[0] for i in steps] == ["1", "2", "3", "4", "5"]
+    continuation = [line for i, line in enumerate(said) if i not in steps and line.strip()]
+    assert continuation, "the LSTM sentences are long enough to wrap at 80 columns"
+    assert all(line.startswith("    ") for line in continuation)  # indented past the step number
