@@ -128,3 +128,72 @@ def test_greedy_decoding_equals_teacher_forcing_when_predictions_are_right():
     symbols, logits = heads.greedy_decode(m, b.x)
     _, _, out = heads.loss_and_grads(m, b.x, symbols)
     assert np.allclose(out, logits)
+
+
+# --------------------------------------------------------------------------------------- PyTorch as the oracle
+
+
+def _torch_loss(model, x, y):
+    """The same model built from torch modules: loss for every task kind, with its own teacher forcing."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    make = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[model.cell]
+    t = model.task
+    H = model.hidden_size
+
+    def module(prefix, d_in):
+        m = make(d_in, H, batch_first=True).double()
+        for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+            getattr(m, k).data = torch.tensor(model.params[prefix + k])
+        return m
+
+    head = torch.nn.Linear(H, t.output_size).double()
+    head.weight.data = torch.tensor(model.params["head.weight"])
+    head.bias.data = torch.tensor(model.params["head.bias"])
+    enc = module("", t.input_size)
+    xt = torch.tensor(x)
+    h, last = enc(xt)
+    mods = [enc, head]
+    if t.kind == heads.SEQ2SEQ:
+        yt = torch.tensor(y)
+        B, T = yt.shape
+        u = torch.zeros(B, T, t.output_size + 1, dtype=torch.float64)
+        u[:, 0, -1] = 1.0  # start flag, then the previous right symbol
+        u[:, 1:, :-1] = F.one_hot(yt[:, :-1], t.output_size).double()
+        dec = module(heads.DECODER_PREFIX, t.output_size + 1)
+        mods.append(dec)
+        h, _ = dec(u, last)
+        out = head(h)
+        loss = F.cross_entropy(out.reshape(-1, t.output_size), yt.reshape(-1))
+    elif t.kind == heads.STEP_CLASS:
+        loss = F.cross_entropy(head(h).reshape(-1, t.output_size), torch.tensor(y).reshape(-1))
+    elif t.kind == heads.SEQ_CLASS:
+        loss = F.cross_entropy(head(h[:, -1]), torch.tensor(y))
+    else:
+        loss = F.mse_loss(head(h[:, -1]), torch.tensor(y))
+    loss.backward()
+    grads = {}
+    for prefix, m in (("", enc), ("head.", None), (heads.DECODER_PREFIX, mods[2] if len(mods) > 2 else None)):
+        if prefix == "head.":
+            grads["head.weight"], grads["head.bias"] = head.weight.grad.numpy(), head.bias.grad.numpy()
+        elif m is not None:
+            for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+                grads[prefix + k] = getattr(m, k).grad.numpy()
+    return loss.item(), grads
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("task_name", ["adding", "recall", "tagging", "reverse"])
+def test_loss_and_gradients_match_pytorch(cell, task_name):
+    """Every task kind (one number, one class, a class per step, encoder-decoder) and every cell, float64."""
+    pytest.importorskip("torch")
+    task = get_task(task_name)
+    T = 7 if task_name != "reverse" else 4
+    model = heads.init_model(cell, task, 5, seed=3, length=T)
+    batch = task.batch(np.random.default_rng(4), 3, T)
+    loss, grads, _ = heads.loss_and_grads(model, batch.x, batch.y)
+    ref_loss, ref = _torch_loss(model, batch.x, batch.y)
+    assert loss == pytest.approx(ref_loss, rel=1e-10)
+    assert set(ref) <= set(grads)
+    for k, g in ref.items():
+        np.testing.assert_allclose(grads[k], g, rtol=1e-7, atol=1e-10, err_msg=k)

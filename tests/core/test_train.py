@@ -115,3 +115,42 @@ def test_lstm_solves_the_long_lag_adding_task_and_the_rnn_does_not():
     rnn = train(TrainConfig(cell="rnn", **budget))
     assert rnn.solved_step is None
     assert rnn.accuracy < rnn.baseline_accuracy + 0.1
+
+
+@pytest.mark.parametrize("optimizer, clip", [("adam", 0.1), ("adam", None), ("sgd", 0.05)])
+def test_a_few_training_steps_follow_pytorch(optimizer, clip):
+    """Trainer's steps (loss, clipping by global norm, Adam / SGD with momentum 0.9) against torch.optim on the
+    same batches from the same start."""
+    torch = pytest.importorskip("torch")
+    from rnn_tutor.core import heads
+    from rnn_tutor.core.tasks import get_task
+
+    cfg = TrainConfig(cell="gru", task="adding", length=6, hidden=4, steps=4, batch=8, lr=0.05, clip=clip,
+                      optimizer=optimizer, eval_every=100, eval_size=8, seed=5)
+    trainer = Trainer(cfg)
+    start = {k: v.copy() for k, v in trainer.model.params.items()}
+    list(trainer.run())
+    task, rng = get_task("adding"), np.random.default_rng([5, 1])  # the trainer's batch stream
+    gru = torch.nn.GRU(task.input_size, 4, batch_first=True).double()
+    head = torch.nn.Linear(4, 1).double()
+    named = {**{k: getattr(gru, k) for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")},
+             "head.weight": head.weight, "head.bias": head.bias}
+    for k, p in named.items():
+        p.data = torch.tensor(start[k])
+    params = list(named.values())
+    opt = (torch.optim.Adam(params, lr=0.05) if optimizer == "adam"
+           else torch.optim.SGD(params, lr=0.05, momentum=0.9))
+    for _ in range(4):
+        b = task.batch(rng, 8, 6)
+        opt.zero_grad()
+        h, _ = gru(torch.tensor(b.x))
+        torch.nn.functional.mse_loss(head(h[:, -1]), torch.tensor(b.y)).backward()
+        if clip:
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+    assert heads.SEQ_REGRESSION == task.kind
+    if clip:
+        assert trainer.records[-1].grad_norm > 2 * clip  # clipping was really at work
+    for k, p in named.items():
+        np.testing.assert_allclose(trainer.model.params[k], p.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
+        assert not np.allclose(start[k], trainer.model.params[k])  # it did move
