@@ -24,6 +24,9 @@ def params(
     bidirectional: Annotated[bool, typer.Option(
         "--bidirectional", help="One more set of weights reading the sequence backwards.")] = False,
     bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Include the bias vectors b_ih and b_hh.")] = True,
+    proj_size: Annotated[int, typer.Option(
+        "--proj-size", "-P", help="LSTM only: project h_t down to P < H numbers (proj_size in PyTorch); 0 = none.",
+        min=0, max=1_000_000)] = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Count a layer's parameters, tensor by tensor, as PyTorch does.
@@ -36,12 +39,18 @@ def params(
         rnn-tutor params --input-size 10 --hidden-size 20
 
         rnn-tutor params --cell lstm -D 300 -H 512 -L 2 --bidirectional -f json
+
+        rnn-tutor params --cell lstm -D 80 -H 1024 --proj-size 256
     """
     from rnn_tutor.core.params import compare_cells, count_params
     from rnn_tutor.render import cells as rcells
 
     if cell is None:
+        if proj_size:
+            from rnn_tutor.errors import BadValueError
+
+            raise BadValueError("--proj-size", "only an LSTM has a projection; add --cell lstm")
         counts = compare_cells(input_size, hidden_size, layers, bidirectional, bias)
     else:
-        counts = (count_params(cell.value, input_size, hidden_size, layers, bidirectional, bias),)
+        counts = (count_params(cell.value, input_size, hidden_size, layers, bidirectional, bias, proj_size),)
     rcells.emit_params(counts, fmt.value)

@@ -158,6 +158,7 @@ def _count_data(pc) -> dict[str, Any]:
     return {
         "cell": pc.cell,
         "gates": pc.gates,
+        "proj_size": pc.proj_size,
         "tensors": [{"name": t.name, "shape": list(t.shape), "count": t.count} for t in pc.tensors],
         "per_layer": list(pc.per_layer),
         "total": pc.total,
@@ -197,7 +198,12 @@ def params_rows(counts: Sequence) -> list[dict[str, Any]]:
 
 
 def _formula(pc) -> str:
-    g, h, d = pc.gates, pc.hidden_size, pc.input_size
+    g, h, d, p = pc.gates, pc.hidden_size, pc.input_size, pc.proj_size
+    if p:
+        b = 2 if pc.bias else 0
+        plus_b = " + 2" if pc.bias else ""
+        return (f"4·H·(D + P{plus_b}) + P·H = 4·{h:,}·({d:,} + {p:,}{plus_b}) + {p:,}·{h:,} = "
+                f"{4 * h * (d + p + b) + p * h:,}")
     if pc.bias:
         return f"G·H·(D + H + 2) = {g}·{h:,}·({d:,} + {h:,} + 2) = {g * h * (d + h + 2):,}"
     return f"G·H·(D + H) = {g}·{h:,}·({d:,} + {h:,}) = {g * h * (d + h):,}"
@@ -225,6 +231,8 @@ def params_tables(counts: Sequence) -> list[Any]:
         shape += ", bidirectional"
     if not first.bias:
         shape += ", no biases"
+    if first.proj_size:  # on a line of its own, so the sentence does not wrap at 80 columns
+        shape += f"\nprojection P = {first.proj_size:,}: h_t = W_hr·(o * tanh(c_t)) holds P numbers, not H"
     out: list[Any] = []
     if len(counts) == 1:
         pc = first
@@ -240,7 +248,8 @@ def params_tables(counts: Sequence) -> list[Any]:
             t.add_row(tc.name, _shape(tc.shape), f"{tc.count:,}", f"{render.bar(frac, 12):<12} {frac:6.1%}")
         out.append(t)
         out.append(Text(f"One layer, one direction: {_formula(pc)}"
-                        + ("  (later layers read H·directions numbers per step)" if pc.layers > 1 else "")))
+                        + (f"  (later layers read {'P' if pc.proj_size else 'H'}·directions numbers per step)"
+                           if pc.layers > 1 else "")))
         out.append(Text("PyTorch keeps two bias vectors per gate block (b_ih and b_hh); this count matches "
                         "sum(p.numel() for p in model.parameters()).", style="dim"))
         return out

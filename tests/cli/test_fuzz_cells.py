@@ -11,7 +11,7 @@ from rnn_tutor.core import cells
 from rnn_tutor.core.weights import save_weights
 from tests.fuzzing import check_invocation, formats, nasty_values
 
-PARAMS_OPTIONS = ["--cell", "--input-size", "-D", "--hidden-size", "-H", "--layers", "-L", "-f"]
+PARAMS_OPTIONS = ["--cell", "--input-size", "-D", "--hidden-size", "-H", "--layers", "-L", "--proj-size", "-P", "-f"]
 PARAMS_FLAGS = ["--bidirectional", "--no-bias", "--bias"]
 
 

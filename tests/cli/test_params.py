@@ -65,6 +65,10 @@ def test_csv(cli):
         (["--layers", "0"], "--layers"),
         (["--cell", "transformer"], "--cell"),
         (["--hidden-size", "abc"], "--hidden-size"),
+        (["--proj-size", "2"], "--proj-size"),  # the comparison includes cells without a projection
+        (["--cell", "rnn", "--proj-size", "2"], "--proj-size"),
+        (["--cell", "lstm", "-H", "4", "--proj-size", "4"], "--proj-size"),
+        (["--cell", "lstm", "--proj-size", "-1"], "--proj-size"),
     ],
 )
 def test_bad_values_exit_2_naming_the_option(cli, args, option):
@@ -72,3 +76,14 @@ def test_bad_values_exit_2_naming_the_option(cli, args, option):
     assert r.exit_code == 2
     assert r.stderr.startswith("Error") and option in r.stderr
     assert r.stdout == ""
+
+
+def test_lstm_projection(cli):
+    r = cli(["params", "--cell", "lstm", "-D", "80", "-H", "1024", "--proj-size", "256", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    # 4H(D + P + 2) + PH, as torch.nn.LSTM(80, 1024, proj_size=256) counts it
+    assert data["proj_size"] == 256 and data["total"] == 4 * 1024 * (80 + 256 + 2) + 256 * 1024
+    assert {"name": "weight_hr_l0", "shape": [256, 1024], "count": 256 * 1024} in data["tensors"]
+    table = cli(["params", "--cell", "lstm", "-D", "80", "-H", "1024", "-P", "256"]).stdout
+    assert "projection P = 256" in table and "1,646,592" in table

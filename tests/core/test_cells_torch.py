@@ -105,6 +105,15 @@ def test_param_counts_match_torch(cell, d, h, layers, bi, bias):
     assert [(t.name, t.shape) for t in pc.tensors] == [(n, tuple(p.shape)) for n, p in m.named_parameters()]
 
 
+@pytest.mark.parametrize("d,h,p,layers,bi,bias", [(1, 2, 1, 1, False, True), (5, 6, 3, 2, True, True),
+                                                (3, 7, 2, 3, False, False), (4, 5, 4, 2, True, False)])
+def test_lstm_projection_counts_match_torch(d, h, p, layers, bi, bias):
+    m = torch.nn.LSTM(d, h, num_layers=layers, bidirectional=bi, bias=bias, proj_size=p)
+    pc = count_params("lstm", d, h, layers, bi, bias, proj_size=p)
+    assert pc.total == sum(q.numel() for q in m.parameters())
+    assert [(t.name, t.shape) for t in pc.tensors] == [(n, tuple(q.shape)) for n, q in m.named_parameters()]
+
+
 @pytest.mark.parametrize("cell", cells.CELLS)
 def test_our_file_loads_into_torch(tmp_path, cell):
     p = cells.init_params(cell, 2, 3, seed=4)

@@ -75,9 +75,25 @@ def test_layer_zero_matches_init_params():
         (dict(cell="lstm", input_size=2, hidden_size=2_000_000), "--hidden-size"),
         (dict(cell="lstm", input_size=2.5, hidden_size=3), "--input-size"),
         (dict(cell="attention", input_size=2, hidden_size=3), "--cell"),
+        (dict(cell="gru", input_size=2, hidden_size=3, proj_size=1), "--proj-size"),
+        (dict(cell="lstm", input_size=2, hidden_size=3, proj_size=3), "--proj-size"),
+        (dict(cell="lstm", input_size=2, hidden_size=3, proj_size=-1), "--proj-size"),
     ],
 )
 def test_bad_values(kwargs, option):
     with pytest.raises(BadValueError) as e:
         count_params(**kwargs)
     assert e.value.option == option
+
+
+@given(d=st.integers(1, 50), h=st.integers(2, 50), layers=st.integers(1, 4), bi=st.booleans(), bias=st.booleans(),
+       data=st.data())
+def test_lstm_projection_closed_form(d, h, layers, bi, bias, data):
+    p = data.draw(st.integers(1, h - 1))
+    k, b = (2 if bi else 1), (2 if bias else 0)
+    # layer 0 reads D inputs, later layers the k projected outputs; every layer-direction adds W_hr (P, H)
+    expected = k * (4 * h * (d + p + b) + p * h) + (layers - 1) * k * (4 * h * (k * p + p + b) + p * h)
+    pc = count_params("lstm", d, h, layers, bi, bias, proj_size=p)
+    assert pc.total == expected and pc.proj_size == p
+    shapes = {t.name: t.shape for t in pc.tensors}
+    assert shapes["weight_hh_l0"] == (4 * h, p) and shapes["weight_hr_l0"] == (p, h)
