@@ -235,8 +235,17 @@ class Trainer:
                     return
 
     def result(self, interrupted: bool | None = None) -> TrainResult:
+        """What was done. After an interruption the model is evaluated once more if it trained past the last
+        evaluation, so the accuracy reported (and saved beside the weights) is that of the weights."""
         if interrupted is not None:
             self.interrupted = interrupted
+        if self.interrupted and self.records and self.records[-1].step < self.step:
+            e = self.evaluate()
+            if math.isfinite(e.loss):
+                self.records.append(EvalRecord(self.step, self.step * self.config.batch, e.loss, e.accuracy,
+                                               None, None, self.seconds))
+                if self.solved_step is None and e.accuracy >= SOLVED:
+                    self.solved_step = self.step
         return TrainResult(self.config, tuple(self.records), {k: v.copy() for k, v in self.model.params.items()},
                            self.solved_step, self.interrupted, self.seconds,
                            self.baseline_accuracy, self.baseline_loss)

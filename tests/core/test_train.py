@@ -70,6 +70,33 @@ def test_interrupting_keeps_what_was_done():
     assert set(r.params) >= {"weight_ih_l0", "head.weight"}
 
 
+def test_an_interruption_between_evaluations_reports_the_weights_it_keeps(monkeypatch):
+    """Ctrl-C during step 38 (evaluations every 10): the result ends with an evaluation of the weights it keeps
+    (37 steps), not the step-30 numbers beside step-37 weights."""
+    from rnn_tutor.core import heads
+
+    real, calls = heads.loss_and_grads, []
+
+    def interrupted_at_38(model, x, y, train=True):
+        calls.append(1)
+        if len(calls) == 38:
+            raise KeyboardInterrupt
+        return real(model, x, y, train)
+
+    monkeypatch.setattr(heads, "loss_and_grads", interrupted_at_38)
+    t = Trainer(TrainConfig(cell="lstm", task="recall", length=6, steps=100, eval_every=10, eval_size=64))
+    with pytest.raises(KeyboardInterrupt):
+        for _ in t.run():
+            pass
+    assert t.step == 37 and t.records[-1].step == 30
+    r = t.result(interrupted=True)
+    e = heads.evaluate(t.model, t.eval_x, t.eval_y)
+    assert r.final.step == 37 and r.final.sequences == 37 * 32
+    assert (r.accuracy, r.loss) == (e.accuracy, e.loss)
+    assert [rec.step for rec in r.records] == [0, 10, 20, 30, 37]
+    assert t.result(interrupted=True).records == r.records  # asked twice: evaluated once
+
+
 def test_baseline_is_the_constant_answer():
     t = Trainer(TrainConfig(cell="rnn", task="adding", length=20, eval_size=2000, steps=1))
     assert 0.1 < t.baseline_accuracy < 0.2  # 0.5 +- 0.04 catches ~15% of the triangular target
