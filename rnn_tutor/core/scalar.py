@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from rnn_tutor.core.validate import check_number
 from rnn_tutor.errors import BadValueError
 
 ACTIVATIONS = ("linear", "tanh", "relu", "sigmoid")
@@ -135,17 +136,6 @@ class ScalarTrace:
             return None
         r = abs(last / first)
         return r if math.isfinite(r) else None
-
-
-def check_number(option: str, value: float) -> float:
-    """A finite float, or BadValueError naming the option."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise BadValueError(option, f"{value!r} is not a number") from None
-    if not math.isfinite(v):
-        raise BadValueError(option, f"{value!r} is not a finite number (NaN and infinity are not allowed)")
-    return v
 
 
 def parse_numbers(text: str, option: str = "--values") -> list[float]:
