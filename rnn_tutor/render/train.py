@@ -30,8 +30,17 @@ def _table(title: str):
     return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
 
 
-def _short(text: str, width: int = 46) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _input_cell(text: str, task: str, width: int = 64) -> str:
+    """The input as predict shows it. A long adding input would hide its marked numbers behind the cut, so it
+    is shown as the two marked numbers with their positions instead: '-0.36* at 3, 0.45* at 57 (of 100)'.
+    Word inputs are shown whole (the table folds them), so each tag can be matched to its word."""
+    if task != "adding":
+        return text
+    if len(text) <= width:
+        return text
+    numbers = text.split()
+    marked = [f"{v} at {i}" for i, v in enumerate(numbers, start=1) if v.endswith("*")]
+    return ", ".join(marked) + f" (of {len(numbers)})"
 
 
 # ---------------------------------------------------------------------------------------------- progress
@@ -200,10 +209,15 @@ def emit_predictions(preds, meta: dict[str, Any], fmt: str) -> None:
     for p in preds:
         mark = "-" if p.correct is None else ("✓ right" if p.correct else "✗ wrong")
         conf = "" if p.confidence is None else f" ({100 * p.confidence:.0f}%)"
-        t.add_row(_short(p.input), p.prediction + conf, p.expected or "-", mark)
+        t.add_row(_input_cell(p.input, meta["task"]), p.prediction + conf, p.expected or "-", mark)
     n = sum(1 for p in preds if p.correct)
     known = sum(1 for p in preds if p.correct is not None)
     tail = f"{n} of {known} right." if known else ""
+    if tail and meta["task"] == "adding":  # say the rule: a student adding -0.37 and 0.45 expects 0.08
+        from rnn_tutor.core.tasks import ADDING_TOLERANCE
+
+        tail += (" The right answer is 0.5 + (sum of the two marked numbers) / 4; right means off by less than "
+                 f"{ADDING_TOLERANCE:g}.")
     render.print_table([t, tail] if tail else [t])
 
 

@@ -40,6 +40,18 @@ def test_adding_reports_the_number(models):
     p = loads_strict(r.stdout)["predictions"][0]
     assert p["target"] == pytest.approx(0.5 + 0.4 / 4) and isinstance(p["value"], float)
     assert p["correct"] == (abs(p["value"] - p["target"]) < 0.04)
+    r = invoke(["predict", str(models["adding"]), "-i", "0.5* 0.2 -0.1* 0.3 0.0 0.9"])
+    assert "0.5 + (sum of the two marked numbers) / 4" in r.stdout and "0.6000" in r.stdout  # the rule, said
+
+
+def test_a_long_adding_input_shows_its_marked_numbers(models):
+    """At length 100 the cut used to fall before the second marked number: now both are shown with positions."""
+    values = ["0.10"] * 100
+    values[2], values[70] = "-0.36*", "0.45*"
+    r = invoke(["predict", str(models["adding"]), "-i", " ".join(values)])
+    assert r.exit_code == 0, r.stderr
+    assert "-0.36* at 3, 0.45* at 71 (of 100)" in r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
 
 
 def test_stdin_one_input_per_line(models):
