@@ -61,7 +61,7 @@ def gradcheck(
     """
     from rnn_tutor import render
     from rnn_tutor.core.cells import CELLS
-    from rnn_tutor.core.gradcheck import gradcheck as run
+    from rnn_tutor.core.gradcheck import failure_hint, gradcheck as run
     from rnn_tutor.errors import BadValueError
     from rnn_tutor.render import cells as rcells
 
@@ -82,6 +82,6 @@ def gradcheck(
     if not all(r.passed for r in results):
         bad = [f"{r.cell} {row.name}" for r in results for row in r.rows if not row.passed]
         render.message(f"Error: gradient check failed for {', '.join(bad)}: the relative error is above "
-                       f"{tolerance:g} (the backward pass disagrees with finite differences)")
+                       f"{tolerance:g} ({failure_hint(eps, tolerance, nonlinearity.value)})")
         return 1
     return 0

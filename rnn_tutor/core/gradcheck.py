@@ -23,6 +23,32 @@ from rnn_tutor.core import cells
 from rnn_tutor.errors import BadValueError
 
 
+def difference_error(eps: float) -> float:
+    """The rough size of a central difference's own error, for derivatives of order 1.
+
+    eps^2 from truncation (the curve is not a straight line over ±eps) plus float64's 2.2e-16 / eps from rounding
+    (L(θ+eps) and L(θ-eps) agree in most of their digits). Smallest near eps = 6e-6, where both are about 4e-11.
+    """
+    return eps * eps + float(np.finfo(np.float64).eps) / eps
+
+
+def short_e(x: float) -> str:
+    """One significant digit, exponent without padding: 1e-10, 2e-6."""
+    return f"{x:.0e}".replace("e-0", "e-").replace("e+0", "e+")
+
+
+def failure_hint(eps: float, tolerance: float, nonlinearity: str = "tanh") -> str:
+    """What to do when a check fails: say whether the settings, not the backward pass, can explain it."""
+    noise = difference_error(eps)
+    if noise > tolerance / 10:
+        return (f"with --eps {eps:g} the difference quotient is itself off by about {short_e(noise)}, more than "
+                f"--tolerance {tolerance:g} leaves room for: keep --eps near 1e-5 and --tolerance at 1e-6 or above")
+    if nonlinearity == "relu":
+        return ("relu has a kink at 0: a nudge of ±eps that crosses it breaks the difference quotient; "
+                "check --nonlinearity tanh, or try another --seed")
+    return "the backward pass disagrees with finite differences: look for a missing or misplaced term in BPTT"
+
+
 @dataclass(frozen=True)
 class GradRow:
     name: str                 # parameter name, or "x", "h0", "c0"

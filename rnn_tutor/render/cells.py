@@ -363,6 +363,10 @@ def gradcheck_tables(results: Sequence) -> list[Any]:
         out.append(Text(
             f"✓ Every gradient agrees with finite differences to {_sci(worst)} (tolerance {first.tolerance:g}): "
             "the backward pass through time is right.", style="bold"))
+    from rnn_tutor.core.gradcheck import difference_error, short_e
+
+    eps = first.eps
     out.append(Text("Why it works: a wrong backward pass (a missing term, a gate in the wrong place) is off by "
-                    "far more than eps² ≈ 1e-10, the error of a central difference.", style="dim"))
+                    f"far more than the central difference's own error, about eps² + 2.2e-16/eps = "
+                    f"{short_e(difference_error(eps))} at eps = {eps:g}.", style="dim"))
     return out

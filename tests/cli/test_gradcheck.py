@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 import rnn_tutor.cli.gradcheck  # noqa: F401  (registers the command)
 from rnn_tutor.core import cells
 from tests.fuzzing import loads_strict
@@ -54,6 +56,24 @@ def test_broken_backward_fails_with_exit_1(cli, monkeypatch):
     assert r.stderr.startswith("Error: gradient check failed") and "bias_ih_l0" in r.stderr
     t = cli(["gradcheck", "--cell", "rnn"])
     assert t.exit_code == 1 and "FAIL" in t.stdout
+    assert "missing or misplaced term" in r.stderr  # default settings: the backward pass is to blame
+
+
+@pytest.mark.parametrize("args, blamed", [(["--eps", "0.1"], "--eps 0.1"), (["--eps", "1e-10"], "--eps 1e-10"),
+                                          (["--tolerance", "1e-12"], "--tolerance 1e-12")])
+def test_a_failure_from_the_settings_says_so(cli, args, blamed):
+    """A right backward pass fails when eps or the tolerance leave no room: the message blames the setting."""
+    r = cli(["gradcheck", "--cell", "rnn", *args])
+    assert r.exit_code == 1
+    assert blamed in r.stderr and "keep --eps near 1e-5" in r.stderr
+    assert "missing or misplaced term" not in r.stderr
+
+
+@pytest.mark.parametrize("eps, shown", [("1e-5", "1e-10 at eps = 1e-05"), ("0.01", "1e-4 at eps = 0.01")])
+def test_why_it_works_uses_the_eps_given(cli, eps, shown):
+    """eps² + 2.2e-16/eps: 1e-10 at the default, 1e-4 at eps = 0.01 (not a fixed 1e-10)."""
+    out = cli(["gradcheck", "--cell", "gru", "--eps", eps, "--tolerance", "1"]).stdout
+    assert shown in " ".join(out.split())
 
 
 def test_relu_only_for_rnn(cli):
