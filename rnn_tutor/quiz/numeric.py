@@ -37,8 +37,9 @@ class NumericItem:
     asked_step: int
 
     def check(self, value: float) -> bool:
-        """Right if within the tolerance (absolute, plus a relative 0.1% for big numbers)."""
-        return abs(value - self.expected) <= self.tolerance + 1e-3 * abs(self.expected) + 1e-12
+        """Right if within the tolerance the question states ("within 0.01"), and no more: a relative allowance
+        used to accept 10.33 for 10.31. The 1e-9 only absorbs float rounding (10.32 for 10.31 is 0.01 off)."""
+        return abs(value - self.expected) <= self.tolerance + 1e-9
 
 
 def _fmt(x: float) -> str:

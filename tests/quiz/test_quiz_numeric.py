@@ -55,3 +55,17 @@ def test_tolerance():
                                          ("inf", None), ("1/0", None), ("1e400", None)])
 def test_parse_answer(text, value):
     assert parse_answer(text) == value
+
+
+def test_the_tolerance_is_the_one_the_question_states():
+    """Big answers used to get 0.1% extra: 10.31 accepted 10.33 although the question said 'within 0.01'."""
+    from rnn_tutor.quiz.cards import builtin_deck
+
+    for card in (c for c in builtin_deck() if c.kind == "numeric"):
+        for seed in range(60):
+            item = make_item(card, seed=seed)
+            assert f"(within {item.tolerance:g})" in item.question
+            for off in (item.tolerance, -item.tolerance, 0.004):
+                assert item.check(round(item.expected + off, 10)), (item.question, off)
+            for off in (1.5 * item.tolerance, -1.5 * item.tolerance):
+                assert not item.check(item.expected + off), (item.question, off)
