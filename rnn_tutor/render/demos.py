@@ -112,6 +112,16 @@ def cost_rows(r: CostResult) -> list[dict[str, Any]]:
     return rows
 
 
+def _many(count: int, word: str) -> str:
+    """1 token, 2 tokens; 1 step, 4,096 steps."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def _ops(count: int) -> str:
+    """Every digit up to 999,999,999,999; beyond, 1.00e+21 (a cut-off '1,000,000,000,…' would be misread)."""
+    return f"{count:,}" if count < 10**12 else f"{count:.2e}"
+
+
 def cost_tables(r: CostResult) -> list[Any]:
     from rich import box
     from rich.table import Table
@@ -119,15 +129,15 @@ def cost_tables(r: CostResult) -> list[Any]:
 
     out: list[Any] = []
     n, d = r.length, r.hidden
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"One layer at n = {n:,} tokens, d = {d:,} "
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"One layer at n = {_many(n, 'token')}, d = {d:,} "
               "(Vaswani et al. 2017, table 1)", title_justify="left")
     t.add_column("layer")
     t.add_column("work", justify="right")
-    t.add_column(f"operations", justify="right")
+    t.add_column("operations", justify="right", no_wrap=True)
     t.add_column("sequential steps", justify="right")
     t.add_column("longest path", justify="right")
     for c in r.layers_cost:
-        t.add_row(c.layer, c.complexity, f"{c.operations:,}", f"{c.sequential} = {c.sequential_ops:,}",
+        t.add_row(c.layer, c.complexity, _ops(c.operations), f"{c.sequential} = {c.sequential_ops:,}",
                   f"{c.path} = {c.path_length:,}")
     out.append(t)
     if r.cheaper == "equal":
@@ -135,8 +145,8 @@ def cost_tables(r: CostResult) -> list[Any]:
     else:
         ratio = r.ops_ratio if r.cheaper == "self-attention" else 1 / r.ops_ratio
         ops = f"{r.cheaper.capitalize()} needs {num(ratio, 3)}× fewer operations (d/n = {num(r.ops_ratio, 3)})"
-    out.append(Text(f"{ops}; self-attention does its work in 1 parallel step, the recurrent layer in {n:,} "
-                    "steps that must run one after another. Constants are dropped: these are orders of growth."))
+    out.append(Text(f"{ops}; self-attention does its work in 1 parallel step, the recurrent layer in "
+                    f"{_many(n, 'step')} that must run one after another. Constants are dropped: these are orders of growth."))
 
     s = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"Streaming memory ({r.layers} layer"
               f"{'s' if r.layers > 1 else ''}, {r.bytes_per_number} bytes per number)", title_justify="left")
@@ -151,7 +161,7 @@ def cost_tables(r: CostResult) -> list[Any]:
                   f"{p.kv_numbers / p.lstm_numbers:,.0f}×", render.bar(p.kv_bytes / top, 16))
     out.append(s)
     out.append(Text(f"An LSTM keeps h and c ({r.stream[-1].lstm_numbers:,} numbers) whatever the length; "
-                    f"attention keeps a key and a value per token, {r.kv_over_lstm:,.0f}× that at {n:,} tokens."))
+                    f"attention keeps a key and a value per token, {r.kv_over_lstm:,.0f}× that at {_many(n, 'token')}."))
     return out
 
 

@@ -54,3 +54,13 @@ def test_cost_real_process_exit_codes():
     p = subprocess.run(f"{sys.executable} -m rnn_tutor cost -n 100000 -f csv | head -2", shell=True,
                        capture_output=True, text=True, timeout=60)
     assert p.stdout.splitlines()[0].startswith("kind,layer") and "Traceback" not in p.stderr
+
+
+def test_huge_counts_are_never_cut_off_and_one_is_singular(cli):
+    """At the limits the operation count (1e21) shows whole in scientific form, not as '1,000,000,000,…'."""
+    out = cli(["cost", "-n", "10000000", "-d", "10000000"]).stdout
+    assert "…" not in out and "1.00e+21" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    one = " ".join(cli(["cost", "-n", "1", "-d", "1"]).stdout.split())
+    assert "n = 1 token," in one and "in 1 step that" in one and "at 1 token." in one
+    assert "1 tokens" not in one and "1 steps" not in one
