@@ -10,6 +10,8 @@ Definitions (so the numbers can be checked):
   with at least one review of any kind.
 - weakest topics: topics with the lowest retention (ties: more lapses first), at most 3, among
   topics with at least one repeat review.
+- per topic: ``reviews`` counts every scheduled review of the topic's cards (first ones too, as the
+  total does); ``lapses`` (Again on a card seen before) and ``retention`` count repeats only.
 """
 
 from __future__ import annotations
@@ -100,15 +102,16 @@ def compute(cards: list[Card], states: dict[str, dict], reviews: list[Review],
     for c in cards:
         per_topic_cards[c.topic] += 1
     per_topic: dict[str, list[Review]] = defaultdict(list)
-    for r in repeats:
+    for r in scheduled:
         per_topic[topic_of.get(r.card_id, r.topic or "other")].append(r)
     table = []
     for topic in dict.fromkeys([c.topic for c in cards] + list(per_topic)):
         rs = per_topic.get(topic, [])
-        lapses = sum(r.grade == 1 for r in rs)
+        again = [r for r in rs if not r.first]
+        lapses = sum(r.grade == 1 for r in again)
         table.append(TopicStats(topic, per_topic_cards.get(topic, 0), len(rs), lapses,
-                                (len(rs) - lapses) / len(rs) if rs else None))
-    weakest = sorted((t for t in table if t.reviews), key=lambda t: (t.retention, -t.lapses))[:3]
+                                (len(again) - lapses) / len(again) if again else None))
+    weakest = sorted((t for t in table if t.retention is not None), key=lambda t: (t.retention, -t.lapses))[:3]
 
     week_start = day_start - timedelta(days=6)
     return Stats(

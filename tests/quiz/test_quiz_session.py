@@ -117,6 +117,9 @@ def test_stats_numbers(sched, tmp_path):
     assert st.new == 4 and st.cards == 6
     assert st.reviews_today == 1
     assert st.weakest[0].topic == "alpha" and st.weakest[0].lapses == 1
+    alpha = next(t for t in st.topics if t.topic == "alpha")
+    assert (alpha.reviews, alpha.lapses, alpha.retention) == (4, 1, 0.5)  # reviews: all 4 scheduled ones
+    assert sum(t.reviews for t in st.topics) == st.reviews_total  # the topic rows add up to the total
     rec = st.as_record()
     json.dumps(rec, allow_nan=False)
     assert rec["due_this_week"] >= rec["due_today"] >= rec["due_now"]
