@@ -275,6 +275,8 @@ class BottleneckRow:
     all_states_measured: float  # a decoder that sees every encoder state h_1..h_T
     all_states_first: float
     all_states_last: float
+    context_first_exact: float = float("nan")  # the exact recoveries of positions 1 and T: diag(E⁺E), no sampling
+    context_last_exact: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -393,6 +395,8 @@ def bottleneck_demo(
                 all_states_measured=float(all_meas.mean()),
                 all_states_first=float(all_meas[0]),
                 all_states_last=float(all_meas[-1]),
+                context_first_exact=float(ctx_exact[0]),
+                context_last_exact=float(ctx_exact[-1]),
             )
         )
         if T == max_length:
