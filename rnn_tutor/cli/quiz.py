@@ -215,7 +215,7 @@ def reset(
     with _open_store(ctx, data_dir) as store:
         count = store.review_count()
         if count and not yes:
-            sys.stderr.write(f"Reset all progress in {store.path} ({count} reviews)? "
+            sys.stderr.write(f"Reset all progress in {store.path} ({rq.plural(count, 'review')})? "
                              "A backup copy is kept. [y/N] ")
             sys.stderr.flush()
             try:
@@ -323,7 +323,9 @@ def export(
     except OSError as exc:
         raise RnnTutorError(f"cannot write {target}: {exc.strerror or exc}",
                             "check the folder exists and is writable") from None
-    render.message(f"Exported {len(records)} reviews to {target}.")
+    from rnn_tutor.render.quiz import plural
+
+    render.message(f"Exported {plural(len(records), 'review')} to {target}.")
 
 
 def _refuse_database(target: Path) -> None:

@@ -98,8 +98,17 @@ def numeric_prompt() -> str:
     return "  Your answer (a number; Enter gives up, q quits): "
 
 
+def _echo(text: str, width: int = 24) -> str:
+    """What the learner typed, quoted and cut short (a pasted page or binary junk is not echoed whole)."""
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def not_a_number(text: str) -> str:
-    return f"  {text!r} is not a number: type something like 1.25, -0.5 or 5/4 (q quits)."
+    return f"  {_echo(text)} is not a number: type something like 1.25, -0.5 or 5/4 (q quits)."
 
 
 def numeric_feedback(item, given: float | None, correct: bool) -> list[str]:
@@ -125,7 +134,7 @@ def grade_menu(outcomes: dict, cram: bool) -> str:
 
 
 def bad_grade(text: str) -> str:
-    return f"  {text!r} is not a grade: type 1 (Again), 2 (Hard), 3 (Good), 4 (Easy) or q."
+    return f"  {_echo(text)} is not a grade: type 1 (Again), 2 (Hard), 3 (Good), 4 (Easy) or q."
 
 
 def auto_again() -> str:
@@ -280,9 +289,9 @@ def import_record(kind: str, path: str, added: int, updated_or_skipped: int) -> 
 
 def import_table(rec: dict) -> Iterable[Any]:
     if rec["kind"] == "deck":
-        return [f"Imported {rec['file']}: {rec['added']} new cards, {rec['updated']} updated "
+        return [f"Imported {rec['file']}: {plural(rec['added'], 'new card')}, {rec['updated']} updated "
                 "(same id: new wording, progress kept)."]
-    return [f"Imported {rec['file']}: {rec['added']} reviews restored, {rec['skipped']} already "
+    return [f"Imported {rec['file']}: {plural(rec['added'], 'review')} restored, {rec['skipped']} already "
             "present."]
 
 
@@ -294,5 +303,5 @@ def reset_record(backup, reviews: int) -> dict:
 def reset_table(rec: dict) -> Iterable[Any]:
     if not rec["reset"]:
         return ["Nothing to reset: no reviews yet."]
-    return [f"Progress reset: {rec['reviews_removed']} reviews removed. "
+    return [f"Progress reset: {plural(rec['reviews_removed'], 'review')} removed. "
             f"A copy of the old store is at {rec['backup']}."]

@@ -72,6 +72,8 @@ def test_q_quits_and_unknown_grades_are_asked_again(cli):
     assert events[0]["grade"] == 2
     assert events[-1]["ended"] == "quit" and events[-1]["answered"] == 1
     assert "'x' is not a grade" in r.stderr
+    junk = study(cli, "\n" + "7" * 5000 + "\nq\n", "--limit", "1")  # a pasted page is not echoed whole
+    assert "is not a grade" in junk.stderr and "7" * 30 not in junk.stderr
 
 
 def test_table_summary_on_stdout(cli):
@@ -191,7 +193,7 @@ def test_stats_after_a_session(cli):
 def test_reset_asks_first(cli, home):
     study(cli, "\n3\n", "--limit", "1")
     no = cli(["quiz", "reset"], input="n\n")
-    assert no.exit_code == 1 and "cancelled" in no.stderr
+    assert no.exit_code == 1 and "cancelled" in no.stderr and "(1 review)?" in no.stderr
     eof = cli(["quiz", "reset"], input="")
     assert eof.exit_code == 1
     assert loads_strict(cli(["quiz", "stats", "-f", "json"]).stdout)["reviews_total"] == 1
