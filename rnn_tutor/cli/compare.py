@@ -8,7 +8,7 @@ import typer
 
 from rnn_tutor.cli.app import app
 from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
-from rnn_tutor.cli.train import TASK_HELP, TaskName, one_blas_thread
+from rnn_tutor.cli.train import TASK_HELP, DType, GateInit, TaskName, one_blas_thread
 
 
 @app.command("compare")
@@ -26,6 +26,11 @@ def compare(
         "--lengths", help="Several lengths, comma-separated (e.g. 2,4,8,16): accuracy against length.",
         show_default=False)] = None,
     eval_every: Annotated[int, typer.Option("--eval-every", help="Evaluate every N steps.")] = 50,
+    gate_init: Annotated[GateInit, typer.Option(
+        "--gate-init", help="chrono: gated cells start out remembering (as in train); plain: PyTorch's init.",
+        case_sensitive=False)] = GateInit.chrono,
+    dtype: Annotated[DType, typer.Option(
+        "--dtype", help="float64 (exact numbers) or float32 (faster).", case_sensitive=False)] = DType.float64,
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -69,7 +74,8 @@ def compare(
         for n in length_list:
             get_task(task.value).check_length(n, option="--lengths")
     configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, steps=steps, batch=batch, lr=lr,
-                                clip=clip, seed=seed, eval_every=eval_every, stop_at=core.SOLVED).checked()
+                                clip=clip, seed=seed, eval_every=eval_every, stop_at=core.SOLVED,
+                                gate_init=gate_init.value, dtype=dtype.value).checked()
                for n in length_list]
     base = configs[0]
     rows, baseline, interrupted = [], None, False
@@ -97,6 +103,7 @@ def compare(
         sentence = core.compare_sentence(rows, base.task, base.length, base.steps, baseline or 0.0)
     meta = {"task": base.task, "length": base.length, "lengths": [c.length for c in configs],
             "hidden": base.hidden, "budget": base.steps, "seed": base.seed, "baseline_accuracy": baseline,
+            "gate_init": base.gate_init, "dtype": base.dtype,
             "summary": sentence}
     view.emit_compare(rows, sentence, meta, fmt.value)
     if interrupted:

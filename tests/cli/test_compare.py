@@ -134,3 +134,17 @@ def test_ctrl_c_prints_what_was_measured(tmp_path):
     if out.strip():
         rows = json.loads(out)
         assert rows and rows[-1]["interrupted"] is True and rows[-1]["cell"] == "rnn"
+
+
+def test_gate_init_and_dtype_as_in_train():
+    """The options train has for the start and the number type, so a class can compare chrono with PyTorch's init."""
+    args = ["compare", *SMALL, "--cells", "lstm", "--format", "json"]
+    chrono = loads_strict(invoke(args).stdout)[0]
+    r = invoke([*args, "--gate-init", "plain", "--dtype", "float32"])
+    assert r.exit_code == 0, r.stderr
+    plain = loads_strict(r.stdout)[0]
+    assert (chrono["gate_init"], chrono["dtype"]) == ("chrono", "float64")
+    assert (plain["gate_init"], plain["dtype"]) == ("plain", "float32")
+    assert plain["curve"][0] != chrono["curve"][0] or plain["loss"] != chrono["loss"]
+    bad = invoke([*args, "--dtype", "float16"])
+    assert bad.exit_code == 2 and "--dtype" in bad.stderr
