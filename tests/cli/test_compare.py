@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rnn_tutor.core.train import CompareRow, compare_sentence
-from tests.cli.test_train import _default_sigint
+from tests.cli.test_train import _default_sigint, _interrupt
 from tests.fuzzing import invoke, loads_strict
 
 SMALL = ["--task", "recall", "--length", "5", "--steps", "60", "--eval-every", "20"]
@@ -123,12 +123,7 @@ def test_ctrl_c_prints_what_was_measured(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
                          preexec_fn=_default_sigint)
     time.sleep(3.0)  # let it start training the first cell
-    p.send_signal(signal.SIGINT)
-    try:
-        out, err = p.communicate(timeout=60)
-    finally:
-        if p.poll() is None:
-            p.kill()
+    out, err = _interrupt(p)
     assert p.returncode == 130, err
     assert "Traceback" not in err and "Interrupted" in err
     if out.strip():

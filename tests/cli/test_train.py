@@ -154,12 +154,7 @@ def test_ctrl_c_prints_and_saves_what_it_has(tmp_path):
         preexec_fn=_default_sigint,
     )
     seen = [p.stdout.readline() for _ in range(3)]  # three evaluations streamed: training is under way
-    p.send_signal(signal.SIGINT)
-    try:
-        out, err = p.communicate(timeout=60)
-    finally:
-        if p.poll() is None:
-            p.kill()
+    out, err = _interrupt(p)
     assert p.returncode == 130, err
     lines = [json.loads(x) for x in seen + out.splitlines() if x.strip()]
     assert lines[-1]["event"] == "final" and lines[-1]["interrupted"] is True
@@ -167,6 +162,17 @@ def test_ctrl_c_prints_and_saves_what_it_has(tmp_path):
     assert "Interrupted" in err and "Traceback" not in err
     assert path.exists()
 
+
+
+def _interrupt(p):
+    """Ctrl-C to a child process; its output. A child that does not stop within a minute is killed."""
+    p.send_signal(signal.SIGINT)
+    try:
+        return p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def _default_sigint():
