@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_tutor.core.validate import check_int, check_number
 from rnn_tutor.errors import BadValueError
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -215,9 +216,8 @@ class CostResult:
 
 def cost_demo(length: int = 512, hidden: int = 512, layers: int = 1, bytes_per_number: int = 4) -> CostResult:
     """Evaluate the table-1 costs and the streaming memory at one sequence length and model width."""
-    for option, value in (("--length", length), ("--hidden", hidden), ("--layers", layers)):
-        if not 1 <= value <= COST_MAX:
-            raise BadValueError(option, f"must be a whole number from 1 to {COST_MAX:,}, got {value}")
+    length, hidden, layers = (check_int(option, value, 1, COST_MAX)
+                              for option, value in (("--length", length), ("--hidden", hidden), ("--layers", layers)))
     if bytes_per_number not in (1, 2, 4, 8):
         raise BadValueError("--bytes", f"must be 1, 2, 4 or 8 (bytes per number), got {bytes_per_number}")
     n, d = length, hidden
@@ -356,16 +356,11 @@ def bottleneck_demo(
     linear map of the T inputs through a (d, T) matrix E; the best linear decoder is E⁺, which recovers the
     projection E⁺E x: a subspace of dimension rank(E) <= min(d, T), hence at most min(1, d/T) of the sequence.
     """
-    if not 1 <= size <= BOTTLENECK_MAX_SIZE:
-        raise BadValueError("--size", f"must be a whole number from 1 to {BOTTLENECK_MAX_SIZE}, got {size}")
-    if not 1 <= max_length <= BOTTLENECK_MAX_LENGTH:
-        raise BadValueError(
-            "--max-length", f"must be a whole number from 1 to {BOTTLENECK_MAX_LENGTH}, got {max_length}"
-        )
-    if not (math.isfinite(weight) and 0.0 < weight <= 1.0):
-        raise BadValueError("--weight", f"must be a number above 0 and at most 1, got {weight}")
-    if not 10 <= samples <= BOTTLENECK_MAX_SAMPLES:
-        raise BadValueError("--samples", f"must be a whole number from 10 to {BOTTLENECK_MAX_SAMPLES:,}, got {samples}")
+    size = check_int("--size", size, 1, BOTTLENECK_MAX_SIZE)
+    max_length = check_int("--max-length", max_length, 1, BOTTLENECK_MAX_LENGTH)
+    weight = check_number("--weight", weight, low=0.0, high=1.0, low_open=True,
+                          allowed="use a number above 0 and at most 1, e.g. 0.9 (1: nothing fades)")
+    samples = check_int("--samples", samples, 10, BOTTLENECK_MAX_SAMPLES)
 
     rng = np.random.default_rng(seed)
     d = size

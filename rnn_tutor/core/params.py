@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnn_tutor.core.cells import CELLS, GATES, check_cell
+from rnn_tutor.core.validate import check_int
 from rnn_tutor.errors import BadValueError
 
 MAX_SIZE = 1_000_000
@@ -63,16 +64,6 @@ class ParamCount:
         return tuple(out)
 
 
-def _whole(option: str, value, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise BadValueError(option, f"must be a whole number, got {value!r}") from None
-    if number != value or not (low <= number <= high):
-        raise BadValueError(option, f"must be a whole number from {low} to {high:,}, got {value}")
-    return number
-
-
 def count_params(
     cell: str,
     input_size: int,
@@ -87,10 +78,10 @@ def count_params(
     ``proj_size`` (LSTM only) as in ``torch.nn.LSTM(..., proj_size=P)``; 0 means none.
     """
     cell = check_cell(cell)
-    d = _whole("--input-size", input_size, 1, MAX_SIZE)
-    h = _whole("--hidden-size", hidden_size, 1, MAX_SIZE)
-    n_layers = _whole("--layers", layers, 1, MAX_LAYERS)
-    p = _whole("--proj-size", proj_size, 0, MAX_SIZE)
+    d = check_int("--input-size", input_size, 1, MAX_SIZE)
+    h = check_int("--hidden-size", hidden_size, 1, MAX_SIZE)
+    n_layers = check_int("--layers", layers, 1, MAX_LAYERS)
+    p = check_int("--proj-size", proj_size, 0, MAX_SIZE)
     if p and cell != "lstm":
         raise BadValueError("--proj-size", "only an LSTM has a projection; use --cell lstm or leave it out")
     if p >= h:

@@ -51,7 +51,7 @@ def check_int(option: str, value, low: int, high: int) -> int:
     if v != value and not isinstance(value, str):
         raise BadValueError(option, f"{value!r} is not a whole number")
     if not low <= v <= high:
-        raise BadValueError(option, f"{v} is out of range; use a whole number from {low} to {high}")
+        raise BadValueError(option, f"{v} is out of range; use a whole number from {low:,} to {high:,}")
     return v
 
 
