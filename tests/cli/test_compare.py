@@ -112,7 +112,6 @@ def test_ctrl_c_prints_what_was_measured(tmp_path):
     """A real process interrupted mid-comparison: exit 130, and whatever it prints is valid JSON."""
     import json
     import os
-    import signal
     import subprocess
     import sys
     import time
