@@ -52,7 +52,14 @@ def say(text: str = "", style: str | None = None) -> None:
         tty = sys.stderr.isatty()
     except (AttributeError, ValueError):
         tty = False
-    message(text, style=style if tty else None)
+    if not tty:
+        message(text)
+        return
+    from rnn_tutor.render import err_console
+
+    # through rich even when unstyled (render.message writes plain lines before its console exists, and
+    # the terminal then broke the first line mid-word: "shows the a / nswer")
+    err_console().print(text, style=style, markup=False, highlight=False)
 
 
 def intro(due: int, new: int, cram: bool, interactive: bool) -> str:

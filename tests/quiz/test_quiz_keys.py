@@ -59,3 +59,28 @@ def test_a_terminal_gets_single_keys_and_a_pipe_gets_lines(pty_pair):
     with os.fdopen(r, "r") as pipe:
         inp = open_input(pipe)
         assert isinstance(inp, LineInput) and [inp.key(), inp.key(), inp.key()] == [ENTER, "3", None]
+
+
+def test_the_first_line_of_a_session_is_word_wrapped_on_a_terminal(monkeypatch):
+    """On a terminal every line goes through rich and wraps between words; the first one used to be written raw
+    (no console existed yet), and the terminal cut it mid-word: 'shows the a' / 'nswer'."""
+    import io
+
+    from rnn_tutor import render
+    from rnn_tutor.render import quiz as rq
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Tty()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(render, "_stderr_console", None)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("NO_COLOR", "1")
+    text = rq.intro(0, 7, True, True)
+    assert len(text) > 80
+    rq.say(text)
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 2 and all(len(line) <= 80 for line in lines)
+    assert " ".join(line.strip() for line in lines) == text  # broken between words only
