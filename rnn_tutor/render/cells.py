@@ -92,6 +92,16 @@ def _strip(values: Sequence[float], name: str) -> str:
     return render.heat_strip(values, -1.0, 1.0)
 
 
+TABLE_STEPS = 100  # a table shows at most this many first and last steps; csv and json always hold every step
+
+
+def _shown(steps: Sequence) -> tuple[list, list, int]:
+    """The steps a table shows: all of them, or the first and last TABLE_STEPS with the count left out between."""
+    if len(steps) <= 2 * TABLE_STEPS:
+        return list(steps), [], 0
+    return list(steps[:TABLE_STEPS]), list(steps[-TABLE_STEPS:]), len(steps) - 2 * TABLE_STEPS
+
+
 def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | None = None) -> list[Any]:
     from rich import box
     from rich.table import Table
@@ -113,12 +123,27 @@ def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | Non
     for name in names:
         table.add_column(name, overflow="fold", style="bold" if name == "h" else None)
     table.add_column("mean h", justify="right")
-    for s in tr.steps:
+    head, tail, left_out = _shown(tr.steps)
+
+    def add_steps(table, row) -> None:
+        for s in head:
+            table.add_row(*row(s))
+        if left_out:
+            table.add_row("⋮")
+        for s in tail:
+            table.add_row(*row(s))
+
+    def step_row(s) -> list:
         x = num(s.x[0]) if tr.input_size == 1 else render.heat_strip(s.x, 0.0, 1.0)
-        cells = [str(s.t), s.token, x] + [_strip(_values(s, n), n) for n in names]
+        cells = [str(s.t), Text(s.token), x] + [_strip(_values(s, n), n) for n in names]
         cells.append(f"{sum(s.h) / len(s.h):+.3f}")
-        table.add_row(*cells)
+        return cells
+
+    add_steps(table, step_row)
     out.append(table)
+    if left_out:
+        out.append(Text(f"Steps {head[-1].t + 1:,} to {tail[0].t - 1:,} ({left_out:,}) are left out of these tables; "
+                        "--format csv or json holds every step.", style="dim"))
     gate_names = [n for n in names if n in _UNIT_RANGE]
     legend = []
     if gate_names:
@@ -134,8 +159,7 @@ def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | Non
         nums.add_column("t", justify="right")
         for j in range(tr.hidden_size):
             nums.add_column(f"h[{j}]", justify="right")
-        for s in tr.steps:
-            nums.add_row(str(s.t), *[f"{v:+.4f}" for v in s.h])
+        add_steps(nums, lambda s: [str(s.t), *[f"{v:+.4f}" for v in s.h]])
         out.append(nums)
     else:
         out.append(Text("(every number is in --format json or csv)", style="dim"))
@@ -145,8 +169,7 @@ def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | Non
     said = Table.grid(padding=(0, 1), pad_edge=False)
     said.add_column(justify="right", no_wrap=True)
     said.add_column(ratio=1)
-    for s in tr.steps:
-        said.add_row(f" {s.t:>2}", Text(f"{s.token}: {s.summary}"))
+    add_steps(said, lambda s: [f" {s.t:>2}", Text(f"{s.token}: {s.summary}")])
     out.append(said)
     return out
 

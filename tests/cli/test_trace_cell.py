@@ -186,3 +186,15 @@ def test_wrapped_summaries_keep_a_hanging_indent(cli):
     continuation = [line for i, line in enumerate(said) if i not in steps and line.strip()]
     assert continuation, "the LSTM sentences are long enough to wrap at 80 columns"
     assert all(line.startswith("    ") for line in continuation)  # indented past the step number
+
+
+def test_long_traces_show_the_first_and_last_steps_in_tables_and_every_step_in_json(cli):
+    values = " ".join(["0.5"] * 205)
+    out = cli(["trace", "--cell", "gru", "-H", "3", "--values", values]).stdout
+    starts = [line.split()[0] for line in out.splitlines() if line.strip()]
+    assert "100" in starts and "106" in starts and "103" not in starts and "⋮" in starts
+    assert "Steps 101 to 105 (5) are left out" in " ".join(out.split())
+    data = loads_strict(cli(["trace", "--cell", "gru", "-H", "3", "--values", values, "-f", "json"]).stdout)
+    assert [s["t"] for s in data["steps"]] == list(range(1, 206))
+    full = cli(["trace", "--cell", "gru", "-H", "3", "--values", " ".join(["0.5"] * 200)]).stdout
+    assert "⋮" not in full and "left out" not in full
