@@ -1,17 +1,26 @@
 """Throughput of our LSTM (forward + BPTT) against PyTorch nn.LSTM, float32, one thread, side by side.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_lstm_vs_torch.py [--repeats 7] [--seconds 0.5]
+    python benchmarks/bench_lstm_vs_torch.py [--repeats 9] [--seconds 0.3] [--baseline OLD_fastlstm.py]
 
 Setup: batch 32, input 8, H in {16, 32, 64}, T in {20, 100}. One "step" = forward over the whole sequence plus
-backward to every parameter gradient (and the input), with a loss on every h_t. torch==2.13.0 is needed for this
-script only (it is not a dependency of rnn-tutor). Prints median steps/s of each and the ratio ours / torch.
+backward to every parameter gradient and the input (torch computes the same: x requires grad), with a loss
+gradient on every h_t. torch==2.13.0 is needed for this script only (it is not a dependency of rnn-tutor).
+
+Fairness: both sides run in this one process on one thread (OpenBLAS and torch's OpenMP pool limited to one
+thread with threadpoolctl, torch.set_num_threads(1); the header prints what threadpoolctl sees). The runs are
+interleaved (ours, torch, ours, torch, ...) so that load from other processes hits both sides alike; each figure
+is the median over the repeats of calls per second. ``--baseline FILE`` also times another version of
+fastlstm.py (say ``git show <commit>:rnn_tutor/core/fastlstm.py > /tmp/old.py``) in the same interleaving and
+prints ours / baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
+import sys
 import time
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -23,39 +32,61 @@ try:
     import torch
 except ImportError:  # pragma: no cover
     raise SystemExit("this benchmark needs torch: pip install torch==2.13.0 (benchmark only)") from None
-from threadpoolctl import threadpool_limits  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from rnn_tutor.core import fastlstm  # noqa: E402
 
 B, D = 32, 8
 
 
-def rate(fn, seconds: float, repeats: int) -> float:
-    """Median over `repeats` runs of (calls per second), each run lasting about `seconds`."""
-    fn()  # warm up
-    t0 = time.perf_counter()
-    fn()
-    per = max(time.perf_counter() - t0, 1e-6)
-    n = max(1, int(seconds / per))
-    rates = []
-    for _ in range(repeats):
+def load_module(path: str):
+    spec = importlib.util.spec_from_file_location("fastlstm_baseline", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look the module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def rates(fns: dict, seconds: float, repeats: int) -> dict[str, float]:
+    """Median over `repeats` rounds of calls per second for each function; the rounds interleave the functions."""
+    counts = {}
+    for name, fn in fns.items():
+        fn()  # size the workspaces
         t0 = time.perf_counter()
-        for _ in range(n):
+        fn()
+        counts[name] = max(1, int(seconds / max(time.perf_counter() - t0, 1e-6)))
+        for _ in range(counts[name]):  # warm up for one run's length (torch's first runs are much slower)
             fn()
-        rates.append(n / (time.perf_counter() - t0))
-    return statistics.median(rates)
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            n = counts[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append(n / (time.perf_counter() - t0))
+    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--seconds", type=float, default=0.5)
+    ap.add_argument("--repeats", type=int, default=9)
+    ap.add_argument("--seconds", type=float, default=0.3, help="length of one timed run")
+    ap.add_argument("--baseline", help="another fastlstm.py to time side by side")
     args = ap.parse_args()
+    base = load_module(args.baseline) if args.baseline else None
     torch.set_num_threads(1)
-    print(f"numpy {np.__version__}, torch {torch.__version__}, float32, 1 thread, batch {B}, input {D}")
-    print(f"{'H':>4} {'T':>5} {'ours steps/s':>13} {'torch steps/s':>14} {'ours/torch':>11}")
+    print(f"numpy {np.__version__}, torch {torch.__version__}, float32, batch {B}, input {D}, "
+          f"median of {args.repeats} interleaved runs of ~{args.seconds} s")
     rng = np.random.default_rng(0)
     with threadpool_limits(limits=1):
+        pools = ", ".join(f"{p['internal_api']} {p.get('version') or ''} threads={p['num_threads']}".replace("  ", " ")
+                          for p in threadpool_info())
+        print(f"thread pools: {pools}; torch threads={torch.get_num_threads()}")
+        head = f"{'H':>4} {'T':>5} {'ours steps/s':>13} {'torch steps/s':>14} {'ours/torch':>11}"
+        if base:
+            head += f" {'baseline steps/s':>17} {'baseline/torch':>15} {'ours/baseline':>14}"
+        print(head)
         for H in (16, 32, 64):
             for T in (20, 100):
                 lstm = torch.nn.LSTM(D, H, batch_first=True)
@@ -65,11 +96,14 @@ def main() -> None:
                 xt = torch.from_numpy(x)
                 dht = torch.from_numpy(dh)
 
-                ws = fastlstm.Workspace()  # buffers reused between batches, as the training loop does
+                def make(mod):
+                    ws = mod.Workspace()  # buffers reused between batches, as the training loop does
 
-                def ours():
-                    f = fastlstm.forward(params, x, ws=ws)
-                    fastlstm.backward(params, f, dh=dh)
+                    def run():
+                        f = mod.forward(params, x, ws=ws)
+                        mod.backward(params, f, dh=dh)  # need_x=True: the input gradient too, as torch does
+
+                    return run
 
                 def theirs():
                     lstm.zero_grad(set_to_none=True)
@@ -77,9 +111,15 @@ def main() -> None:
                     out, _ = lstm(xr)
                     out.backward(dht)
 
-                r_ours = rate(ours, args.seconds, args.repeats)
-                r_torch = rate(theirs, args.seconds, args.repeats)
-                print(f"{H:>4} {T:>5} {r_ours:>13.1f} {r_torch:>14.1f} {r_ours / r_torch:>10.2f}x", flush=True)
+                fns = {"ours": make(fastlstm), "torch": theirs}
+                if base:
+                    fns["base"] = make(base)
+                r = rates(fns, args.seconds, args.repeats)
+                line = f"{H:>4} {T:>5} {r['ours']:>13.1f} {r['torch']:>14.1f} {r['ours'] / r['torch']:>10.2f}x"
+                if base:
+                    line += (f" {r['base']:>17.1f} {r['base'] / r['torch']:>14.2f}x"
+                             f" {r['ours'] / r['base']:>13.2f}x")
+                print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,13 @@ microsecond whatever its size), so this path is built to make few calls on conti
   [f * c_{t-1}; i * g]; one tanh covers all four gates: sigmoid(z) = 0.5 tanh(z / 2) + 0.5, with the 1/2 folded
   into the weights of f, i, o. Eight calls per step forward;
 - BPTT computes every factor that does not depend on the incoming gradient for all steps at once, and lays the
-  per-step gradient out as [dc_prev; dg; df; di; do; dtanh; dh_out] (7H, B) so that four calls per step do the
-  whole backward step (one matmul also adds the output's gradient); weight gradients come from one contraction
-  over all steps afterwards;
+  per-step gradient out as [dc_prev; dg; df; di; do; dtanh; dh_out] (7H, B) so that five calls per step do the
+  whole backward step (one matmul also adds the output's gradient); for H <= 24 the weight gradients come from
+  one contraction over all steps afterwards, for larger H from one product per step while dz_t is still in cache
+  (cheaper than reading all of dz back from memory, which the contraction needs);
+- the cheapest call forms: np.dot rather than np.matmul (less overhead per call), positional ``out`` arguments,
+  array operands rather than Python floats, and same-shape operands rather than broadcasting (a broadcast
+  multiply costs about twice a same-shape one at these sizes);
 - every buffer is preallocated and updated in place (``out=``); a ``Workspace`` passed in by the training loop
   keeps the buffers (and the per-step views into them) from one batch to the next, so the memory is not
   allocated and faulted in again for every batch.
@@ -68,20 +72,31 @@ class Workspace:
             (Z[t, H:], Z[t, h2:], Z[t, :h2], Z[t, h2:h4], Z[t, h4:], Z[t + 1, :H], HX[t], HX[t + 1, :H], TC[t])
             for t in range(T)
         ]
+        self.half = np.full((3 * H, B), 0.5, dtype=dt)  # an array, not a Python float: same-shape ufuncs are faster
         self.AF = np.empty((T, 4, H, B), dtype=dt)
         self.KB = np.empty((T, 2, H, B), dtype=dt)
         self.G = np.zeros((T + 1, 7 * H, B), dtype=dt)  # [dc_{t-1}; dz_g; dz_f; dz_i; dz_o; k; dh_out_{t-1}]
         self.dht = np.empty((H, B), dtype=dt)
         self.dc = np.empty((H, B), dtype=dt)
-        G = self.G
-        # backward views for step t: (G[t+1], [dz_o; k] slot, k, dc_{t} from step t+1, [dc_prev; dz_g..i] slot)
+        self.dWt = np.empty((4 * H, K), dtype=dt)  # one step's share of the weight gradient
+        G, AF, KB = self.G, self.AF, self.KB
+        # backward views for step t: G[t+1] (all of it; its dz part; its dh_out part), the dz_o and k slots of
+        # G[t], dc_t's part from step t+1, the [dc_{t-1}; dz_g; dz_f; dz_i] slot of G[t], and the step's factors
         self.bviews = [
-            (G[t + 1], G[t, h4:h6].reshape(2, H, B), G[t, h5:h6], G[t + 1, :H], G[t, :h4].reshape(4, H, B),
-             self.AF[t], self.KB[t])
+            (G[t + 1], G[t + 1, H:h5], G[t + 1, h6:], G[t, h4:h5], G[t, h5:h6], G[t + 1, :H],
+             G[t, :h4].reshape(4, H, B), AF[t], KB[t, 0], KB[t, 1], G[t, H:h5], HX[t].T)
             for t in range(T)
         ]
         for v in self.bviews:
-            assert np.shares_memory(v[1], G) and np.shares_memory(v[4], G)
+            assert np.shares_memory(v[6], G)
+        # the factors of the backward pass for all steps at once (views into Z, TC, AF, KB and a scratch S)
+        S = self.S = np.empty((T, 3 * H, B), dtype=dt)  # s (1 - s) for [f; i; o]
+        Zs = Z[:T]
+        af_fi = AF[:, 2:4].reshape(T, h2, B)  # [dz_f; dz_i] factors
+        assert np.shares_memory(af_fi, AF)
+        self.factors = (Zs[:, h2:], S, S[:, :h2], Zs[:, :h2], af_fi, S[:, h2:], TC, KB[:, 0], Zs[:, H:h2], AF[:, 1],
+                        Zs[:, h3:h4], AF[:, 0], Zs[:, h2:h3], KB[:, 1], Zs[:, h4:])
+        self.bsteps = self.bviews[::-1]
         return self
 
 
@@ -140,18 +155,20 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, h0=None, c0=None, ws: 
     HX[:T, H : H + D] = x.transpose(1, 2, 0)  # x_t as (D, B)
     HX[0, :H] = 0.0 if h0 is None else np.asarray(h0, dt).T
     Z[0, :H] = 0.0 if c0 is None else np.asarray(c0, dt).T
-    prod = ws.prod
+    prod, half = ws.prod, ws.half
     p_fc, p_ig = prod[:H], prod[H:]
-    mul, add, tanh, matmul = np.multiply, np.add, np.tanh, np.matmul
+    # np.dot with a positional out is the cheapest call into BLAS for these small products (less overhead than
+    # np.matmul), and positional out arguments are parsed faster than out=
+    mul, add, tanh, dot = np.multiply, np.add, np.tanh, np.dot
     for a, s, cg, fi, o, c, hx, h, tc in ws.fviews:
-        matmul(Ws, hx, out=a)  # z = W_hh h_{t-1} + W_ih x_t + b (f, i, o halved)      # (4H, B)
-        tanh(a, out=a)  # g = tanh(z_g); tanh(z / 2) for f, i, o
-        mul(s, 0.5, out=s)
-        add(s, 0.5, out=s)  # f, i, o = sigmoid(z) = 0.5 tanh(z / 2) + 0.5
-        mul(cg, fi, out=prod)  # [f * c_{t-1}; i * g]
-        add(p_fc, p_ig, out=c)  # c_t = f c_{t-1} + i g
-        tanh(c, out=tc)
-        mul(o, tc, out=h)  # h_t = o tanh(c_t)
+        dot(Ws, hx, a)  # z = W_hh h_{t-1} + W_ih x_t + b (f, i, o halved)      # (4H, B)
+        tanh(a, a)  # g = tanh(z_g); tanh(z / 2) for f, i, o
+        mul(s, half, s)
+        add(s, half, s)  # f, i, o = sigmoid(z) = 0.5 tanh(z / 2) + 0.5
+        mul(cg, fi, prod)  # [f * c_{t-1}; i * g]
+        add(p_fc, p_ig, c)  # c_t = f c_{t-1} + i g
+        tanh(c, tc)
+        mul(o, tc, h)  # h_t = o tanh(c_t)
     return FastForward(ws, W, H, D)
 
 
@@ -170,26 +187,6 @@ def backward(
     Z, HX, TC, AF, KB, G = ws.Z, ws.HX, ws.TC, ws.AF, ws.KB, ws.G
     T, _, B = TC.shape
     dt = Z.dtype
-    Zs = Z[:T]
-    cp, g, f, i, o = Zs[:, :H], Zs[:, H : 2 * H], Zs[:, 2 * H : 3 * H], Zs[:, 3 * H : 4 * H], Zs[:, 4 * H :]
-    # factors for all steps at once (they do not depend on the incoming gradient)
-    sig = Zs[:, 2 * H :]  # [f; i; o]
-    ds = AF[:, 1:]  # scratch (T, 3, H, B) for s (1 - s)
-    ds3 = ds.reshape(T, 3 * H, B)
-    np.subtract(1.0, sig, out=ds3)
-    ds3 *= sig  # sigmoid'(z) = s (1 - s) for f, i, o
-    # (the order matters: each line overwrites a scratch block the lines before have used up)
-    np.multiply(ds[:, 2], TC, out=KB[:, 0])  # dz_o = dh tanh(c) o (1 - o)
-    np.multiply(ds[:, 1], g, out=AF[:, 3])  # dz_i = dc g i (1 - i)
-    np.multiply(ds[:, 0], cp, out=AF[:, 2])  # dz_f = dc c_{t-1} f (1 - f)
-    np.multiply(g, g, out=AF[:, 1])
-    np.subtract(1.0, AF[:, 1], out=AF[:, 1])
-    AF[:, 1] *= i  # dz_g = dc i (1 - g^2)
-    AF[:, 0] = f  # dc_{t-1} = dc f
-    np.multiply(TC, TC, out=KB[:, 1])
-    np.subtract(1.0, KB[:, 1], out=KB[:, 1])
-    KB[:, 1] *= o  # dc_t += dh o (1 - tanh(c)^2)
-
     G[T, : 6 * H] = 0.0
     if dc_last is not None:
         G[T, :H] = np.asarray(dc_last, dt).T
@@ -205,27 +202,52 @@ def backward(
     WbT[:, 6 * H :] = np.eye(H, dtype=dt)
 
     dht, dc = ws.dht, ws.dc
-    dht1, dc1 = dht[None], dc[None]
-    mul, add, matmul = np.multiply, np.add, np.matmul
-    if H <= 24:  # small H: calls cost more than flops; one matmul also adds the output's gradient
-        for gn, ok, k, dcn, oc, af, kb in reversed(ws.bviews):
-            matmul(WbT, gn, out=dht)  # dL/dh_t = W_hh^T dz_{t+1} + (output's gradient at t)    # (H, B)
-            mul(dht1, kb, out=ok)  # [dz_o; dh o (1 - tanh^2 c_t)]
-            add(k, dcn, out=dc)  # dc_t = dc_{t+1} f_{t+1} + dh o (1 - tanh^2 c_t)
-            mul(dc1, af, out=oc)  # [dc_{t-1}; dz_g; dz_f; dz_i]
-    else:  # larger H: skip the zero blocks of WbT (fewer flops, one more call)
+    dc1 = dc[None]
+    mul, add, sub, dot = np.multiply, np.add, np.subtract, np.dot
+    small = H <= 24  # small H: calls cost more than flops; one matmul also adds the output's gradient
+    if not small:  # larger H: skip the zero blocks of WbT (fewer flops, one more call)
         WhT = np.ascontiguousarray(Wh.T)  # (H, 4H)
-        h5, h6 = 5 * H, 6 * H
-        for gn, ok, k, dcn, oc, af, kb in reversed(ws.bviews):
-            matmul(WhT, gn[H:h5], out=dht)  # dL/dh_t = W_hh^T dz_{t+1}
-            add(dht, gn[h6:], out=dht)  # + (output's gradient at t)
-            mul(dht1, kb, out=ok)
-            add(k, dcn, out=dc)
-            mul(dc1, af, out=oc)
+    # factors of every step that do not depend on the incoming gradient, for all steps at once    # (T, H, B) each
+    sig, S, S_fi, cg, af_fi, S_o, tc, kb_o, g, af_g, i, af_f, f, kb_c, o = ws.factors
+    one = dt.type(1.0)
+    sub(one, sig, S)
+    mul(S, sig, S)  # sigmoid'(z) = s (1 - s) for f, i, o
+    mul(S_fi, cg, af_fi)  # [dz_f; dz_i] = dc [c_{t-1} f (1 - f); g i (1 - i)]
+    mul(S_o, tc, kb_o)  # dz_o = dh tanh(c_t) o (1 - o)
+    mul(g, g, af_g)
+    sub(one, af_g, af_g)
+    mul(af_g, i, af_g)  # dz_g = dc i (1 - g^2)
+    np.copyto(af_f, f)  # dc_{t-1} = dc f
+    mul(tc, tc, kb_c)
+    sub(one, kb_c, kb_c)
+    mul(kb_c, o, kb_c)  # dc_t += dh o (1 - tanh(c_t)^2)
+    # the step loop: np.dot and positional out arguments (see forward); no broadcasting where it can be avoided
+    # (a broadcast multiply costs about twice a same-shape one at these sizes)
+    if small:  # the weight gradient afterwards, in one contraction over all steps (fewer calls)
+        for gn, _, _, dzo, k, dcn, oc, af, kb_o, kb_c, _, _ in ws.bsteps:
+            dot(WbT, gn, dht)  # dL/dh_t = W_hh^T dz_{t+1} + (output's gradient at t)    # (H, B)
+            mul(dht, kb_o, dzo)  # dz_o = dh tanh(c_t) o (1 - o)
+            mul(dht, kb_c, k)  # dh o (1 - tanh^2 c_t)
+            add(k, dcn, dc)  # dc_t = dc_{t+1} f_{t+1} + dh o (1 - tanh^2 c_t)
+            mul(dc1, af, oc)  # [dc_{t-1}; dz_g; dz_f; dz_i]
+    else:  # the weight gradient step by step, while dz_t is in cache (its copy for one contraction over all
+        # steps, and the contraction itself, run from memory and cost more than these two calls per step)
+        dW = np.zeros((4 * H, H + D + 1), dtype=dt)
+        dWt = ws.dWt
+        for _, gz, gh, dzo, k, dcn, oc, af, kb_o, kb_c, dz, hxT in ws.bsteps:
+            dot(WhT, gz, dht)  # dL/dh_t = W_hh^T dz_{t+1}
+            add(dht, gh, dht)  # + (output's gradient at t)
+            mul(dht, kb_o, dzo)
+            mul(dht, kb_c, k)
+            add(k, dcn, dc)
+            mul(dc1, af, oc)
+            dot(dz, hxT, dWt)  # dz_t [h_{t-1}; x_t; 1]^T      # (4H, H+D+1)
+            add(dW, dWt, dW)
 
     G[0, 6 * H :] = 0.0
     DG = G[:T, H : 5 * H]  # (T, 4H, B) dL/dz, internal order [g, f, i, o]
-    dW = np.tensordot(DG, HX[:T], axes=([0, 2], [0, 2]))  # sum_t dz_t [h_{t-1}; x_t; 1]^T  # (4H, H+D+1)
+    if small:
+        dW = np.tensordot(DG, HX[:T], axes=([0, 2], [0, 2]))  # sum_t dz_t [h_{t-1}; x_t; 1]^T  # (4H, H+D+1)
     rows = _rows(H)
     grads: dict[str, np.ndarray] = {}
     for name, part in (("weight_hh_l0", dW[:, :H]), ("weight_ih_l0", dW[:, H : H + D]), ("bias_ih_l0", dW[:, H + D])):

@@ -79,3 +79,27 @@ def test_need_x_false_skips_only_the_input_gradient():
     assert "x" not in lean and set(full) - set(lean) == {"x"}
     for k in lean:
         np.testing.assert_array_equal(full[k], lean[k])
+
+
+@pytest.mark.parametrize("H", [5, 30])  # both backward branches (one contraction / per-step weight products)
+def test_long_sequence_equal_to_cells(H):
+    p, x, h0, c0, dh, dhl, dcl = setup(B=4, T=41, H=H, seed=3)
+    ref = cells.forward("lstm", p, x, h0, c0)
+    ws = fastlstm.Workspace()
+    got = fastlstm.forward(p, x, h0, c0, ws=ws)
+    np.testing.assert_allclose(got.h, ref.h, rtol=1e-12, atol=1e-13)
+    gref = cells.backward("lstm", p, ref, dh=dh, dh_last=dhl, dc_last=dcl)
+    for _ in range(2):  # the second pass reuses the workspace and must not accumulate into the first
+        ggot = fastlstm.backward(p, fastlstm.forward(p, x, h0, c0, ws=ws), dh=dh, dh_last=dhl, dc_last=dcl)
+        for key in (*cells.PARAM_KEYS, "x", "h0", "c0"):
+            np.testing.assert_allclose(ggot[key], gref[key], rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+def test_float32_large_hidden_is_close():
+    p64, x64, h0, c0, dh, *_ = setup(B=3, T=12, H=40)
+    p32 = {k: v.astype(np.float32) for k, v in p64.items()}
+    g32 = fastlstm.backward(p32, fastlstm.forward(p32, x64.astype(np.float32)), dh=dh.astype(np.float32))
+    ref = cells.backward("lstm", p64, cells.forward("lstm", p64, x64), dh=dh)
+    for key in (*cells.PARAM_KEYS, "x"):
+        assert g32[key].dtype == np.float32
+        np.testing.assert_allclose(g32[key], ref[key], rtol=1e-3, atol=2e-4, err_msg=key)
