@@ -62,18 +62,18 @@ def summary(r: D.DecayResult) -> str:
                 f"Along this tanh trajectory each step multiplies the gradient by diag(1 - h_t^2)·W; on average "
                 f"its size changed by {num(r.rate)} per step over {r.n_steps} steps")
     if r.verdict == "vanishing":
-        hl = "at once" if r.half_life == 0 else f"every {_steps_word(round(r.half_life, 2))}"
+        hl = "at once" if r.half_life == 0 else f"every {_steps_word(_rate_steps(r.half_life))}"
         parts.append(f"{lead}, so the signal from far back vanishes: it halves {hl}")
         if r.horizon is not None:
-            parts[-1] += (f" and is down to {thr} of its size after {r.horizon} steps. Inputs further back than "
+            parts[-1] += (f" and is down to {thr} of its size after {_steps_word(r.horizon)}. Inputs further back than "
                           f"that barely move the weights, which is why a plain RNN struggles with long-range "
                           f"dependencies.")
         else:
             parts[-1] += f"; it did not reach {thr} within {r.horizon_searched_to} steps."
     elif r.verdict == "exploding":
-        parts.append(f"{lead}, so the gradient explodes: it doubles every {_steps_word(round(r.doubling_time, 2))}")
+        parts.append(f"{lead}, so the gradient explodes: it doubles every {_steps_word(_rate_steps(r.doubling_time))}")
         if r.horizon is not None:
-            parts[-1] += (f" and is {inv} times larger after {r.horizon} steps. Training steps become huge and "
+            parts[-1] += (f" and is {inv} times larger after {_steps_word(r.horizon)}. Training steps become huge and "
                           f"unstable; clipping the gradient's norm (--clip) keeps them in check.")
         else:
             parts[-1] += f"; it did not pass {inv} within {r.horizon_searched_to} steps."
@@ -172,6 +172,12 @@ def curve(r: D.DecayResult, width: int = 60) -> str:
     if len(logs) > width:
         logs = [logs[round(i * (len(logs) - 1) / (width - 1))] for i in range(width)]
     return render.sparkline(logs)
+
+
+def _rate_steps(v: float) -> float:
+    """A half-life or doubling time for a sentence: two decimals, or three significant digits below 0.01 (w = 1e100
+    doubles every 0.00301 steps, not 'every 0 steps')."""
+    return round(v, 2) if v >= 0.01 else float(f"{v:.3g}")
 
 
 def _steps_word(v: float) -> str:

@@ -243,3 +243,17 @@ def test_help_lines_fit_80_columns(command):
 def test_plot_help_names_the_extra_to_install():
     res = invoke(["decay", "--help"], env={"COLUMNS": "200"})
     assert "rnn-tutor[plot]" in res.stdout  # rich markup must not eat the [plot]
+
+
+@pytest.mark.parametrize("args, said, not_said", [
+    (["--matrix", "1e100,0;0,1e100", "-T", "10"], ["doubles every 0.00301 steps", "larger after 1 step."],
+     ["every 0 steps", "1 steps"]),
+    (["--matrix", "0", "-T", "3"], ["halves at once", "after 1 step."], ["1 steps"]),
+    (["-w", "1.5"], ["doubles every 1.71 steps", "after 18 steps"], []),
+])
+def test_summary_numbers_and_plurals(args, said, not_said):
+    text = run_json(*args)["summary"]
+    for s in said:
+        assert s in text
+    for s in not_said:
+        assert s not in text
