@@ -506,6 +506,10 @@ def pct(v: float | None) -> str:
 
 def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int, baseline_accuracy: float) -> str:
     """One sentence saying what the comparison shows."""
+    stopped = next((r for r in rows if r.interrupted), None)
+    if stopped is not None:  # a half-run budget shows nothing about the cells: say so, not "try more --steps"
+        return (f"Interrupted while training {stopped.cell} (step {stopped.steps:,} of {steps:,}): these numbers "
+                "are partial, not a comparison; run it to the end to compare.")
     solved = [r for r in rows if r.solved_step is not None]
     unsolved = [r for r in rows if r.solved_step is None]
     base = pct(baseline_accuracy)
@@ -526,6 +530,10 @@ def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int,
 
 def length_sentence(rows: list[CompareRow], hidden: int) -> str:
     """One sentence on accuracy against length (the encoder-decoder's bottleneck, or any task's memory)."""
+    stopped = next((r for r in rows if r.interrupted), None)
+    if stopped is not None:
+        return (f"Interrupted while training {stopped.cell} at length {stopped.length}: these numbers are "
+                "partial; run it to the end to see accuracy against length.")
     parts = []
     falls = False
     for cell in dict.fromkeys(r.cell for r in rows):

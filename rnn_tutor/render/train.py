@@ -53,9 +53,9 @@ class Progress:
         self.total, self.label = total, label
         self._p = None
         self._task = None
-        try:
-            enabled = render.err_console().is_terminal
-        except Exception:
+        try:  # ask the stream itself: creating the shared stderr console just to ask would change how every
+            enabled = sys.stderr.isatty()  # later message in the process is written (wrapped by rich)
+        except (AttributeError, ValueError):
             enabled = False
         if enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn

@@ -80,6 +80,14 @@ def test_sentence_says_who_solved_it_and_who_stayed_at_the_baseline():
     # the sentence writes a number as the table does: 14.6%, not "near the 15% of a constant guess"
     s = compare_sentence([_row("rnn", 0.141, None), _row("lstm", 1.0, 30)], "adding", 100, 1000, 0.1459)
     assert "rnn (14.1%)" in s and "the 14.6% of a constant guess" in s
+    cut = CompareRow("rnn", 0.15, 0.1, None, None, 120, 1.0, 10, (0.15,), interrupted=True)
+    s = compare_sentence([cut], "adding", 100, 1000, 0.15)  # Ctrl-C in the first cell: no verdict on it
+    assert s.startswith("Interrupted while training rnn (step 120 of 1,000)") and "try more" not in s
+    from rnn_tutor.core.train import length_sentence
+
+    done = CompareRow("gru", 1.0, 0.1, 10, 320, 10, 1.0, 10, (1.0,), length=2)
+    cut = CompareRow("gru", 0.3, 0.1, None, None, 5, 1.0, 10, (0.3,), interrupted=True, length=8)
+    assert length_sentence([done, cut], 16).startswith("Interrupted while training gru at length 8")
 
 
 def _percentages(text):

@@ -181,3 +181,14 @@ def _default_sigint():
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_no_terminal_no_progress_console(monkeypatch):
+    """Piped, the progress bar is off without creating the shared stderr console: creating it changed how every
+    later message of the process was written (wrapped by rich), which broke other commands' output in one run."""
+    from rnn_tutor import render
+
+    monkeypatch.setattr(render, "_stderr_console", None)
+    r = invoke(["train", *FAST])
+    assert r.exit_code == 0 and r.stderr == ""
+    assert render._stderr_console is None
