@@ -89,8 +89,9 @@ class Workspace:
         ]
         for v in self.bviews:
             assert np.shares_memory(v[6], G)
-        # the factors of the backward pass for all steps at once (views into Z, TC, AF, KB and a scratch S)
-        S = self.S = np.empty((T, 3 * H, B), dtype=dt)  # s (1 - s) for [f; i; o]
+        # the factors of the backward pass for all steps at once (views into Z, TC, AF, KB and a scratch S: the
+        # dz_g, dz_f, dz_i slots of G, which the step loop fills only afterwards)
+        S = G[:T, H:h4]  # s (1 - s) for [f; i; o]
         Zs = Z[:T]
         af_fi = AF[:, 2:4].reshape(T, h2, B)  # [dz_f; dz_i] factors
         assert np.shares_memory(af_fi, AF)
