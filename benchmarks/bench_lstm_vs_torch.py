@@ -1,17 +1,18 @@
 """Throughput of our LSTM (forward + BPTT) against PyTorch nn.LSTM, float32, one thread, side by side.
 
-    python benchmarks/bench_lstm_vs_torch.py [--repeats 9] [--seconds 0.3] [--baseline OLD_fastlstm.py]
+    python benchmarks/bench_lstm_vs_torch.py [--repeats 15] [--seconds 0.15] [--baseline OLD_fastlstm.py]
 
 Setup: batch 32, input 8, H in {16, 32, 64}, T in {20, 100}. One "step" = forward over the whole sequence plus
 backward to every parameter gradient and the input (torch computes the same: x requires grad), with a loss
 gradient on every h_t. torch==2.13.0 is needed for this script only (it is not a dependency of rnn-tutor).
 
 Fairness: both sides run in this one process on one thread (OpenBLAS and torch's OpenMP pool limited to one
-thread with threadpoolctl, torch.set_num_threads(1); the header prints what threadpoolctl sees). The runs are
-interleaved (ours, torch, ours, torch, ...) so that load from other processes hits both sides alike; each figure
-is the median over the repeats of calls per second. ``--baseline FILE`` also times another version of
-fastlstm.py (say ``git show <commit>:rnn_tutor/core/fastlstm.py > /tmp/old.py``) in the same interleaving and
-prints ours / baseline.
+thread with threadpoolctl, torch.set_num_threads(1); the header prints what threadpoolctl sees), and each is
+warmed up for one run's length first. The runs are interleaved in rounds (ours, torch, [baseline], ours, ...)
+so that load from other processes hits both sides alike. Steps/s figures are medians over the rounds; each
+ratio is the median over the rounds of the two sides' ratio within a round (a slow round counts against both).
+``--baseline FILE`` also times another version of fastlstm.py (say
+``git show <commit>:rnn_tutor/core/fastlstm.py > /tmp/old.py``) in the same rounds and prints ours / baseline.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def load_module(path: str):
     return mod
 
 
-def rates(fns: dict, seconds: float, repeats: int) -> dict[str, float]:
-    """Median over `repeats` rounds of calls per second for each function; the rounds interleave the functions."""
+def rates(fns: dict, seconds: float, repeats: int) -> dict[str, list[float]]:
+    """Calls per second of each function in each of `repeats` rounds; a round runs every function once."""
     counts = {}
     for name, fn in fns.items():
         fn()  # size the workspaces
@@ -65,19 +66,24 @@ def rates(fns: dict, seconds: float, repeats: int) -> dict[str, float]:
             for _ in range(n):
                 fn()
             samples[name].append(n / (time.perf_counter() - t0))
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return samples
+
+
+def ratio(a: list[float], b: list[float]) -> float:
+    """Median over the rounds of a / b: the two ran back to back, so load from other processes mostly cancels."""
+    return statistics.median(x / y for x, y in zip(a, b))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=9)
-    ap.add_argument("--seconds", type=float, default=0.3, help="length of one timed run")
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--seconds", type=float, default=0.15, help="length of one timed run")
     ap.add_argument("--baseline", help="another fastlstm.py to time side by side")
     args = ap.parse_args()
     base = load_module(args.baseline) if args.baseline else None
     torch.set_num_threads(1)
     print(f"numpy {np.__version__}, torch {torch.__version__}, float32, batch {B}, input {D}, "
-          f"median of {args.repeats} interleaved runs of ~{args.seconds} s")
+          f"medians of {args.repeats} interleaved rounds of ~{args.seconds} s runs")
     rng = np.random.default_rng(0)
     with threadpool_limits(limits=1):
         pools = ", ".join(f"{p['internal_api']} {p.get('version') or ''} threads={p['num_threads']}".replace("  ", " ")
@@ -114,11 +120,12 @@ def main() -> None:
                 fns = {"ours": make(fastlstm), "torch": theirs}
                 if base:
                     fns["base"] = make(base)
-                r = rates(fns, args.seconds, args.repeats)
-                line = f"{H:>4} {T:>5} {r['ours']:>13.1f} {r['torch']:>14.1f} {r['ours'] / r['torch']:>10.2f}x"
+                s = rates(fns, args.seconds, args.repeats)
+                r = {name: statistics.median(v) for name, v in s.items()}
+                line = f"{H:>4} {T:>5} {r['ours']:>13.1f} {r['torch']:>14.1f} {ratio(s['ours'], s['torch']):>10.2f}x"
                 if base:
-                    line += (f" {r['base']:>17.1f} {r['base'] / r['torch']:>14.2f}x"
-                             f" {r['ours'] / r['base']:>13.2f}x")
+                    line += (f" {r['base']:>17.1f} {ratio(s['base'], s['torch']):>14.2f}x"
+                             f" {ratio(s['ours'], s['base']):>13.2f}x")
                 print(line, flush=True)
 
 
