@@ -93,9 +93,18 @@ def summary(r: D.DecayResult) -> str:
         k = r.n_steps
         gate = "forget gate f" if c.gate == "f" else "update gate z"
         path = "cell state c_t" if c.cell == "lstm" else "hidden state's z·h_(t-1) term"
-        parts.append(f"The {name}'s {path} is a slower memory lane: along it the gradient is only multiplied by "
-                     f"the {gate} (mean {num(c.gate_mean, 3)}). After {k} steps it keeps "
-                     f"{_pct(r.steps[-1].cell_log10)}, against {_pct(r.steps[-1].log10_norm)} on the vanilla path.")
+        gated, vanilla = r.steps[-1].cell_log10, r.steps[-1].log10_norm
+        if gated is not None and vanilla is not None and gated < vanilla:
+            # the lane is only slower while the gate stays near 1: do not call it slower when it fades faster here
+            more = "--forget 0.95" if c.source == "constant" else "--forget-bias 3"
+            parts.append(f"The {name}'s {path} can be a slower memory lane, where the gradient is only multiplied "
+                         f"by the {gate}, but only while that gate stays near 1: here it averages "
+                         f"{num(c.gate_mean, 3)}, so after {k} steps the lane keeps {_pct(gated)}, less than the "
+                         f"{_pct(vanilla)} on the vanilla path. A gate nearer 1 ({more}) keeps it open.")
+        else:
+            parts.append(f"The {name}'s {path} is a slower memory lane: along it the gradient is only multiplied by "
+                         f"the {gate} (mean {num(c.gate_mean, 3)}). After {k} steps it keeps "
+                         f"{_pct(gated)}, against {_pct(vanilla)} on the vanilla path.")
     if r.clip is not None:
         c = r.clip
         if c.norm_clipped:

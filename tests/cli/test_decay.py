@@ -257,3 +257,15 @@ def test_summary_numbers_and_plurals(args, said, not_said):
         assert s in text
     for s in not_said:
         assert s not in text
+
+
+@pytest.mark.parametrize("args, advice", [(["--cell", "lstm", "--forget-bias", "1"], "--forget-bias 3"),
+                                          (["--cell", "gru", "--forget", "0.3", "-w", "0.99"], "--forget 0.95")])
+def test_a_gate_path_that_fades_faster_is_not_called_slower(args, advice):
+    data = run_json(*args, "-T", "5")
+    last = data["steps"][-1]
+    assert last["cell_log10"] < last["log10_norm"]  # the gated lane keeps less than the vanilla path here
+    assert "is a slower memory lane" not in data["summary"]
+    assert "less than the" in data["summary"] and advice in data["summary"]
+    kept = run_json("--cell", "lstm", "--forget", "0.95", "-T", "5")["summary"]
+    assert "is a slower memory lane" in kept  # 0.95^5 = 77.4% against 0.9^5 = 59%
