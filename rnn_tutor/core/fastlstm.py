@@ -18,9 +18,10 @@ microsecond whatever its size), so this path is built to make few calls on conti
   into the weights of f, i, o. Eight calls per step forward;
 - BPTT computes every factor that does not depend on the incoming gradient for all steps at once, and lays the
   per-step gradient out as [dc_prev; dg; df; di; do; dtanh; dh_out] (7H, B) so that five calls per step do the
-  whole backward step (one matmul also adds the output's gradient); for H <= 24 the weight gradients come from
-  one contraction over all steps afterwards, for larger H from one product per step while dz_t is still in cache
-  (cheaper than reading all of dz back from memory, which the contraction needs);
+  whole backward step for H <= 24 (one matmul also adds the output's gradient), and the weight gradients come
+  from one contraction over all steps afterwards; for larger H, eight calls per step, two of them the step's
+  share of the weight gradient while dz_t is still in cache (cheaper than the contraction, which has to read all
+  of dz back from memory and copy it);
 - the cheapest call forms: np.dot rather than np.matmul (less overhead per call), positional ``out`` arguments,
   array operands rather than Python floats, and same-shape operands rather than broadcasting (a broadcast
   multiply costs about twice a same-shape one at these sizes);
