@@ -373,6 +373,9 @@ def write_plot(r: D.DecayResult, path: str | Path) -> Path:
             ax.axhline(lt, color="red", ls="--", lw=0.8, label=f"threshold = {num(r.threshold)}")
         if r.horizon is not None and r.horizon <= r.n_steps:
             ax.axvline(r.horizon, color="grey", ls=":", lw=0.8, label=f"horizon k = {r.horizon}")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k counts steps: no tick at 2.5
         ax.set_xlabel("k (steps back from T)")
         ax.set_ylabel("log10 of the factor")
         ax.set_title(f"{r.verdict}: {_setup(r)}", fontsize=9)

@@ -269,3 +269,16 @@ def test_a_gate_path_that_fades_faster_is_not_called_slower(args, advice):
     assert "less than the" in data["summary"] and advice in data["summary"]
     kept = run_json("--cell", "lstm", "--forget", "0.95", "-T", "5")["summary"]
     assert "is a slower memory lane" in kept  # 0.95^5 = 77.4% against 0.9^5 = 59%
+
+
+def test_plot_ticks_k_in_whole_steps(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    saved = []
+    real = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: (saved.append(self), real(self, *a, **k))[1])
+    res = invoke(["decay", "-w", "0.5", "-T", "7", "--plot", str(tmp_path / "d.png")])
+    assert res.exit_code == 0, res.stderr
+    ticks = [t for t in saved[0].axes[0].get_xticks() if 1 <= t <= 7]
+    assert ticks and all(float(t).is_integer() for t in ticks)  # no tick at k = 2.5
