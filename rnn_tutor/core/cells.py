@@ -413,7 +413,8 @@ def _summary(cell: str, t: int, h_prev, h, c_prev, c, gates, nonlinearity: str) 
         new = np.abs(i * g).sum()        # what was written into it
         share = kept / (kept + new) if kept + new > 0 else 0.0
         if not np.any(c_prev):
-            first = (f"the cell started empty, so the forget gate had nothing to keep; the input gate let in "
+            empty = "started empty" if t == 1 else "was still empty (nothing had been written to it)"
+            first = (f"the cell {empty}, so the forget gate had nothing to keep; the input gate let in "
                      f"{_pct(i.mean())} of the candidate g")
         else:
             first = (f"the forget gate kept {_pct(f.mean())} of the old cell and the input gate let in "

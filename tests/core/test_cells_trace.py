@@ -95,3 +95,12 @@ def test_overflow_is_flagged_not_warned(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     ok = cells.trace("lstm", cells.init_params("lstm", 1, 2), np.array([[1e308]]))
     assert not ok.overflow  # huge but finite inputs only saturate the gates
+
+
+def test_an_empty_cell_after_the_first_step_is_not_said_to_have_started_empty():
+    """Step 2 of an LSTM whose input gate stayed shut at step 1: the cell is still empty, it did not 'start' so."""
+    p = cells.init_params("lstm", 1, 2, seed=0)
+    p["bias_ih_l0"][:2] = -1e3  # input gate i = sigmoid(-1000) = 0: nothing is written at any step
+    tr = cells.trace("lstm", p, np.array([[1.0], [2.0]]))
+    assert "started empty" in tr.steps[0].summary
+    assert "was still empty" in tr.steps[1].summary and "started empty" not in tr.steps[1].summary
