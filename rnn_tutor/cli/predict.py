@@ -50,6 +50,12 @@ def predict(
     texts: list[str] = []
     for item in inputs or []:
         if item == "-":
+            try:
+                typing = sys.stdin.isatty()
+            except (AttributeError, ValueError):
+                typing = False
+            if typing:  # not piped: say why it waits
+                view.note("Reading inputs from the terminal, one per line; Ctrl-D on an empty line ends.")
             lines = [ln.strip() for ln in sys.stdin.read().splitlines() if ln.strip()]
             if not lines:
                 raise BadValueError("--input", "stdin had no input lines")

@@ -127,3 +127,26 @@ def test_a_hand_edited_length_is_refused_before_sampling(models, tmp_path):
     np.savez(path, **arrays)
     r = invoke(["predict", str(path), "--format", "json"])
     assert r.exit_code == 1 and "meta_length" in r.stderr and r.stdout == ""
+
+
+def test_stdin_from_a_terminal_says_why_it_waits(models):
+    """`--input -` typed at a terminal: a line on stderr says it is reading (a silent wait looks like a hang)."""
+    import os
+    import subprocess
+    import sys
+
+    master, slave = os.openpty()
+    try:
+        p = subprocess.Popen([sys.executable, "-m", "rnn_tutor", "predict", str(models["recall"]), "--input", "-",
+                              "--format", "json"], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        os.write(master, b"c x y\n\x04")
+        out, err = p.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert p.returncode == 0, err
+    assert "Reading inputs from the terminal" in err and "Ctrl-D" in err
+    assert loads_strict(out)["predictions"][0]["expected"] == "C"
+    piped = invoke(["predict", str(models["recall"]), "--input", "-"], input="c x y\n")
+    assert "Reading inputs" not in piped.stderr
