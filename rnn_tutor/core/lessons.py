@@ -147,6 +147,12 @@ def find_lesson(name: str, option: str = "TOPIC") -> Lesson:
     starts = [lesson for lesson in lessons if key and lesson.topic.startswith(key)]
     if len(starts) == 1:
         return starts[0]
+    if not starts and key:  # a word of one title or summary only: "vanishing", "attention", "streaming"
+        words = key.split("-")
+        said = [lesson for lesson in lessons
+                if all(w in re.findall(r"[a-z0-9]+", f"{lesson.title} {lesson.summary}".lower()) for w in words)]
+        if len(said) == 1:
+            return said[0]
     topics = ", ".join(lesson.topic for lesson in lessons)
     if len(starts) > 1:
         raise BadValueError(option, f"{name!r} could be {', '.join(s.topic for s in starts)}; choose one of {topics}")

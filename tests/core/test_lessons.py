@@ -183,3 +183,14 @@ def test_quiz_topics_exist_in_the_deck():
         assert lesson.quiz_topics
         missing = set(lesson.quiz_topics) - topics
         assert not missing, f"{lesson.topic}: quiz topics {missing} are not in the deck"
+
+
+@pytest.mark.parametrize("word, topic", [("vanishing", "gradients"), ("Attention", "limits"),
+                                         ("exploding gradients", "gradients")])
+def test_a_word_of_one_lesson_title_finds_it(word, topic):
+    assert find_lesson(word).topic == topic
+
+
+def test_a_word_in_several_titles_is_still_an_error():
+    with pytest.raises(BadValueError):
+        find_lesson("the")
