@@ -74,6 +74,32 @@ def _open_store(ctx: typer.Context, value: Optional[Path]):
     return store
 
 
+class _store:
+    """``with _store(ctx, data_dir) as store``: open, and on the way out close and tell the user about rows of
+    the database that could not be read (they stay in the file; everything else still works, export too)."""
+
+    def __init__(self, ctx: typer.Context, value: Optional[Path]):
+        self.store = _open_store(ctx, value)
+
+    def __enter__(self):
+        return self.store
+
+    def __exit__(self, *exc) -> None:
+        self.store.close()
+        _report_damage(self.store)
+
+
+def _report_damage(store) -> None:
+    if store.damaged:
+        from rnn_tutor.render import warn
+
+        items = sorted(store.damaged)
+        more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+        warn(f"{store.path} has rows that cannot be read, skipped (they stay in the file): "
+             f"{'; '.join(items[:3])}{more}. Your other progress is fine; a damaged schedule is rebuilt at the "
+             "card's next review.")
+
+
 def _cards(store, deck: Optional[Path], topic: Optional[str]):
     from rnn_tutor.quiz.cards import load_deck
     from rnn_tutor.quiz.session import collection, select_topic
@@ -146,7 +172,7 @@ def list_cards(
     from rnn_tutor.render import quiz as rq
 
     moment = _now(now) or schedule.utc()
-    with _open_store(ctx, data_dir) as store:
+    with _store(ctx, data_dir) as store:
         cards = _cards(store, deck, topic)
         states = store.states()
         counts = dict(store.conn.execute("SELECT card_id, COUNT(*) FROM reviews GROUP BY card_id"))
@@ -180,7 +206,7 @@ def stats(
     from rnn_tutor.render import quiz as rq
 
     moment = _now(now) or schedule.utc()
-    with _open_store(ctx, data_dir) as store:
+    with _store(ctx, data_dir) as store:
         cards = _cards(store, None, topic)
         ids = {c.id for c in cards}
         reviews = [r for r in store.reviews() if topic is None or r.card_id in ids]
@@ -212,7 +238,7 @@ def reset(
     from rnn_tutor.quiz.keys import LineInput
     from rnn_tutor.render import quiz as rq
 
-    with _open_store(ctx, data_dir) as store:
+    with _store(ctx, data_dir) as store:
         count = store.review_count()
         if count and not yes:
             sys.stderr.write(f"Reset all progress in {store.path} ({rq.plural(count, 'review')})? "
@@ -262,7 +288,7 @@ def import_file(
     kind, items = read_import(file, option="FILE")
     if not items:
         raise BadValueError("FILE", f"{file} has nothing to import")
-    with _open_store(ctx, data_dir) as store:
+    with _store(ctx, data_dir) as store:
         if kind == "deck":
             builtin = {c.id for c in builtin_deck()}
             clash = next((c.id for c in items if c.id in builtin), None)
@@ -303,7 +329,7 @@ def export(
     target = output.expanduser() if to_file else None
     if target is not None:
         _refuse_database(target)
-    with _open_store(ctx, data_dir) as store:
+    with _store(ctx, data_dir) as store:
         records = [r.as_record() for r in store.reviews()]
     text = history_csv(records) if fmt == ExportFormat.csv else history_jsonl(records)
     if target is None:
@@ -427,6 +453,7 @@ def study(ctx, *, limit, topic, cram, new, deck, seed, data_dir, fmt, now, fuzz)
         return 130 if ended == "interrupted" else 0
     finally:
         store.close()
+        _report_damage(store)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

@@ -140,6 +140,7 @@ class Store:
         self.path = path
         self.conn = conn
         self.moved_aside = moved_aside
+        self.damaged: set[str] = set()  # rows that could not be read (hand-edited?), skipped and reported
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -185,12 +186,25 @@ class Store:
     def states(self) -> dict[str, dict]:
         """card id -> scheduler state, for every card reviewed at least once."""
         rows = self.conn.execute("SELECT card_id, state FROM card_state").fetchall()
-        return {card_id: json.loads(state) for card_id, state in rows}
+        out = {}
+        for card_id, text in rows:
+            state = self._load_state(card_id, text)
+            if state is not None:
+                out[card_id] = state
+        return out
 
     def state(self, card_id: str) -> dict | None:
         row = self.conn.execute("SELECT state FROM card_state WHERE card_id = ?",
                                 (card_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return self._load_state(card_id, row[0]) if row else None
+
+    def _load_state(self, card_id: str, text) -> dict | None:
+        """A stored schedule, or None (the card counts as new; its next review writes a good one) if the row
+        is damaged, noted in ``damaged`` so the user is told, never a crash that also blocks export."""
+        state = _parse_state(text)
+        if state is None:
+            self.damaged.add(f"the schedule of {card_id!r}")
+        return state
 
     def reviews(self, card_id: str | None = None) -> list[Review]:
         """The review history, oldest first."""
@@ -201,7 +215,13 @@ class Store:
             sql += " WHERE card_id = ?"
             args = (card_id,)
         sql += " ORDER BY reviewed_at, id"
-        return [_review(row) for row in self.conn.execute(sql, args)]
+        out = []
+        for row in self.conn.execute(sql, args):
+            try:
+                out.append(_review(row))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                self.damaged.add(f"a review of {row[1]!r} (uid {row[0]})")  # kept in the file, skipped here
+        return out
 
     def review_count(self, card_id: str | None = None) -> int:
         if card_id is None:
@@ -238,7 +258,7 @@ class Store:
         with _immediate(self.conn):
             row = self.conn.execute("SELECT state FROM card_state WHERE card_id = ?",
                                     (card.id,)).fetchone()
-            current = json.loads(row[0]) if row else None
+            current = self._load_state(card.id, row[0]) if row else None
             first = current is None
             if cram:
                 after = None
@@ -309,8 +329,9 @@ class Store:
                     "SELECT state_after, reviewed_at FROM reviews WHERE card_id = ? AND cram = 0 "
                     "AND state_after IS NOT NULL ORDER BY reviewed_at DESC, id DESC LIMIT 1",
                     (card_id,)).fetchone()
-                if row:
-                    self._put_state(card_id, json.loads(row[0]), parse_stamp(row[1]))
+                state = _parse_state(row[0]) if row else None
+                if state is not None:
+                    self._put_state(card_id, state, parse_stamp(row[1]))
         return added, len(reviews) - added
 
     def reset(self, when: datetime) -> Path | None:
@@ -381,8 +402,21 @@ def _busy(exc: sqlite3.Error) -> RnnTutorError:
                          "--data-dir")
 
 
+def _parse_state(text) -> dict | None:
+    try:
+        state = json.loads(text)
+        if not isinstance(state, dict):
+            return None
+        schedule.due_of(state)  # it must carry a readable due time
+        return state
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
 def _review(row) -> Review:
     uid, card_id, topic, at, grade, cram, first, correct, state = row
+    if grade not in schedule.GRADES or (state is not None and _parse_state(state) is None):
+        raise ValueError("damaged review row")
     return Review(uid, card_id, topic, parse_stamp(at), int(grade), bool(cram), bool(first),
                   None if correct is None else bool(correct),
                   None if state is None else json.loads(state))

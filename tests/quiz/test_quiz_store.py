@@ -234,3 +234,39 @@ def test_state_is_always_the_state_after_the_latest_review_and_survives_export(t
     with Store.open(home / "b") as t:
         t.import_reviews(transfer.read_import(path)[1])
         assert t.states() == states and t.reviews() == history
+
+
+def test_damaged_rows_are_skipped_and_reported_not_a_crash(tmp_path, sched):
+    """A hand-edited row (bad JSON, a bad time, grade 7) used to crash every quiz command, export included, with
+    'internal error'. Now the row is skipped and named, the rest works, and a damaged schedule is rebuilt."""
+    other = Card("c2", "topic-a", "Q2?", "A2.")
+    with Store.open(tmp_path) as s:
+        s.record_review(CARD, 3, T0, sched)
+        s.record_review(other, 4, T0, sched)
+        s.record_review(other, 3, T0 + timedelta(days=3), sched)
+        s.conn.execute("UPDATE card_state SET state = 'garbage{' WHERE card_id = 'c1'")
+        s.conn.execute("UPDATE reviews SET reviewed_at = 'yesterday' WHERE card_id = 'c1'")
+        s.conn.execute("UPDATE reviews SET state_after = '{}' WHERE id = 2")
+    with Store.open(tmp_path) as s:
+        assert set(s.states()) == {"c2"} and s.state("c1") is None
+        assert [r.grade for r in s.reviews()] == [3]  # the good review of c2
+        assert len(s.damaged) == 3 and any("'c1'" in d for d in s.damaged)
+        rec = s.record_review(CARD, 3, T0 + timedelta(days=1), sched)  # the next review rebuilds c1's schedule
+        assert rec.due is not None and s.state("c1") is not None
+        assert s.conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 4  # nothing deleted
+
+
+def test_the_cli_warns_about_damaged_rows_and_still_exports(tmp_path, sched):
+    from tests.fuzzing import invoke
+
+    with Store.open(tmp_path) as s:
+        s.record_review(CARD, 3, T0, sched)
+        s.record_review(Card("c2", "t", "Q", "A"), 3, T0, sched)
+        s.conn.execute("UPDATE reviews SET state_after = '[1, 2]' WHERE card_id = 'c1'")
+        s.conn.execute("UPDATE card_state SET state = '{}' WHERE card_id = 'c2'")
+    for args in (["quiz", "export"], ["quiz", "stats", "-f", "json"], ["quiz", "list", "-f", "json"]):
+        r = invoke([*args, "--data-dir", str(tmp_path)])
+        assert r.exit_code == 0, r.stderr
+        assert "Warning:" in r.stderr and "cannot be read" in r.stderr and "internal error" not in r.stderr, (r.stdout, args)
+    r = invoke(["quiz", "export", "--data-dir", str(tmp_path)])
+    assert r.stdout.count("\n") == 1 and '"c2"' in r.stdout
