@@ -103,7 +103,7 @@ def compare(
         sentence = core.compare_sentence(rows, base.task, base.length, base.steps, baseline or 0.0)
     meta = {"task": base.task, "length": base.length, "lengths": [c.length for c in configs],
             "hidden": base.hidden, "budget": base.steps, "seed": base.seed, "baseline_accuracy": baseline,
-            "gate_init": base.gate_init, "dtype": base.dtype,
+            "gate_init": base.gate_init, "dtype": base.dtype, "eval_every": base.eval_every,
             "summary": sentence}
     view.emit_compare(rows, sentence, meta, fmt.value)
     if interrupted:

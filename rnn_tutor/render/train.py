@@ -178,7 +178,7 @@ def emit_compare(rows, sentence: str, meta: dict[str, Any], fmt: str) -> None:
         t.add_column(name, justify=just, no_wrap=name == "learning curve")
     for r in rows:
         solved = f"{r.solved_sequences:,}" if r.solved_sequences is not None else "-"
-        curve = render.sparkline(list(r.curve)[-16:], lo=0.0, hi=1.0)
+        curve = budget_curve(r.curve, meta.get("eval_every") or 1, r.steps, meta["budget"])
         cells = [r.cell] + ([str(r.length)] if sweep else []) + [
             _pct(r.accuracy), _num(r.loss, 3), solved, f"{r.seconds:.1f} s", curve]
         t.add_row(*cells)
@@ -188,6 +188,28 @@ def emit_compare(rows, sentence: str, meta: dict[str, Any], fmt: str) -> None:
     if sentence:
         lines.append(sentence)
     render.print_table(lines)
+
+
+def budget_curve(curve, eval_every: int, steps_done: int, budget: int, width: int = 16) -> str:
+    """A learning curve on the budget's time axis, so the rows of one table line up: glyph j shows the accuracy
+    at the last evaluation by step (j + 1) * budget / width; a cell that stopped early (solved) leaves the rest
+    blank. (It used to draw each cell's last 16 evaluations, so a 1000-step curve sat beside a 300-step one.)"""
+    from rnn_tutor import render
+
+    points = list(curve)  # evaluated at steps 0, e, 2e, ... and at the last step
+    at = [min(i * eval_every, steps_done) for i in range(len(points))]
+    if not points:
+        return ""
+    width = max(1, min(width, budget))
+    out = []
+    for j in range(width):
+        start, end = j * budget / width, (j + 1) * budget / width
+        if start >= max(steps_done, 1) and j:
+            out.append(" ")
+            continue
+        seen = [v for s, v in zip(at, points) if s <= end]
+        out.append(render.sparkline([seen[-1]], lo=0.0, hi=1.0))
+    return "".join(out).rstrip()
 
 
 # ---------------------------------------------------------------------------------------------- predict

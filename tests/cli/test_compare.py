@@ -150,3 +150,22 @@ def test_gate_init_and_dtype_as_in_train():
     assert plain["curve"][0] != chrono["curve"][0] or plain["loss"] != chrono["loss"]
     bad = invoke([*args, "--dtype", "float16"])
     assert bad.exit_code == 2 and "--dtype" in bad.stderr
+
+
+def test_learning_curves_share_the_budget_axis():
+    """A cell that solved the task at step 100 of 400 fills a quarter of the curve, not all 16 glyphs beside a
+    cell that used the whole budget."""
+    from rnn_tutor import render
+    from rnn_tutor.render.train import budget_curve
+
+    def glyphs(values):
+        return render.sparkline(values, lo=0.0, hi=1.0)
+
+    assert budget_curve((0.1, 0.5, 1.0), 50, 100, 400, width=8) == glyphs([0.5, 1.0])
+    full = budget_curve(tuple(i / 8 for i in range(9)), 50, 400, 400, width=8)
+    assert full == glyphs([i / 8 for i in range(1, 9)]) and len(full) == 8
+    assert budget_curve((0.2, 0.9), 50, 7, 400, width=8) == glyphs([0.9])  # stopped (Ctrl-C) at step 7
+    r = invoke(["compare", "--task", "recall", "--length", "5", "--steps", "60", "--eval-every", "20",
+                "--cells", "rnn"])
+    curve = r.stdout.splitlines()[4].split("s ", 1)[1].strip()  # the row after the header rule
+    assert 0 < len(curve) <= 16
