@@ -144,14 +144,15 @@ def _train_table(result, s: dict[str, Any]):
         recs = [recs[i] for i in idx]
     for r in recs:
         t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), _pct(r.accuracy), render.bar(r.accuracy, 12))
-    curve = render.sparkline([r.accuracy for r in result.records], lo=0.0, hi=1.0)
+    cfg = result.config  # at most 40 glyphs on the budget's axis (it was one per evaluation: 2,001 for 100k steps)
+    curve = budget_curve([r.accuracy for r in result.records], cfg.eval_every, s["steps"], cfg.steps, width=40)
     solved = (f"solved (>= 99%) at step {s['solved_step']:,} = {s['solved_sequences']:,} sequences"
               if s["solved"] else "not solved (99% of held-out sequences)")
     lines = [
         t,
         f"accuracy {_pct(s['accuracy'])} (a constant guess: {_pct(s['baseline_accuracy'])}), "
         f"loss {_num(s['loss'])}; {solved}; {s['seconds']:.1f} s",
-        f"learning curve (accuracy, 0-100%): {curve}",
+        f"learning curve (accuracy 0-100%, over {result.config.steps:,} steps): {curve}",
     ]
     return lines
 

@@ -192,3 +192,12 @@ def test_no_terminal_no_progress_console(monkeypatch):
     r = invoke(["train", *FAST])
     assert r.exit_code == 0 and r.stderr == ""
     assert render._stderr_console is None
+
+
+def test_the_learning_curve_fits_the_screen_however_many_evaluations():
+    """One glyph per evaluation drew 301 glyphs here (2,001 for 100k steps): now at most 40, on the step axis."""
+    r = invoke(["train", "--task", "recall", "--length", "4", "--steps", "300", "--eval-every", "1",
+                "--eval-size", "16"])
+    assert r.exit_code == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("learning curve"))
+    assert "over 300 steps" in line and len(line) <= 80
