@@ -93,3 +93,16 @@ def test_keyboard_interrupt_exits_130(cli, monkeypatch):
     monkeypatch.setattr(trace_impl, "run_trace", interrupted)
     r = cli(["trace", "--values", "1"])
     assert r.exit_code == 130 and "Traceback" not in r.stderr
+    assert "Interrupted." in r.stderr
+
+
+def test_messages_read_the_same_whatever_ran_before(capsys):
+    from rnn_tutor import render
+
+    long = "word " * 30
+    render.message(long)
+    render.err_console()  # creating the rich console must not change how later messages are written
+    render.message(long)
+    render.warn(long)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == err[1] == long and err[2] == "Warning: " + long

@@ -83,3 +83,10 @@ def test_closed_pipe_is_quiet():
     r = subprocess.run(f"'{EXE}' trace --values \"$(seq -s, 1 5000)\" --format csv | head -n 2",
                        shell=True, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in r.stderr and len(r.stdout.splitlines()) == 2
+
+
+def test_a_terminal_that_cannot_encode_glyphs_gets_no_crash():
+    for args in (["trace"], ["trace", "--cell", "lstm"], ["decay"]):
+        r = run(args, env={"PYTHONIOENCODING": "ascii"})
+        assert r.returncode == 0, (args, r.stderr)
+        assert "Error" not in r.stderr

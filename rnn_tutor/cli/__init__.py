@@ -13,6 +13,7 @@ import sys
 
 def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
+    _tolerant_streams()
     if not os.environ.get("RNN_TUTOR_NO_FASTPATH"):
         from rnn_tutor.cli.fastpath import try_fast
 
@@ -22,3 +23,13 @@ def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
     from rnn_tutor.cli.app import app
 
     app(args=args, prog_name=prog_name or "rnn-tutor")
+
+
+def _tolerant_streams() -> None:
+    """A terminal or pipe that cannot encode a glyph (PYTHONIOENCODING=ascii, LANG=C) gets '?' instead of a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None and hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="replace")
+        except (ValueError, OSError):
+            pass

@@ -69,9 +69,12 @@ def run_guarded(func, *args, **kwargs) -> int:
     """Run ``func`` and turn every way it can fail into a message and an exit code (also used by the fast path)."""
     try:
         rv = func(*args, **kwargs)
-        return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
+        code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
+        if code == 130:  # typer turns Ctrl-C into a returned 130 when not standalone
+            _stderr_line("\nInterrupted.")
+        return code
     except typer.Exit as e:
-        if e.exit_code == 130 and isinstance(e.__cause__, KeyboardInterrupt):  # typer's own Ctrl-C handling
+        if e.exit_code == 130:
             _stderr_line("\nInterrupted.")
         return e.exit_code
     except ClickException as e:

@@ -24,6 +24,14 @@ def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_
     cell = cells.check_cell(getattr(cell, "value", cell))
     if len(values) > MAX_STEPS:
         raise BadValueError("INPUT", f"a cell trace shows at most {MAX_STEPS:,} steps, got {len(values):,}")
+    task_vocab = _saved_task_vocab(weights) if (one_hot and weights is not None) else None
+    if task_vocab:
+        # a model saved by `train`: its words have fixed one-hot positions, whatever order the sentence uses
+        unknown = [t for t in tokens if t.casefold() not in task_vocab]
+        if unknown:
+            raise BadValueError("--sentence", f"{unknown[0]!r} is not a word this model knows "
+                                              f"(known: {', '.join(task_vocab)})")
+        vocab = {w: i + 1 for i, w in enumerate(task_vocab)}
     if one_hot:
         if not vocab:
             raise BadValueError("--one-hot", "needs words (--sentence, or no input for the lesson's sentence); "
@@ -62,3 +70,23 @@ def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_
         render.warn("a number left the 64-bit float range (inputs or weights too large); it is shown as nan "
                     "and written to JSON as null. Try smaller values.")
     return 0
+
+
+def _saved_task_vocab(path) -> tuple[str, ...] | None:
+    """The one-hot vocabulary of the task a `train --save` model was trained on, or None for plain weights."""
+    import numpy as np
+
+    from rnn_tutor.core import tasks
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "meta_task" not in z.files:
+                return None
+            name = str(z["meta_task"])
+    except Exception:  # unreadable files are reported by load_weights with the full story
+        return None
+    try:
+        vocab = tasks.get_task(name).vocab
+    except Exception:
+        return None
+    return tuple(w.casefold() for w in vocab) or None

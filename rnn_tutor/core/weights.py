@@ -77,6 +77,12 @@ def save_weights(path, cell: str, params: dict[str, np.ndarray], *, nonlinearity
     return target
 
 
+def _a(cell: str) -> str:
+    """'an LSTM', 'a GRU', 'an RNN': the cell named as people say it."""
+    name = str(cell).upper()
+    return ("an " if name[:1] in "AEFHILMNORSX" else "a ") + name
+
+
 def _bad(path, what: str, hint: str | None = None) -> RnnTutorError:
     return RnnTutorError(f"weights file {path}: {what}", hint or "write one with a training run or numpy.savez")
 
@@ -94,7 +100,7 @@ def _read_arrays(path) -> dict[str, np.ndarray]:
         raise _bad(path, f"cannot be read ({exc.strerror or exc})") from None
     if not (magic.startswith(b"PK") or magic.startswith(b"\x93NUMPY") or magic[:1] == b"\x80"):
         # numpy would call any other file "pickled data"; say what it really is
-        what = "is empty" if not magic else "is not a .npz archive (it does not start like a zip file)"
+        what = "the file is empty" if not magic else "not a .npz archive (it does not start like a zip file)"
         raise _bad(path, what) from None
     try:
         loaded = np.load(p, allow_pickle=False)
@@ -187,8 +193,8 @@ def load_weights(
         if meta_cell not in cells.CELLS:
             raise _bad(path, f"meta_cell is {meta_cell!r}; expected one of {', '.join(cells.CELLS)}")
         if meta_cell != found:
-            raise _bad(path, f"says it holds a {meta_cell} cell, but weight_hh_l0 {w_hh.shape} has the "
-                             f"shape of a {found} cell")
+            raise _bad(path, f"says it holds {_a(meta_cell)} cell, but weight_hh_l0 {w_hh.shape} has the "
+                             f"shape of {_a(found)} cell")
     version = _meta_int(path, meta, "meta_version")
     if version is not None and version > FORMAT_VERSION:
         raise _bad(path, f"has format version {version}; this rnn-tutor reads up to {FORMAT_VERSION}",
@@ -208,7 +214,7 @@ def load_weights(
         raise _bad(path, f"meta_nonlinearity {nonlinearity!r} is not valid for a {found} cell")
 
     if cell is not None and cells.check_cell(cell) != found:
-        raise _bad(path, f"holds a {found} cell, but a {cell} cell was asked for",
+        raise _bad(path, f"holds {_a(found)} cell, but {_a(cell)} cell was asked for",
                    f"use --cell {found} or another file")
     if hidden_size is not None and int(hidden_size) != h:
         raise _bad(path, f"has hidden size {h}, but {hidden_size} was asked for",

@@ -61,12 +61,19 @@ def err_console():
 
 
 def message(text: str, style: str | None = None) -> None:
-    """A line for the person on stderr (progress, hints, notes). Plain text; markup is not interpreted."""
-    if _stderr_console is None and style is None:
-        sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-        return
-    err_console().print(text, style=style, markup=False, highlight=False)
+    """A line for the person on stderr (progress, hints, notes). Plain text; markup is not interpreted.
+
+    Always written as is (the terminal wraps it), so a message reads the same whatever ran before it; only the
+    colour of a styled message on a colour terminal goes through rich.
+    """
+    stream = sys.stderr
+    if style is not None and stream is not None and stream.isatty() and not os.environ.get("NO_COLOR"):
+        c = err_console()
+        if c.is_terminal and c.color_system is not None:
+            c.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+            return
+    stream.write(text + "\n")
+    stream.flush()
 
 
 def hint(text: str) -> None:

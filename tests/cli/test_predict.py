@@ -75,7 +75,7 @@ def test_random_samples_without_input(models):
 
 
 @pytest.mark.parametrize("args, text", [
-    (["--cell", "gru"], "holds a lstm cell"),
+    (["--cell", "gru"], "holds an LSTM cell"),
     (["--task", "adding"], "for the recall task"),
 ])
 def test_wrong_cell_or_task(models, args, text):

@@ -80,7 +80,7 @@ def test_weights_file_of_another_cell_exits_1(cli, tmp_path):
     save_weights(tmp_path / "w.npz", "gru", cells.init_params("gru", 1, 3))
     r = cli(["trace", "--cell", "lstm", "--weights", str(tmp_path / "w.npz")])
     assert r.exit_code == 1
-    assert r.stderr.startswith("Error: ") and "gru" in r.stderr and "lstm" in r.stderr
+    assert r.stderr.startswith("Error: ") and "holds a GRU cell, but an LSTM cell" in r.stderr
     assert r.stdout == ""
 
 
@@ -198,3 +198,17 @@ def test_long_traces_show_the_first_and_last_steps_in_tables_and_every_step_in_j
     assert [s["t"] for s in data["steps"]] == list(range(1, 206))
     full = cli(["trace", "--cell", "gru", "-H", "3", "--values", " ".join(["0.5"] * 200)]).stdout
     assert "⋮" not in full and "left out" not in full
+
+
+def test_one_hot_uses_the_saved_models_vocabulary(cli, tmp_path):
+    import json
+
+    model = tmp_path / "recall.npz"
+    r = cli(["train", "--task", "recall", "--length", "8", "--steps", "20", "--save", str(model), "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    # 'c' is the third word of the recall task's vocabulary (a b c d w x y z), though first in this sentence
+    out = cli(["trace", "--cell", "lstm", "--weights", str(model), "--one-hot", "--sentence", "c x y z", "-f", "json"])
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)["steps"][0]["x"] == [0, 0, 1, 0, 0, 0, 0, 0]
+    bad = cli(["trace", "--cell", "lstm", "--weights", str(model), "--one-hot", "--sentence", "hello x"])
+    assert bad.exit_code == 2 and "'hello' is not a word this model knows" in bad.stderr

@@ -133,12 +133,12 @@ def test_whole_file_is_a_pickle(tmp_path):
 
 def test_not_a_zip(tmp_path):
     (tmp_path / "w.npz").write_text("hello, I am text\n")
-    _expect(tmp_path / "w.npz", "is not a .npz archive")  # not numpy's misleading "pickled data"
+    _expect(tmp_path / "w.npz", "not a .npz archive")  # not numpy's misleading "pickled data"
 
 
 def test_empty_file(tmp_path):
     (tmp_path / "w.npz").write_bytes(b"")
-    _expect(tmp_path / "w.npz", "is empty")
+    _expect(tmp_path / "w.npz", "the file is empty")
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.9, 0.99])
@@ -169,13 +169,13 @@ def test_single_npy_array(tmp_path):
 
 def test_another_cell_type_than_asked(tmp_path):
     save_weights(tmp_path / "w.npz", "gru", cells.init_params("gru", 1, 3))
-    _expect(tmp_path / "w.npz", "holds a gru cell", "lstm", cell="lstm")
+    _expect(tmp_path / "w.npz", "holds a GRU cell", "an LSTM cell was asked for", cell="lstm")
 
 
 def test_meta_cell_disagrees_with_shapes(tmp_path):
     p = _good(tmp_path, "gru")
     np.savez(tmp_path / "w.npz", meta_cell=np.array("lstm"), **p)
-    _expect(tmp_path / "w.npz", "lstm", "gru")
+    _expect(tmp_path / "w.npz", "holds an LSTM cell", "shape of a GRU cell")
 
 
 def test_size_mismatch_with_request(tmp_path):
