@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from rnn_tutor.core.validate import check_number
+from rnn_tutor.core.validate import check_number, parse_item, split_numbers
 from rnn_tutor.errors import BadValueError
 
 ACTIVATIONS = ("linear", "tanh", "relu", "sigmoid")
@@ -140,19 +140,11 @@ class ScalarTrace:
 
 def parse_numbers(text: str, option: str = "--values") -> list[float]:
     """Numbers separated by commas and/or whitespace: "1,2,3", "1 2 3", one per line. Empty -> BadValueError."""
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    parts = split_numbers(text)
     if not parts:
         raise BadValueError(option, "no numbers given (give numbers separated by commas or spaces, e.g. 1,2,3)")
-    out = []
-    for i, p in enumerate(parts, 1):
-        try:
-            v = float(p)
-        except ValueError:
-            raise BadValueError(option, f"item {i}, {p!r}, is not a number (give numbers like 1,2,3 or 0.5 -1 2e3)") from None
-        if not math.isfinite(v):
-            raise BadValueError(option, f"item {i}, {p!r}, is not a finite number (NaN and infinity are not allowed)")
-        out.append(v)
-    return out
+    return [parse_item(option, p, f"item {i}", example=" (give numbers like 1,2,3 or 0.5 -1 2e3)")
+            for i, p in enumerate(parts, 1)]
 
 
 def half_life(weight: float) -> float | None:
