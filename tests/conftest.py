@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import tomllib
+from pathlib import Path
+
 import pytest
+
+
+def _missing_dependencies() -> list[str]:
+    """Distributions from pyproject.toml (runtime and [test]) that this Python cannot import."""
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    names = [re.match(r"[A-Za-z0-9_.\-]+", spec).group(0) for spec in wanted]
+    return [n for n in names if importlib.util.find_spec(n.replace("-", "_").lower()) is None]
+
+
+def pytest_configure(config):
+    """Without the dependencies every test module fails on an import: say once what is wrong and what to run."""
+    missing = _missing_dependencies()
+    if missing:
+        pytest.exit(f"this Python lacks rnn-tutor's dependencies ({', '.join(missing)}); install them first with "
+                    "`pip install -e '.[test]'` and run `python -m pytest` with the same Python", returncode=4)
 
 _TERMINAL_VARS = ("FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE", "CLICOLOR", "GITHUB_ACTIONS", "TTY_COMPATIBLE",
                   "TTY_INTERACTIVE", "RNN_TUTOR_DEBUG", "RNN_TUTOR_NO_FASTPATH", "NO_COLOR", "TERM_PROGRAM",
