@@ -16,6 +16,7 @@ def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_
 
     from rnn_tutor import render
     from rnn_tutor.core import cells
+    from rnn_tutor.core.train import task_vocabulary
     from rnn_tutor.core.weights import load_weights
     from rnn_tutor.errors import BadValueError, RnnTutorError
     from rnn_tutor.render import cells as rcells
@@ -24,7 +25,7 @@ def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_
     cell = cells.check_cell(getattr(cell, "value", cell))
     if len(values) > MAX_STEPS:
         raise BadValueError("INPUT", f"a cell trace shows at most {MAX_STEPS:,} steps, got {len(values):,}")
-    task_vocab = _saved_task_vocab(weights) if (one_hot and weights is not None) else None
+    task_vocab = task_vocabulary(weights) if (one_hot and weights is not None) else None
     if task_vocab:
         # a model saved by `train`: its words have fixed one-hot positions, whatever order the sentence uses
         unknown = [t for t in tokens if t.casefold() not in task_vocab]
@@ -71,22 +72,3 @@ def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_
                     "and written to JSON as null. Try smaller values.")
     return 0
 
-
-def _saved_task_vocab(path) -> tuple[str, ...] | None:
-    """The one-hot vocabulary of the task a `train --save` model was trained on, or None for plain weights."""
-    import numpy as np
-
-    from rnn_tutor.core import tasks
-
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if "meta_task" not in z.files:
-                return None
-            name = str(z["meta_task"])
-    except Exception:  # unreadable files are reported by load_weights with the full story
-        return None
-    try:
-        vocab = tasks.get_task(name).vocab
-    except Exception:
-        return None
-    return tuple(w.casefold() for w in vocab) or None

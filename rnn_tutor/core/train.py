@@ -344,6 +344,34 @@ def save_model(path, result: TrainResult):
     return target
 
 
+def _meta_value(arrays: dict[str, np.ndarray], path, key: str, kind=str):
+    """A single metadata value ``meta_<key>`` of a saved model, or None when the file has none."""
+    v = arrays.get(EXTRA_PREFIX + key)
+    if v is None:
+        return None
+    try:
+        item = v.reshape(()).item()
+        return kind(item.decode() if isinstance(item, bytes) else item)
+    except (ValueError, TypeError):
+        raise RnnTutorError(f"model file {path}: meta_{key} is not a single value",
+                            "train and save the model again") from None
+
+
+def task_vocabulary(path) -> tuple[str, ...] | None:
+    """The one-hot words, in their input order, of the task a saved model was trained on; None for a plain
+    weights file (or a task fed numbers). A file that cannot be read raises what ``load_weights`` would."""
+    from rnn_tutor.core import weights
+
+    name = _meta_value(weights._read_arrays(path), path, "task")
+    if name is None:
+        return None
+    try:
+        vocab = get_task(name).vocab
+    except BadValueError:
+        return None
+    return tuple(w.casefold() for w in vocab) or None
+
+
 def load_model(path, cell: str | None = None, task: str | None = None) -> SavedModel:
     """Read a model written by ``save_model`` (validated by weights.load_weights first). ``cell``/``task``, when
     given, must match the file."""
@@ -358,15 +386,7 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
     arrays = weights._read_arrays(path)
 
     def meta(key, kind=str):
-        v = arrays.get(EXTRA_PREFIX + key)
-        if v is None:
-            return None
-        try:
-            item = v.reshape(()).item()
-            return kind(item.decode() if isinstance(item, bytes) else item)
-        except (ValueError, TypeError):
-            raise RnnTutorError(f"model file {path}: meta_{key} is not a single value",
-                                "train and save the model again") from None
+        return _meta_value(arrays, path, key, kind)
 
     task_name = meta("task")
     if task_name is None:
