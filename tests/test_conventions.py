@@ -3,7 +3,6 @@
 import subprocess
 import sys
 
-import pytest
 
 from rnn_tutor import __version__
 from rnn_tutor.cli.app import COMMAND_MODULES, app

@@ -33,3 +33,11 @@ def _tolerant_streams() -> None:
                 stream.reconfigure(errors="replace")
         except (ValueError, OSError):
             pass
+
+
+def quiet_stdout() -> None:
+    """After a closed pipe (``rnn-tutor ... | head``), point stdout at /dev/null so Python's shutdown stays quiet."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except Exception:
+        pass

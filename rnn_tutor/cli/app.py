@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from rnn_tutor import __version__
+from rnn_tutor.cli import quiet_stdout
 from rnn_tutor.errors import RnnTutorError
 
 try:  # typer >= 0.22 vendors click
@@ -56,15 +57,6 @@ def _usage_message(e: Any) -> str:
     return f"Error: {msg}{where}"
 
 
-def _quiet_stdout() -> None:
-    """After a closed pipe (``rnn-tutor ... | head``), stop Python complaining while it shuts down."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except Exception:
-        pass
-
-
 def run_guarded(func, *args, **kwargs) -> int:
     """Run ``func`` and turn every way it can fail into a message and an exit code (also used by the fast path)."""
     try:
@@ -98,7 +90,7 @@ def run_guarded(func, *args, **kwargs) -> int:
         _stderr_line("Interrupted.")
         return 130
     except BrokenPipeError:
-        _quiet_stdout()
+        quiet_stdout()
         return 1
     except MemoryError:
         _stderr_line("Error: out of memory (try smaller sizes or fewer steps)")

@@ -98,11 +98,8 @@ def try_fast(args: list[str]) -> int | None:
         sys.stderr.write("Interrupted.\n")
         return 130
     except BrokenPipeError:
-        import os
+        from rnn_tutor.cli import quiet_stdout
 
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except Exception:
-            pass
+        quiet_stdout()
         return 1
     return 0

@@ -152,8 +152,6 @@ def run_practice(tokens, numbers, vocab, weights, input_weight, bias, h0, activa
             value = parse_answer(text)
             if value is None:
                 say(f"  '{text}' is not a number: type h_{step.t} as a number like 1.25 or 5/4 (q quits).")
-                if not (sys.stdin is not None and sys.stdin.isatty()) and text == "":
-                    continue
                 continue
             ok = is_close(value, step.h, tolerance)
             answers.append({"t": step.t, "token": step.token, "expected": step.h, "given": value, "correct": ok})

@@ -186,7 +186,7 @@ def backward(
     the final states. Returns grads for the four parameters (PyTorch order, same dtype as the forward pass) and
     "x" (B, T, D) (left out when ``need_x`` is False: training does not need it), "h0", "c0" (B, H)."""
     ws, H, D = fwd.ws, fwd.H, fwd.D
-    Z, HX, TC, AF, KB, G = ws.Z, ws.HX, ws.TC, ws.AF, ws.KB, ws.G
+    Z, HX, TC, G = ws.Z, ws.HX, ws.TC, ws.G
     T, _, B = TC.shape
     dt = Z.dtype
     G[T, : 6 * H] = 0.0

@@ -16,16 +16,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import enum
-import io
 import json
 import math
 import os
 import sys
 from pathlib import PurePath
 from typing import Any, Callable, Iterable, Mapping, Sequence
-
-FORMATS = ("table", "json", "csv")
-STREAM_FORMATS = ("table", "json", "csv", "jsonl")
 
 _stdout_console = None
 _stderr_console = None
@@ -171,15 +167,6 @@ def write_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None =
     w = CsvWriter(columns)
     for r in rows:
         w.row(r)
-
-
-def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    buf = io.StringIO()
-    CsvWriter(columns, stream=buf)
-    w = csv.writer(buf, lineterminator="\n")
-    for r in rows:
-        w.writerow([csv_cell(r.get(c)) for c in columns])
-    return buf.getvalue()
 
 
 def emit(fmt: str, *, data: Any = None, rows: Sequence[Mapping[str, Any]] | None = None,

@@ -57,15 +57,12 @@ def csv_rows(traces: Sequence[scalar.ScalarTrace]) -> list[dict[str, Any]]:
 
 
 def emit_traces(traces: Sequence[scalar.ScalarTrace], fmt: str) -> None:
-    if fmt == "json":
-        render.write_json(record(traces[0]) if len(traces) == 1 else [record(t) for t in traces])
-    elif fmt == "jsonl":
-        for row in csv_rows(traces):
-            render.write_jsonl(row)
-    elif fmt == "csv":
-        render.write_csv(csv_rows(traces), STEP_COLUMNS)
+    rows = csv_rows(traces)
+    if fmt == "jsonl":  # a stream of steps, one object per line
+        data: Any = rows
     else:
-        render.print_table(tables(traces))
+        data = record(traces[0]) if len(traces) == 1 else [record(t) for t in traces]
+    render.emit(fmt, data=data, rows=rows, columns=STEP_COLUMNS, table=lambda: tables(traces))
 
 
 # ---------------------------------------------------------------------------------------------- tables
@@ -204,11 +201,8 @@ def emit_practice(tr: scalar.ScalarTrace, answers: list[dict], fmt: str, finishe
     data = {"score": score, "answered": len(answers), "total": tr.length, "finished": finished,
             "weight": tr.weight, "input_weight": tr.input_weight, "bias": tr.bias, "h0": tr.h0,
             "activation": tr.activation, "answers": answers}
-    if fmt == "json":
-        render.write_json(data)
-    elif fmt == "csv":
-        render.write_csv(answers, ["t", "token", "expected", "given", "correct"])
-    else:
+
+    def table() -> list[Any]:
         from rich import box
         from rich.table import Table
         from rich.text import Text
@@ -220,7 +214,9 @@ def emit_practice(tr: scalar.ScalarTrace, answers: list[dict], fmt: str, finishe
             t.add_row(str(a["t"]), a["token"], num(a["given"]), num(a["expected"]),
                       "✓ right" if a["correct"] else "✗ wrong")
         tail = "" if finished else f" (stopped after {len(answers)} of {tr.length})"
-        render.print_table([t, Text(f"Score: {score}/{tr.length}{tail}", style="bold")])
+        return [t, Text(f"Score: {score}/{tr.length}{tail}", style="bold")]
+
+    render.emit(fmt, data=data, rows=answers, columns=["t", "token", "expected", "given", "correct"], table=table)
 
 
 # ---------------------------------------------------------------------------------------------- stream
