@@ -16,15 +16,18 @@ microsecond whatever its size), so this path is built to make few calls on conti
 - the previous cell state sits right above the gates, [c_{t-1}; g; f; i; o] (5H, B), so one multiply gives
   [f * c_{t-1}; i * g]; one tanh covers all four gates: sigmoid(z) = 0.5 tanh(z / 2) + 0.5, with the 1/2 folded
   into the weights of f, i, o. Eight calls per step forward;
-- BPTT computes every factor that does not depend on the incoming gradient for all steps at once, and lays the
-  per-step gradient out as [dc_prev; dg; df; di; do; dtanh; dh_out] (7H, B) so that five calls per step do the
-  whole backward step for H <= 24 (one matmul also adds the output's gradient), and the weight gradients come
-  from one contraction over all steps afterwards; for larger H, eight calls per step, two of them the step's
-  share of the weight gradient while dz_t is still in cache (cheaper than the contraction, which has to read all
-  of dz back from memory and copy it);
+- the forward pass keeps the products [f c_{t-1}; i g] it makes anyway, and BPTT computes every factor that does
+  not depend on the incoming gradient from them, for all steps at once, in nine calls (i (1 - g^2) = i - (i g) g,
+  and so on);
+- BPTT lays the per-step gradient out as [dc_prev; dg; df; di; do; dh_out; dtanh] (7H, B) so that five calls per
+  step do the whole backward step for H <= 24 (one matmul [W_hh^T | I] also adds the output's gradient), and the
+  weight gradient comes from one batched product over all steps afterwards; for larger H, eleven calls per
+  step, two of them the step's share of the weight gradient while dz_t is still in cache;
+- BLAS gets its operands in the form it is fastest on: the weight-gradient product multiplies by a contiguous
+  (B, H+D+1) block rather than a transposed view (about a third faster);
 - the cheapest call forms: np.dot rather than np.matmul (less overhead per call), positional ``out`` arguments,
-  array operands rather than Python floats, and same-shape operands rather than broadcasting (a broadcast
-  multiply costs about twice a same-shape one at these sizes);
+  array operands rather than Python floats, and same-shape contiguous operands, which numpy runs without setting
+  up an iterator (a broadcast multiply costs about twice a same-shape one at these sizes);
 - every buffer is preallocated and updated in place (``out=``); a ``Workspace`` passed in by the training loop
   keeps the buffers (and the per-step views into them) from one batch to the next, so the memory is not
   allocated and faulted in again for every batch.
@@ -40,6 +43,10 @@ import numpy as np
 
 # Internal gate block k holds PyTorch block _PERM[k]: internal [g, f, i, o] <- PyTorch [i, f, g, o].
 _PERM = (2, 1, 0, 3)
+# Up to this H the backward step adds the output's gradient inside its one matmul and the weight gradient comes
+# from one batched product afterwards; above it, the extra flops of that matmul cost more than the call they save,
+# and the weight gradient is taken step by step while dz_t is in cache (the two ways measure about equal at H = 32).
+SMALL_H = 24
 
 
 def _rows(H: int) -> np.ndarray:
@@ -62,47 +69,58 @@ class Workspace:
         self.key = key
         K = H + D + 1
         h2, h3, h4, h5, h6 = 2 * H, 3 * H, 4 * H, 5 * H, 6 * H
-        self.HX = np.zeros((T + 1, K, B), dtype=dt)  # HX[t] = [h_{t-1}; x_t; 1]
-        self.HX[:, H + D] = 1.0
-        self.Z = np.zeros((T + 1, 5 * H, B), dtype=dt)  # Z[t] = [c_{t-1}; g; f; i; o]
-        self.TC = np.empty((T, H, B), dtype=dt)
-        self.P = np.empty((T, h2, B), dtype=dt)  # P[t] = [f c_{t-1}; i g], kept: the backward factors use them
-        Z, HX, TC, P = self.Z, self.HX, self.TC, self.P
-        # forward views for step t: (gates, sigmoid part, [c, g], [f, i], o, c_t, h_{t-1} & x_t, h_t slot, tanh c_t,
-        # [f c; i g], f c, i g)
+        self.HX = HX = np.zeros((T + 1, K, B), dtype=dt)  # HX[t] = [h_{t-1}; x_t; 1]
+        HX[:, H + D] = 1.0
+        self.Z = Z = np.zeros((T + 1, h5, B), dtype=dt)  # Z[t] = [c_{t-1}; g; f; i; o]
+        self.TC = TC = np.empty((T, H, B), dtype=dt)  # tanh(c_t)
+        self.P = P = np.empty((T, h2, B), dtype=dt)  # P[t] = [f c_{t-1}; i g], kept for the backward factors
+        self.half = np.full((h3, B), 0.5, dtype=dt)  # an array, not a Python float: same-shape ufuncs are faster
+        # backward factors, which do not depend on the incoming gradient:
+        # AF[t] = [f; i (1 - g^2); c_{t-1} f (1 - f); g i (1 - i)] (dc_t times these gives [dc_{t-1}; dz_g; dz_f;
+        # dz_i]), KB[t] = [tanh(c_t) o (1 - o); o (1 - tanh(c_t)^2)] (dh_t times these gives dz_o and dh's share
+        # of dc_t)
+        self.AF = AF = np.empty((T, 4, H, B), dtype=dt)
+        self.KB = KB = np.empty((T, 2, H, B), dtype=dt)
+        # G[t] = [dc_{t-1}; dz_g; dz_f; dz_i; dz_o; dh_out_{t-1}; k]: the step's gradients (dz internal order),
+        # the output's gradient on h_{t-1} right after dz (so that [W_hh^T | I] G[t, H:6H] is one matmul), and
+        # k = dh o (1 - tanh^2 c)
+        self.G = G = np.zeros((T + 1, 7 * H, B), dtype=dt)
+        self.dht = np.empty((H, B), dtype=dt)
+        self.dc = np.empty((H, B), dtype=dt)
+        self.dWt = np.empty((h4, K), dtype=dt)  # one step's share of the weight gradient (large H)
+        self.dW3 = np.empty((T, h4, K), dtype=dt)  # every step's share (small H), summed afterwards
+        # [h_{t-1}; x_t; 1]^T as a contiguous (B, K) block per step: BLAS multiplies by it about a third faster
+        # than by the transposed view HX[t].T
+        self.HXT = HXT = np.empty((T, B, K), dtype=dt)
+
+        # forward views for step t: (gates, sigmoid part, [c, g], [f, i], o, c_t, h_{t-1} & x_t, h_t slot,
+        # tanh c_t, [f c; i g], f c, i g)
         self.fviews = [
             (Z[t, H:], Z[t, h2:], Z[t, :h2], Z[t, h2:h4], Z[t, h4:], Z[t + 1, :H], HX[t], HX[t + 1, :H], TC[t],
              P[t], P[t, :H], P[t, H:])
             for t in range(T)
         ]
-        self.half = np.full((3 * H, B), 0.5, dtype=dt)  # an array, not a Python float: same-shape ufuncs are faster
-        self.AF = np.empty((T, 4, H, B), dtype=dt)
-        self.KB = np.empty((T, 2, H, B), dtype=dt)
-        self.G = np.zeros((T + 1, 7 * H, B), dtype=dt)  # [dc_{t-1}; dz_g; dz_f; dz_i; dz_o; k; dh_out_{t-1}]
-        self.dht = np.empty((H, B), dtype=dt)
-        self.dc = np.empty((H, B), dtype=dt)
-        self.dWt = np.empty((4 * H, K), dtype=dt)  # one step's share of the weight gradient
-        # [h_{t-1}; x_t; 1]^T as a contiguous (B, K) block per step: BLAS multiplies by it about a third faster
-        # than by the transposed view HX[t].T (filled by the large-H backward pass)
-        self.HXT = np.empty((T, B, K), dtype=dt)
-        G, AF, KB = self.G, self.AF, self.KB
-        # backward views for step t: G[t+1] (all of it; its dz part; its dh_out part), the dz_o and k slots of
-        # G[t], dc_t's part from step t+1, the [dc_{t-1}; dz_g; dz_f; dz_i] slot of G[t], and the step's factors
-        self.bviews = [
-            (G[t + 1], G[t + 1, H:h5], G[t + 1, h6:], G[t, h4:h5], G[t, h5:h6], G[t + 1, :H],
-             G[t, :h4].reshape(4, H, B), AF[t], KB[t, 0], KB[t, 1], G[t, H:h5], self.HXT[t])
+        # backward views for step t, in the order the loop visits them (t = T-1 .. 0): G[t+1]'s [dz; dh_out], dz,
+        # dh_out and dc_{t} f_{t+1} parts; G[t]'s dz_o and k slots; [dc_{t-1}; dz_g; dz_f; dz_i] as one (4, H, B)
+        # block and as four; AF[t] likewise; KB[t]'s two factors; G[t]'s dz; [h_{t-1}; x_t; 1]^T
+        self.bsteps = [
+            (G[t + 1, H:h6], G[t + 1, H:h5], G[t + 1, h5:h6], G[t + 1, :H], G[t, h4:h5], G[t, h6:],
+             G[t, :h4].reshape(4, H, B), G[t, :H], G[t, H:h2], G[t, h2:h3], G[t, h3:h4],
+             AF[t], AF[t, 0], AF[t, 1], AF[t, 2], AF[t, 3], KB[t, 0], KB[t, 1], G[t, H:h5], HXT[t])
             for t in range(T)
         ]
-        for v in self.bviews:
+        for v in self.bsteps:
             assert np.shares_memory(v[6], G)
-        # the factors of the backward pass for all steps at once: views into Z, P, HX, TC (what the forward pass
-        # left) and AF, KB (where the factors go)
+        self.bsteps.reverse()  # the order the backward pass visits them
+        # the factors for all steps at once (T, ., B): (P, [f; i], [c f (1 - f); g i (1 - i)] slot, i g, g,
+        # i (1 - g^2) slot, i, h, o, kb_o slot, tanh c, kb_c slot, f slot, f). Nine calls over all steps; computing
+        # them step by step in the forward pass while its values are in cache, or in chunks of steps, measured no
+        # faster: nine calls per step cost as much as the passes over memory.
         Zs = Z[:T]
-        af_fi = AF[:, 2:4].reshape(T, h2, B)  # [dz_f; dz_i] factors
+        af_fi = AF[:, 2:4].reshape(T, h2, B)
         assert np.shares_memory(af_fi, AF)
-        self.factors = (P, Zs[:, h2:h4], af_fi, P[:, H:], Zs[:, H:h2], AF[:, 1], Zs[:, h3:h4], HX[1:, :H], Zs[:, h4:],
-                        KB[:, 0], TC, KB[:, 1], AF[:, 0], Zs[:, h2:h3])
-        self.bsteps = self.bviews[::-1]
+        self.factors = (P, Zs[:, h2:h4], af_fi, P[:, H:], Zs[:, H:h2], AF[:, 1], Zs[:, h3:h4], HX[1:, :H],
+                        Zs[:, h4:], KB[:, 0], TC, KB[:, 1], AF[:, 0], Zs[:, h2:h3])
         return self
 
 
@@ -140,6 +158,20 @@ class FastForward:
             "g": Zg[:, H : 2 * H].transpose(2, 0, 1),
             "o": Zg[:, 4 * H :].transpose(2, 0, 1),
         }
+
+
+def _factors(P, fi, af_fi, p_ig, g, af_g, i, h, o, kb_o, tc, kb_c, af_f, f) -> None:
+    """The backward factors from the products the forward pass kept: nine calls, 11 H numbers per column."""
+    mul, sub = np.multiply, np.subtract
+    mul(P, fi, af_fi)
+    sub(P, af_fi, af_fi)  # [c_{t-1} f (1 - f); g i (1 - i)] = P - P [f; i]
+    mul(p_ig, g, af_g)
+    sub(i, af_g, af_g)  # i (1 - g^2) = i - (i g) g
+    mul(h, o, kb_o)
+    sub(h, kb_o, kb_o)  # tanh(c_t) o (1 - o) = h - h o
+    mul(h, tc, kb_c)
+    sub(o, kb_c, kb_c)  # o (1 - tanh(c_t)^2) = o - h tanh(c_t)
+    np.copyto(af_f, f)  # dc_{t-1} = dc_t f
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, h0=None, c0=None, ws: Workspace | None = None) -> FastForward:
@@ -189,69 +221,58 @@ def backward(
     the final states. Returns grads for the four parameters (PyTorch order, same dtype as the forward pass) and
     "x" (B, T, D) (left out when ``need_x`` is False: training does not need it), "h0", "c0" (B, H)."""
     ws, H, D = fwd.ws, fwd.H, fwd.D
-    Z, HX, TC, G = ws.Z, ws.HX, ws.TC, ws.G
+    HX, TC, G = ws.HX, ws.TC, ws.G
     T, _, B = TC.shape
-    dt = Z.dtype
-    G[T, : 6 * H] = 0.0
+    dt = TC.dtype
+    G[T, : 5 * H] = 0.0
     if dc_last is not None:
         G[T, :H] = np.asarray(dc_last, dt).T
     if dh is None:
-        G[1:, 6 * H :] = 0.0
+        G[1:, 5 * H : 6 * H] = 0.0
     else:
-        G[1:, 6 * H :] = np.asarray(dh, dt).transpose(1, 2, 0)
+        G[1:, 5 * H : 6 * H] = np.asarray(dh, dt).transpose(1, 2, 0)
     if dh_last is not None:
-        G[T, 6 * H :] += np.asarray(dh_last, dt).T
+        G[T, 5 * H : 6 * H] += np.asarray(dh_last, dt).T
     Wh = fwd.W[:, :H]  # (4H, H) internal order
-    WbT = np.zeros((H, 7 * H), dtype=dt)  # dh_{t-1} = WbT G[t]
-    WbT[:, H : 5 * H] = Wh.T
-    WbT[:, 6 * H :] = np.eye(H, dtype=dt)
+    _factors(*ws.factors)
 
     dht, dc = ws.dht, ws.dc
     dc1 = dc[None]
-    mul, add, sub, dot = np.multiply, np.add, np.subtract, np.dot
-    small = H <= 24  # small H: calls cost more than flops; one matmul also adds the output's gradient
-    if not small:  # larger H: skip the zero blocks of WbT (fewer flops, one more call)
-        WhT = np.ascontiguousarray(Wh.T)  # (H, 4H)
-    # factors of every step that do not depend on the incoming gradient, for all steps at once (T, H, B) each,
-    # from the products the forward pass kept (P = [f c_{t-1}; i g], h = o tanh(c)): nine calls, 11 H per column
-    P, fi, af_fi, p_ig, g, af_g, i, h, o, kb_o, tc, kb_c, af_f, f = ws.factors
-    mul(P, fi, af_fi)
-    sub(P, af_fi, af_fi)  # [dz_f; dz_i] = dc [c_{t-1} f (1 - f); g i (1 - i)] = dc (P - P [f; i])
-    mul(p_ig, g, af_g)
-    sub(i, af_g, af_g)  # dz_g = dc i (1 - g^2) = dc (i - (i g) g)
-    mul(h, o, kb_o)
-    sub(h, kb_o, kb_o)  # dz_o = dh tanh(c_t) o (1 - o) = dh (h - h o)
-    mul(h, tc, kb_c)
-    sub(o, kb_c, kb_c)  # dc_t += dh o (1 - tanh(c_t)^2) = dh (o - h tanh(c_t))
-    np.copyto(af_f, f)  # dc_{t-1} = dc f
-    # the step loop: np.dot and positional out arguments (see forward); no broadcasting where it can be avoided
-    # (a broadcast multiply costs about twice a same-shape one at these sizes)
-    if small:  # the weight gradient afterwards, in one contraction over all steps (fewer calls)
-        for gn, _, _, dzo, k, dcn, oc, af, kb_o, kb_c, _, _ in ws.bsteps:
+    mul, add, dot = np.multiply, np.add, np.dot
+    # the step loop: np.dot and positional out arguments (see forward), and same-shape operands: numpy runs a
+    # call on contiguous same-shape arrays without setting up an iterator (a broadcast costs ~1 us more)
+    if H <= SMALL_H:  # calls cost more than flops: one matmul also adds the output's gradient
+        WbT = np.concatenate([Wh.T, np.eye(H, dtype=dt)], axis=1)  # dh_t = [W_hh^T | I] G[t+1, H:6H]
+        for gn, _, _, dcn, dzo, k, oc, _, _, _, _, af, _, _, _, _, kb_o, kb_c, _, _ in ws.bsteps:
             dot(WbT, gn, dht)  # dL/dh_t = W_hh^T dz_{t+1} + (output's gradient at t)    # (H, B)
             mul(dht, kb_o, dzo)  # dz_o = dh tanh(c_t) o (1 - o)
             mul(dht, kb_c, k)  # dh o (1 - tanh^2 c_t)
             add(k, dcn, dc)  # dc_t = dc_{t+1} f_{t+1} + dh o (1 - tanh^2 c_t)
-            mul(dc1, af, oc)  # [dc_{t-1}; dz_g; dz_f; dz_i]
-    else:  # the weight gradient step by step, while dz_t is in cache (its copy for one contraction over all
-        # steps, and the contraction itself, run from memory and cost more than these two calls per step)
+            mul(dc1, af, oc)  # [dc_{t-1}; dz_g; dz_f; dz_i] (one broadcast beats four calls at small H)
+        # the weight gradient: one batched product over the steps, then a sum  sum_t dz_t [h_{t-1}; x_t; 1]^T
+        np.copyto(ws.HXT, HX[:T].transpose(0, 2, 1))
+        np.matmul(G[:T, H : 5 * H], ws.HXT, out=ws.dW3)
+        dW = ws.dW3.sum(axis=0)  # (4H, H+D+1)
+    else:  # the weight gradient step by step, while dz_t is in cache
+        WhT = np.ascontiguousarray(Wh.T)  # (H, 4H)
         dW = np.zeros((4 * H, H + D + 1), dtype=dt)
         dWt = ws.dWt
         np.copyto(ws.HXT, HX[:T].transpose(0, 2, 1))
-        for _, gz, gh, dzo, k, dcn, oc, af, kb_o, kb_c, dz, hxT in ws.bsteps:
+        for (_, gz, gh, dcn, dzo, k, _, dcp, dzg, dzf, dzi, _, af_f, af_g, af_fz, af_i, kb_o, kb_c, dz,
+             hxT) in ws.bsteps:
             dot(WhT, gz, dht)  # dL/dh_t = W_hh^T dz_{t+1}
             add(dht, gh, dht)  # + (output's gradient at t)
             mul(dht, kb_o, dzo)
             mul(dht, kb_c, k)
             add(k, dcn, dc)
-            mul(dc1, af, oc)
+            mul(dc, af_f, dcp)  # [dc_{t-1}; dz_g; dz_f; dz_i]: four same-shape calls beat one broadcast here
+            mul(dc, af_g, dzg)
+            mul(dc, af_fz, dzf)
+            mul(dc, af_i, dzi)
             dot(dz, hxT, dWt)  # dz_t [h_{t-1}; x_t; 1]^T      # (4H, H+D+1)
             add(dW, dWt, dW)
 
-    G[0, 6 * H :] = 0.0
     DG = G[:T, H : 5 * H]  # (T, 4H, B) dL/dz, internal order [g, f, i, o]
-    if small:
-        dW = np.tensordot(DG, HX[:T], axes=([0, 2], [0, 2]))  # sum_t dz_t [h_{t-1}; x_t; 1]^T  # (4H, H+D+1)
     rows = _rows(H)
     grads: dict[str, np.ndarray] = {}
     for name, part in (("weight_hh_l0", dW[:, :H]), ("weight_ih_l0", dW[:, H : H + D]), ("bias_ih_l0", dW[:, H + D])):
@@ -262,6 +283,6 @@ def backward(
     if need_x:
         Wi = fwd.W[:, H : H + D]  # (4H, D)
         grads["x"] = np.matmul(Wi.T, DG).transpose(2, 0, 1)  # dx_t = W_ih^T dz_t       # (B, T, D)
-    grads["h0"] = (WbT @ G[0]).T  # (B, H)
+    grads["h0"] = (Wh.T @ G[0, H : 5 * H]).T  # (B, H)
     grads["c0"] = G[0, :H].T.copy()
     return grads
