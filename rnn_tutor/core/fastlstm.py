@@ -53,6 +53,17 @@ def _rows(H: int) -> np.ndarray:
     return np.concatenate([np.arange(p * H, (p + 1) * H) for p in _PERM])
 
 
+def _bufsize(H: int, B: int) -> int:
+    """numpy's ufunc buffer size (in elements) for the all-steps factor calls.
+
+    Their operands are (T, H, B) views whose rows (one step's H x B block, contiguous) are far apart. With the
+    default buffer of 8192 elements a chunk of work spans several rows, so numpy copies the operands through its
+    buffers; with a buffer that divides the rows it works on them in place, about twice as fast (measured:
+    400 -> 190 us for the nine calls at H = 32, B = 32, T = 100). numpy wants a multiple of 16."""
+    n = H * B
+    return n if n % 16 == 0 and n <= 8192 else 8192
+
+
 class Workspace:
     """Buffers and per-step views for one shape (T, B, H, D, dtype), reused across calls.
 
@@ -234,7 +245,9 @@ def backward(
     if dh_last is not None:
         G[T, 5 * H : 6 * H] += np.asarray(dh_last, dt).T
     Wh = fwd.W[:, :H]  # (4H, H) internal order
-    _factors(*ws.factors)
+    with np.errstate():  # restores the buffer size on the way out
+        np.setbufsize(_bufsize(H, B))
+        _factors(*ws.factors)
 
     dht, dc = ws.dht, ws.dc
     dc1 = dc[None]
