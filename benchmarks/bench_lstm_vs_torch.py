@@ -11,6 +11,11 @@ thread with threadpoolctl, torch.set_num_threads(1); the header prints what thre
 warmed up for one run's length first. The runs are interleaved in rounds (ours, torch, [baseline], ours, ...)
 so that load from other processes hits both sides alike. Steps/s figures are medians over the rounds; each
 ratio is the median over the rounds of the two sides' ratio within a round (a slow round counts against both).
+Memory: glibc's malloc adapts its mmap threshold to the process's history, and with the default (dynamic)
+setting torch's per-call tensors in this process were mmapped and page-faulted again on every call, which made
+torch 10-40% slower here than in a process of its own, and made the ratio flatter us. The script fixes the
+thresholds first (mallopt; the same as MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_), which gives torch the
+speed it has alone; ``--dynamic-malloc`` keeps glibc's default, to see the difference.
 ``--baseline FILE`` also times another version of fastlstm.py (say
 ``git show <commit>:rnn_tutor/core/fastlstm.py > /tmp/old.py``) in the same rounds and prints ours / baseline.
 """
@@ -18,11 +23,25 @@ ratio is the median over the rounds of the two sides' ratio within a round (a sl
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import importlib.util
 import os
 import statistics
 import sys
 import time
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+
+
+def fix_malloc() -> str:
+    """Fixed glibc malloc thresholds (see the module docstring); says what it did."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        ok = libc.mallopt(M_MMAP_THRESHOLD, 32 << 20) and libc.mallopt(M_TRIM_THRESHOLD, 64 << 20)
+    except (OSError, AttributeError):
+        ok = 0
+    return "malloc thresholds fixed (mmap 32 MB, trim 64 MB)" if ok else "malloc thresholds left as they are (no glibc)"
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
@@ -79,11 +98,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--seconds", type=float, default=0.15, help="length of one timed run")
     ap.add_argument("--baseline", help="another fastlstm.py to time side by side")
+    ap.add_argument("--dynamic-malloc", action="store_true", help="keep glibc's dynamic malloc thresholds")
     args = ap.parse_args()
+    malloc = "malloc thresholds dynamic (glibc default)" if args.dynamic_malloc else fix_malloc()
     base = load_module(args.baseline) if args.baseline else None
     torch.set_num_threads(1)
     print(f"numpy {np.__version__}, torch {torch.__version__}, float32, batch {B}, input {D}, "
-          f"medians of {args.repeats} interleaved rounds of ~{args.seconds} s runs")
+          f"medians of {args.repeats} interleaved rounds of ~{args.seconds} s runs; {malloc}")
     rng = np.random.default_rng(0)
     with threadpool_limits(limits=1):
         pools = ", ".join(f"{p['internal_api']} {p.get('version') or ''} threads={p['num_threads']}".replace("  ", " ")
