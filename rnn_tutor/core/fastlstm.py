@@ -99,7 +99,8 @@ class Workspace:
         self.dht = np.empty((H, B), dtype=dt)
         self.dc = np.empty((H, B), dtype=dt)
         self.dWt = np.empty((h4, K), dtype=dt)  # one step's share of the weight gradient (large H)
-        self.dW3 = np.empty((T, h4, K), dtype=dt)  # every step's share (small H), summed afterwards
+        # every step's share (small H only: T x 4H x K numbers), summed afterwards
+        self.dW3 = np.empty((T, h4, K), dtype=dt) if H <= SMALL_H else None
         # [h_{t-1}; x_t; 1]^T as a contiguous (B, K) block per step: BLAS multiplies by it about a third faster
         # than by the transposed view HX[t].T
         self.HXT = HXT = np.empty((T, B, K), dtype=dt)

@@ -103,3 +103,22 @@ def test_float32_large_hidden_is_close():
     for key in (*cells.PARAM_KEYS, "x"):
         assert g32[key].dtype == np.float32
         np.testing.assert_allclose(g32[key], ref[key], rtol=1e-3, atol=2e-4, err_msg=key)
+
+
+@pytest.mark.parametrize("H", [8, 32])  # both branches, with H x B a multiple of 16: the small ufunc buffer
+def test_small_ufunc_buffer_gives_the_same_numbers_and_is_put_back(H):
+    before = np.getbufsize()
+    assert fastlstm._bufsize(H, 16) == H * 16 < before
+    p, x, h0, c0, dh, dhl, dcl = setup(B=16, T=13, H=H, seed=4)
+    ref = cells.backward("lstm", p, cells.forward("lstm", p, x, h0, c0), dh=dh, dh_last=dhl, dc_last=dcl)
+    got = fastlstm.backward(p, fastlstm.forward(p, x, h0, c0), dh=dh, dh_last=dhl, dc_last=dcl)
+    assert np.getbufsize() == before
+    for key in (*cells.PARAM_KEYS, "x", "h0", "c0"):
+        np.testing.assert_allclose(got[key], ref[key], rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+def test_buffer_size_is_one_numpy_accepts():
+    for H in range(1, 70):
+        for B in (1, 3, 16, 32, 33, 4096):
+            n = fastlstm._bufsize(H, B)
+            assert n % 16 == 0 and 16 <= n <= 8192
