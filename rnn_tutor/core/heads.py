@@ -230,25 +230,45 @@ class Evaluation:
     accuracy: float  # fraction of sequences solved (adding), of right classes, or of right tokens
 
 
+EVAL_CHUNK = 128  # sequences per forward pass in evaluation: bounds its memory whatever --eval-size is
+
+
 def evaluate(model: Model, x: np.ndarray, y: np.ndarray) -> Evaluation:
-    """Loss and accuracy on a held-out set (the encoder-decoder decodes greedily, without the answers)."""
+    """Loss and accuracy on a held-out set (the encoder-decoder decodes greedily, without the answers).
+
+    Runs over chunks of EVAL_CHUNK sequences, so that the memory it needs does not grow with the set's size;
+    the loss is the mean over all items and the accuracy counts every item, as if in one pass."""
+    B = x.shape[0]
+    loss_sum, right, items = 0.0, 0, 0
+    for i in range(0, B, EVAL_CHUNK):
+        xs, ys = x[i : i + EVAL_CHUNK], y[i : i + EVAL_CHUNK]
+        # full chunks share one workspace; a shorter last chunk gets its own, so neither is reallocated
+        loss, r, n = _evaluate_chunk(model, xs, ys, "eval" if xs.shape[0] == EVAL_CHUNK else "eval-last")
+        loss_sum += loss * n
+        right += r
+        items += n
+    return Evaluation(loss_sum / items, right / items)
+
+
+def _evaluate_chunk(model: Model, x: np.ndarray, y: np.ndarray, ws_key: str) -> tuple[float, int, int]:
+    """(mean loss, number of items right, number of items) for one chunk."""
     kind = model.kind
     W, b = model.params["head.weight"], model.params["head.bias"]
     if kind == SEQ2SEQ:
         symbols, logits = greedy_decode(model, x)
         loss, _ = cross_entropy(logits, y)
-        return Evaluation(loss, float(np.mean(symbols == y)))
-    fwd = _forward(model, x, ws_key="eval")
+        return loss, int(np.sum(symbols == y)), y.size
+    fwd = _forward(model, x, ws_key=ws_key)
     if kind == STEP_CLASS:
         out = linear(W, b, np.asarray(fwd.h))
         loss, _ = cross_entropy(out, y)
-        return Evaluation(loss, float(np.mean(out.argmax(-1) == y)))
+        return loss, int(np.sum(out.argmax(-1) == y)), y.size
     out = linear(W, b, np.asarray(fwd.h_last))
     if kind == SEQ_REGRESSION:
         loss, _ = mse(out, y)
-        return Evaluation(loss, float(np.mean(np.abs(out - y) < ADDING_TOLERANCE)))
+        return loss, int(np.sum(np.abs(out - y) < ADDING_TOLERANCE)), out.size
     loss, _ = cross_entropy(out, y)
-    return Evaluation(loss, float(np.mean(out.argmax(-1) == y)))
+    return loss, int(np.sum(out.argmax(-1) == y)), y.size
 
 
 def predict(model: Model, x: np.ndarray) -> np.ndarray:

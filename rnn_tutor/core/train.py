@@ -19,16 +19,29 @@ from typing import Iterator
 
 import numpy as np
 
-from rnn_tutor.core import cells, heads, optim
-from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ_REGRESSION, Task, get_task
+from rnn_tutor.core import cells, heads, optim, weights
+from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ2SEQ, SEQ_REGRESSION, Task, get_task
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SOLVED = 0.99  # a run counts as solved once the held-out accuracy reaches 99%
 MAX_HIDDEN = 1024
 MAX_BATCH = 4096
 MAX_STEPS = 10_000_000
-EVAL_CHUNK = 256
 DTYPES = {"float64": np.float64, "float32": np.float32}
+MEMORY_LIMIT = 4 * 2**30  # bytes of buffers a training run may ask for (an OS may kill it, not say no, past RAM)
+# numbers kept per unit of width (hidden + input + 1), sequence and time step: (training: forward + BPTT buffers,
+# evaluation: forward only), from the peak memory of `train` at H = 64, T = 2,000, rounded up
+_NUMBERS_PER_UNIT = {"lstm": (24, 10), "gru": (12, 7), "rnn": (3, 2)}
+
+
+def memory_estimate(cell: str, kind: str, width: int, batch: int, eval_size: int, length: int, dtype: str) -> int:
+    """Bytes the model's buffers need, about: a training batch, plus one evaluation chunk (heads.EVAL_CHUNK).
+    width = hidden + input size + 1."""
+    train_n, eval_n = _NUMBERS_PER_UNIT[cell]
+    n = width * length * (train_n * batch + eval_n * min(eval_size, heads.EVAL_CHUNK))
+    if kind == SEQ2SEQ:
+        n *= 2  # an encoder and a decoder
+    return n * np.dtype(DTYPES[dtype]).itemsize
 
 
 @dataclass(frozen=True)
@@ -79,10 +92,15 @@ class TrainConfig:
                 "--eval-size", f"eval-size x length x input size = {self.eval_size * length * task.input_size:,} "
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
-        if self.hidden * self.batch * length > 50_000_000:
+        width = self.hidden + task.input_size + 1
+        need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, self.dtype)
+        if need > MEMORY_LIMIT:
             raise BadValueError(
-                "--hidden", f"hidden x batch x length = {self.hidden * self.batch * length:,} is too much memory",
-                "use smaller sizes (at most 50,000,000)",
+                "--hidden", f"this run would need about {need / 2**30:.1f} GB of memory for hidden {self.hidden} x "
+                f"batch {self.batch} x length {length:,} ({weights.a_cell(cell)}, {self.dtype}); the limit is "
+                f"{MEMORY_LIMIT // 2**30} GB",
+                "use a smaller --hidden, --batch or --length"
+                + (", or --dtype float32, which halves it" if self.dtype == "float64" else ""),
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
                               "optimizer": str(self.optimizer).lower(), "clip": clip or None})
@@ -172,16 +190,7 @@ class Trainer:
         self._first_loss: float | None = None
 
     def evaluate(self) -> heads.Evaluation:
-        n = len(self.eval_x)
-        losses, accs, sizes = [], [], []
-        for start in range(0, n, EVAL_CHUNK):
-            xs, ys = self.eval_x[start : start + EVAL_CHUNK], self.eval_y[start : start + EVAL_CHUNK]
-            e = heads.evaluate(self.model, xs, ys)
-            losses.append(e.loss)
-            accs.append(e.accuracy)
-            sizes.append(len(xs))
-        w = np.array(sizes, dtype=float) / n
-        return heads.Evaluation(float(np.dot(w, losses)), float(np.dot(w, accs)))
+        return heads.evaluate(self.model, self.eval_x, self.eval_y)  # in chunks: bounded memory
 
     def _diverged(self, what: str) -> RnnTutorError:
         cfg = self.config

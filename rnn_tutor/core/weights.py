@@ -77,7 +77,7 @@ def save_weights(path, cell: str, params: dict[str, np.ndarray], *, nonlinearity
     return target
 
 
-def _a(cell: str) -> str:
+def a_cell(cell: str) -> str:
     """'an LSTM', 'a GRU', 'an RNN': the cell named as people say it."""
     name = str(cell).upper()
     return ("an " if name[:1] in "AEFHILMNORSX" else "a ") + name
@@ -193,8 +193,8 @@ def load_weights(
         if meta_cell not in cells.CELLS:
             raise _bad(path, f"meta_cell is {meta_cell!r}; expected one of {', '.join(cells.CELLS)}")
         if meta_cell != found:
-            raise _bad(path, f"says it holds {_a(meta_cell)} cell, but weight_hh_l0 {w_hh.shape} has the "
-                             f"shape of {_a(found)} cell")
+            raise _bad(path, f"says it holds {a_cell(meta_cell)} cell, but weight_hh_l0 {w_hh.shape} has the "
+                             f"shape of {a_cell(found)} cell")
     version = _meta_int(path, meta, "meta_version")
     if version is not None and version > FORMAT_VERSION:
         raise _bad(path, f"has format version {version}; this rnn-tutor reads up to {FORMAT_VERSION}",
@@ -214,7 +214,7 @@ def load_weights(
         raise _bad(path, f"meta_nonlinearity {nonlinearity!r} is not valid for a {found} cell")
 
     if cell is not None and cells.check_cell(cell) != found:
-        raise _bad(path, f"holds {_a(found)} cell, but {_a(cell)} cell was asked for",
+        raise _bad(path, f"holds {a_cell(found)} cell, but {a_cell(cell)} cell was asked for",
                    f"use --cell {found} or another file")
     if hidden_size is not None and int(hidden_size) != h:
         raise _bad(path, f"has hidden size {h}, but {hidden_size} was asked for",

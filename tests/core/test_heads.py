@@ -120,6 +120,29 @@ def test_evaluate_and_predict_shapes():
             assert p.shape == (5, T, task.output_size) and np.allclose(p.sum(-1), 1)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("task_name", sorted(TASKS))
+def test_evaluation_in_chunks_equals_one_pass(cell, task_name, monkeypatch):
+    """evaluate() runs over chunks of EVAL_CHUNK sequences (bounded memory); the numbers are those of one pass,
+    including a shorter last chunk. Trained a little first, so that accuracy is not 0 or 1."""
+    task = get_task(task_name)
+    T = min(task.default_length, 12)
+    m = heads.init_model(cell, task, 6, seed=1, length=T)
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        b = task.batch(rng, 16, T)
+        _, grads, _ = heads.loss_and_grads(m, b.x, b.y)
+        for k, g in grads.items():
+            m.params[k] -= 0.5 * g
+    b = task.batch(np.random.default_rng(3), 23, T)
+    monkeypatch.setattr(heads, "EVAL_CHUNK", 1000)
+    whole = heads.evaluate(m, b.x, b.y)
+    monkeypatch.setattr(heads, "EVAL_CHUNK", 5)  # 5, 5, 5, 5, 3
+    chunked = heads.evaluate(m, b.x, b.y)
+    assert chunked.loss == pytest.approx(whole.loss, rel=1e-12)
+    assert chunked.accuracy == whole.accuracy
+
+
 def test_greedy_decoding_equals_teacher_forcing_when_predictions_are_right():
     """Feeding back the model's own argmax gives the same logits as teacher forcing with those symbols."""
     task = get_task("reverse")

@@ -181,3 +181,31 @@ def test_a_few_training_steps_follow_pytorch(optimizer, clip):
     for k, p in named.items():
         np.testing.assert_allclose(trainer.model.params[k], p.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
         assert not np.allclose(start[k], trainer.model.params[k])  # it did move
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_run_that_needs_too_much_memory_is_refused_with_the_estimate(dtype):
+    with pytest.raises(BadValueError) as e:
+        TrainConfig(cell="lstm", task="adding", length=10_000, hidden=64, dtype=dtype).checked()
+    msg = str(e.value)
+    assert e.value.option == "--hidden" and "GB of memory" in msg and "an LSTM" in msg and "limit is 4 GB" in msg
+    assert ("--dtype float32" in (e.value.hint or "")) == (dtype == "float64")
+    # the same sizes fit in float32 at half the length, and the defaults are far below the limit
+    TrainConfig(cell="lstm", task="adding", length=4_000, hidden=64, dtype="float32").checked()
+    for cell in ("rnn", "gru", "lstm"):
+        for task in ("adding", "recall", "order", "tagging", "reverse"):
+            TrainConfig(cell=cell, task=task).checked()
+
+
+def test_memory_estimate_covers_the_lstm_buffers():
+    """The estimate is an upper bound for the memory fastlstm uses: all of a training workspace, and the
+    forward pass's buffers of an evaluation one (the backward buffers are allocated there but never touched)."""
+    from rnn_tutor.core import fastlstm, heads, train as train_mod
+
+    for H in (1, 4, 24, 25, 64):
+        T, B, D = 50, 32, 2
+        ws = fastlstm.Workspace().ensure(T, B, H, D, np.float64)
+        total = sum(v.nbytes for v in vars(ws).values() if isinstance(v, np.ndarray))
+        ev = fastlstm.Workspace().ensure(T, heads.EVAL_CHUNK, H, D, np.float64)
+        total += sum(a.nbytes for a in (ev.HX, ev.Z, ev.TC, ev.P))
+        assert total <= train_mod.memory_estimate("lstm", "sequence-regression", H + D + 1, B, 512, T, "float64")
