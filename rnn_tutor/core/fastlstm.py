@@ -112,18 +112,20 @@ class Workspace:
              P[t], P[t, :H], P[t, H:])
             for t in range(T)
         ]
-        # backward views for step t, in the order the loop visits them (t = T-1 .. 0): G[t+1]'s [dz; dh_out], dz,
-        # dh_out and dc_{t} f_{t+1} parts; G[t]'s dz_o and k slots; [dc_{t-1}; dz_g; dz_f; dz_i] as one (4, H, B)
-        # block and as four; AF[t] likewise; KB[t]'s two factors; G[t]'s dz; [h_{t-1}; x_t; 1]^T
-        self.bsteps = [
-            (G[t + 1, H:h6], G[t + 1, H:h5], G[t + 1, h5:h6], G[t + 1, :H], G[t, h4:h5], G[t, h6:],
-             G[t, :h4].reshape(4, H, B), G[t, :H], G[t, H:h2], G[t, h2:h3], G[t, h3:h4],
-             AF[t], AF[t, 0], AF[t, 1], AF[t, 2], AF[t, 3], KB[t, 0], KB[t, 1], G[t, H:h5], HXT[t])
-            for t in range(T)
-        ]
-        for v in self.bsteps:
-            assert np.shares_memory(v[6], G)
-        self.bsteps.reverse()  # the order the backward pass visits them
+        # backward views for step t, in the order the loop visits them (t = T-1 .. 0). Both ways: the dc_t f_{t+1}
+        # part of G[t+1], G[t]'s dz_o and k slots, KB[t]'s two factors. Small H: G[t+1]'s [dz; dh_out], and
+        # [dc_{t-1}; dz_g; dz_f; dz_i] and AF[t] each as one (4, H, B) block. Large H: G[t+1]'s dz and dh_out,
+        # those four blocks one by one, G[t]'s dz and [h_{t-1}; x_t; 1]^T
+        self.bsteps = []
+        for t in reversed(range(T)):
+            common = (G[t + 1, :H], G[t, h4:h5], G[t, h6:], KB[t, 0], KB[t, 1])
+            if H <= SMALL_H:
+                oc = G[t, :h4].reshape(4, H, B)
+                assert np.shares_memory(oc, G)
+                self.bsteps.append((G[t + 1, H:h6], oc, AF[t], *common))
+            else:
+                self.bsteps.append((G[t + 1, H:h5], G[t + 1, h5:h6], G[t, :H], G[t, H:h2], G[t, h2:h3], G[t, h3:h4],
+                                    AF[t, 0], AF[t, 1], AF[t, 2], AF[t, 3], G[t, H:h5], HXT[t], *common))
         # the factors for all steps at once (T, ., B): (P, [f; i], [c f (1 - f); g i (1 - i)] slot, i g, g,
         # i (1 - g^2) slot, i, h, o, kb_o slot, tanh c, kb_c slot, f slot, f). Nine calls over all steps; computing
         # them step by step in the forward pass while its values are in cache, or in chunks of steps, measured no
@@ -257,7 +259,7 @@ def backward(
     # call on contiguous same-shape arrays without setting up an iterator (a broadcast costs ~1 us more)
     if H <= SMALL_H:  # calls cost more than flops: one matmul also adds the output's gradient
         WbT = np.concatenate([Wh.T, np.eye(H, dtype=dt)], axis=1)  # dh_t = [W_hh^T | I] G[t+1, H:6H]
-        for gn, _, _, dcn, dzo, k, oc, _, _, _, _, af, _, _, _, _, kb_o, kb_c, _, _ in ws.bsteps:
+        for gn, oc, af, dcn, dzo, k, kb_o, kb_c in ws.bsteps:
             dot(WbT, gn, dht)  # dL/dh_t = W_hh^T dz_{t+1} + (output's gradient at t)    # (H, B)
             mul(dht, kb_o, dzo)  # dz_o = dh tanh(c_t) o (1 - o)
             mul(dht, kb_c, k)  # dh o (1 - tanh^2 c_t)
@@ -272,8 +274,7 @@ def backward(
         dW = np.zeros((4 * H, H + D + 1), dtype=dt)
         dWt = ws.dWt
         np.copyto(ws.HXT, HX[:T].transpose(0, 2, 1))
-        for (_, gz, gh, dcn, dzo, k, _, dcp, dzg, dzf, dzi, _, af_f, af_g, af_fz, af_i, kb_o, kb_c, dz,
-             hxT) in ws.bsteps:
+        for gz, gh, dcp, dzg, dzf, dzi, af_f, af_g, af_fz, af_i, dz, hxT, dcn, dzo, k, kb_o, kb_c in ws.bsteps:
             dot(WhT, gz, dht)  # dL/dh_t = W_hh^T dz_{t+1}
             add(dht, gh, dht)  # + (output's gradient at t)
             mul(dht, kb_o, dzo)
