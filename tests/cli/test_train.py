@@ -201,3 +201,16 @@ def test_the_learning_curve_fits_the_screen_however_many_evaluations():
     assert r.exit_code == 0, r.stderr
     line = next(x for x in r.stdout.splitlines() if x.startswith("learning curve"))
     assert "over 300 steps" in line and len(line) <= 80
+
+
+def test_choice_lists_are_the_cores():
+    """The CLI writes its choice lists out (importing the core would load numpy at start-up); they must be the
+    core's lists, so that a task, cell, optimizer, dtype or gate init added there shows up in --help."""
+    from rnn_tutor.cli import options, train as cli_train
+    from rnn_tutor.core import cells, heads, optim, tasks
+    from rnn_tutor.core import train as core_train
+
+    for enum_cls, core_list in ((cli_train.TaskName, tasks.TASKS), (cli_train.Optimizer, optim.OPTIMIZERS),
+                                (cli_train.DType, core_train.DTYPES), (cli_train.GateInit, heads.GATE_INITS),
+                                (options.Cell, cells.CELLS)):
+        assert [m.value for m in enum_cls] == list(core_list), enum_cls.__name__
