@@ -28,7 +28,8 @@ MAX_HIDDEN = 1024
 MAX_BATCH = 4096
 MAX_STEPS = 10_000_000
 DTYPES = {"float64": np.float64, "float32": np.float32}
-MEMORY_LIMIT = 4 * 2**30  # bytes of buffers a run may ask for: past the RAM, an OS kills a process more often than it refuses it memory
+# bytes of buffers a run may ask for: past the RAM, an OS kills a process more often than it refuses it memory
+MEMORY_LIMIT = 4 * 2**30
 # numbers kept per unit of width (hidden + input + 1), sequence and time step: (training: forward + BPTT buffers,
 # evaluation: forward only), from the peak memory of `train` at H = 64, T = 2,000, rounded up
 _NUMBERS_PER_UNIT = {"lstm": (24, 10), "gru": (12, 7), "rnn": (3, 2)}
