@@ -19,8 +19,8 @@ from typing import Iterator
 
 import numpy as np
 
-from rnn_tutor.core import cells, heads, optim, weights
-from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ2SEQ, SEQ_REGRESSION, Task, get_task
+from rnn_tutor.core import attention, cells, heads, optim, weights
+from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ2SEQ, SEQ_REGRESSION, TASKS, Task, get_task
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SOLVED = 0.99  # a run counts as solved once the held-out accuracy reaches 99%
@@ -35,13 +35,16 @@ MEMORY_LIMIT = 4 * 2**30
 _NUMBERS_PER_UNIT = {"lstm": (24, 10), "gru": (12, 7), "rnn": (3, 2)}
 
 
-def memory_estimate(cell: str, kind: str, width: int, batch: int, eval_size: int, length: int, dtype: str) -> int:
+def memory_estimate(cell: str, kind: str, width: int, batch: int, eval_size: int, length: int, dtype: str,
+                    decoder: str = "plain") -> int:
     """Bytes the model's buffers need, about: a training batch, plus one evaluation chunk (heads.EVAL_CHUNK).
     width = hidden + input size + 1."""
     train_n, eval_n = _NUMBERS_PER_UNIT[cell]
     n = width * length * (train_n * batch + eval_n * min(eval_size, heads.EVAL_CHUNK))
     if kind == SEQ2SEQ:
         n *= 2  # an encoder and a decoder
+    if decoder == "attention":  # per output step: tanh(...) (S, H) for the additive score, and the weights
+        n += length * length * (width + 2) * (batch + min(eval_size, heads.EVAL_CHUNK))
     return n * np.dtype(DTYPES[dtype]).itemsize
 
 
@@ -62,6 +65,8 @@ class TrainConfig:
     stop_at: float | None = None  # stop once the held-out accuracy reaches this (e.g. 0.99)
     dtype: str = "float64"
     gate_init: str = "chrono"  # or "plain" (PyTorch's init); see heads.init_model
+    decoder: str = "plain"  # encoder-decoder tasks: "plain" or "attention" (core/attention.py)
+    score: str | None = None  # attention: "additive" (the default) or "dot"
 
     def checked(self) -> "TrainConfig":
         """The config with the task's default length filled in; BadValueError for any value out of range."""
@@ -88,13 +93,14 @@ class TrainConfig:
             raise BadValueError("--gate-init", f"choose one of {', '.join(heads.GATE_INITS)}, got {self.gate_init!r}")
         if self.dtype not in DTYPES:
             raise BadValueError("--dtype", f"choose one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        decoder, score = _check_decoder(self.decoder, self.score, task, length)
         if self.eval_size * length * task.input_size > 20_000_000:
             raise BadValueError(
                 "--eval-size", f"eval-size x length x input size = {self.eval_size * length * task.input_size:,} "
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
         width = self.hidden + task.input_size + 1
-        need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, self.dtype)
+        need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, self.dtype, decoder)
         if need > MEMORY_LIMIT:
             raise BadValueError(
                 "--hidden", f"this run would need about {need / 2**30:.1f} GB of memory for hidden {self.hidden} x "
@@ -104,7 +110,23 @@ class TrainConfig:
                 + (", or --dtype float32, which halves it" if self.dtype == "float64" else ""),
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
-                              "optimizer": str(self.optimizer).lower(), "clip": clip or None})
+                              "optimizer": str(self.optimizer).lower(), "clip": clip or None,
+                              "decoder": decoder, "score": score})
+
+
+def _check_decoder(decoder, score, task: Task, length: int) -> tuple[str, str | None]:
+    """(decoder, score) checked against the task: only encoder-decoder tasks have a decoder to choose."""
+    decoder = attention.check_decoder(decoder)
+    if decoder == "plain":
+        if score is not None:
+            raise BadValueError("--score", "only the attention decoder has a score (use --decoder attention)")
+        return decoder, None
+    if task.kind != SEQ2SEQ:
+        seq2seq = ", ".join(t.name for t in TASKS.values() if t.kind == SEQ2SEQ)
+        raise BadValueError("--decoder", f"the {task.name} task has no decoder to give attention to; "
+                            f"encoder-decoder tasks: {seq2seq}")
+    attention.check_length(length)
+    return decoder, attention.check_score(score or attention.DEFAULT_SCORE)
 
 
 def _whole(option: str, value, low: int, high: int) -> None:
@@ -123,6 +145,7 @@ class EvalRecord:
     train_loss: float | None  # mean training loss since the previous record (None before training)
     grad_norm: float | None  # mean gradient norm (before clipping) since the previous record
     seconds: float  # wall time since training started
+    sequence_accuracy: float | None = None  # encoder-decoder: held-out outputs right in every symbol
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -176,7 +199,8 @@ class Trainer:
         self.task = get_task(cfg.task)
         self.dtype = DTYPES[cfg.dtype]
         self.model = heads.init_model(cfg.cell, self.task, cfg.hidden, seed=cfg.seed, dtype=self.dtype,
-                                      gate_init=cfg.gate_init, length=cfg.length)
+                                      gate_init=cfg.gate_init, length=cfg.length, decoder=cfg.decoder,
+                                      score=cfg.score)
         self.optimizer = optim.make_optimizer(cfg.optimizer, self.model.params, cfg.lr)
         self.train_rng = np.random.default_rng([cfg.seed, 1])  # training batches
         eval_rng = np.random.default_rng([cfg.seed, 2])  # the held-out set: another stream, fixed
@@ -208,7 +232,7 @@ class Trainer:
         n_since = 0
         if self.step == 0 and not self.records:
             e = self.evaluate()
-            self.records.append(EvalRecord(0, 0, e.loss, e.accuracy, None, None, 0.0))
+            self.records.append(EvalRecord(0, 0, e.loss, e.accuracy, None, None, 0.0, e.sequence_accuracy))
             yield self.records[-1]
         while self.step < cfg.steps:
             batch = self.task.batch(self.train_rng, cfg.batch, cfg.length, dtype=self.dtype)
@@ -234,7 +258,7 @@ class Trainer:
                     raise self._diverged("the held-out loss became NaN or infinite")
                 self.seconds = time.perf_counter() - t0
                 rec = EvalRecord(self.step, self.step * cfg.batch, e.loss, e.accuracy,
-                                 loss_sum / n_since, norm_sum / n_since, self.seconds)
+                                 loss_sum / n_since, norm_sum / n_since, self.seconds, e.sequence_accuracy)
                 loss_sum = norm_sum = 0.0
                 n_since = 0
                 self.records.append(rec)
@@ -253,7 +277,7 @@ class Trainer:
             e = self.evaluate()
             if math.isfinite(e.loss):
                 self.records.append(EvalRecord(self.step, self.step * self.config.batch, e.loss, e.accuracy,
-                                               None, None, self.seconds))
+                                               None, None, self.seconds, e.sequence_accuracy))
                 if self.solved_step is None and e.accuracy >= SOLVED:
                     self.solved_step = self.step
         return TrainResult(self.config, tuple(self.records), {k: v.copy() for k, v in self.model.params.items()},
