@@ -31,6 +31,9 @@ def predict(
     task: Annotated[Optional[TaskName], typer.Option(
         "--task", help="Check that the file was trained on this task.", case_sensitive=False,
         show_default=False)] = None,
+    attention: Annotated[bool, typer.Option(
+        "--attention", help="Also show where an attention model looked: a heat map of its weights (rows: output "
+        "steps, columns: input tokens); json and csv give the numbers.")] = False,
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -41,12 +44,18 @@ def predict(
         rnn-tutor predict model.npz --input "0.3* -0.2 0.9 0.5* 0.1 -0.7"
 
         echo "the dog bit the man" | rnn-tutor predict order.npz --input - --format json
+
+        rnn-tutor predict reverse.npz --input "a b c d e f" --attention
     """
     from rnn_tutor.core import train as core
     from rnn_tutor.errors import BadValueError
     from rnn_tutor.render import train as view
 
     saved = core.load_model(model, cell=cell.value if cell else None, task=task.value if task else None)
+    if attention:
+        from rnn_tutor.core.attention import check_has_attention
+
+        check_has_attention(saved.model)
     texts: list[str] = []
     for item in inputs or []:
         if item == "-":
@@ -71,4 +80,11 @@ def predict(
     preds = [core.predict_one(saved, text) for text in texts]
     meta = {"cell": saved.model.cell, "task": t.name, "path": str(model), "trained_length": saved.length,
             "hidden": saved.model.hidden_size}
+    if attention:
+        from rnn_tutor.core.attention import attention_map
+        from rnn_tutor.render.attention import emit_predictions
+
+        meta.update(decoder=saved.model.decoder, score=saved.model.score)
+        emit_predictions(preds, [attention_map(saved.model, text) for text in texts], meta, fmt.value)
+        return
     view.emit_predictions(preds, meta, fmt.value)

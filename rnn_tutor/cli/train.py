@@ -18,6 +18,7 @@ class TaskName(str, enum.Enum):
     order = "order"
     tagging = "tagging"
     reverse = "reverse"
+    reorder = "reorder"
 
 
 class Optimizer(str, enum.Enum):
@@ -35,8 +36,24 @@ class GateInit(str, enum.Enum):
     plain = "plain"
 
 
+class Decoder(str, enum.Enum):
+    plain = "plain"
+    attention = "attention"
+
+
+class Score(str, enum.Enum):
+    additive = "additive"
+    dot = "dot"
+
+
+DECODER_HELP = ("Encoder-decoder tasks (reverse, reorder): plain hands the decoder only the encoder's final state; "
+                "attention lets it look at every encoder state at every step.")
+SCORE_HELP = ("With --decoder attention: additive (Bahdanau et al. 2014, the default) or dot (Luong et al. 2015).")
+
+
 TASK_HELP = ("adding (two marked numbers, long lag), recall (first symbol), order (who did it), tagging "
-             "(a tag per word), reverse (encoder-decoder).")
+             "(a tag per word), reverse (encoder-decoder), reorder (encoder-decoder: subject-verb-object to "
+             "subject-object-verb).")
 
 
 def one_blas_thread():
@@ -106,6 +123,9 @@ def train(
     dtype: Annotated[DType, typer.Option(
         "--dtype", help="float64 (exact numbers) or float32 (about twice as fast for LSTMs).",
         case_sensitive=False)] = DType.float64,
+    decoder: Annotated[Decoder, typer.Option("--decoder", help=DECODER_HELP, case_sensitive=False)] = Decoder.plain,
+    score: Annotated[Optional[Score], typer.Option("--score", help=SCORE_HELP, case_sensitive=False,
+                                                   show_default=False)] = None,
     save: Annotated[Optional[Path], typer.Option(
         "--save", help="Write the model to this .npz (PyTorch names + task metadata).", show_default=False,
         dir_okay=True)] = None,
@@ -122,13 +142,16 @@ def train(
         rnn-tutor train --cell lstm --task adding --length 100 --save model.npz
 
         rnn-tutor train --cell rnn --task recall --length 30 --format jsonl
+
+        rnn-tutor train --task reverse --decoder attention --save reverse.npz
     """
     from rnn_tutor.core.train import TrainConfig
 
     config = TrainConfig(
         cell=cell.value, task=task.value, length=length, hidden=hidden, steps=steps, batch=batch, lr=lr,
         clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
-        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value,
+        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value, decoder=decoder.value,
+        score=score.value if score else None,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}")
     if code:

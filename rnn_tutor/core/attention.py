@@ -54,6 +54,7 @@ from rnn_tutor.errors import BadValueError
 DECODERS = ("plain", "attention")
 SCORES = ("additive", "dot")
 DEFAULT_SCORE = "additive"
+PAPERS = {"additive": "Bahdanau, Cho & Bengio 2014", "dot": "Luong, Pham & Manning 2015"}
 MAX_LENGTH = 1000  # the weights are a T_out x T_in matrix per sequence: past this, memory and time grow as T²
 PREFIX = "attention."
 DECODER_PREFIX = "decoder."
@@ -289,3 +290,59 @@ def greedy_decode(model, x: np.ndarray, length: int | None = None) -> Decoded:
     c_last = getattr(enc, "c_last", None)
     return decode(model, np.array(enc.h), np.array(enc.h_last), None if c_last is None else np.array(c_last),
                   length=length or x.shape[1])
+
+
+# ------------------------------------------------------------------------------------------- what it looked at
+
+
+@dataclass(frozen=True)
+class AttentionMap:
+    """Where the decoder looked, for one input: ``weights[t][j]`` is a_tj, output step t on input position j."""
+
+    input: str
+    inputs: tuple[str, ...]  # the input tokens: the columns
+    outputs: tuple[str, ...]  # the symbols the model wrote (greedy decoding): the rows
+    expected: tuple[str, ...] | None  # the right output by the task's rule
+    weights: tuple[tuple[float, ...], ...]  # (T_out, T_in); every row sums to 1
+    score: str
+
+    @property
+    def peaks(self) -> tuple[int, ...]:
+        """For each output step, the input position (0-based) with the largest weight."""
+        return tuple(int(np.argmax(row)) for row in self.weights)
+
+
+def check_has_attention(model) -> None:
+    """BadValueError (exit 2) for ``--attention`` on a model without attention weights."""
+    if getattr(model, "decoder", "plain") == "attention":
+        return
+    if model.task.kind != "seq2seq":
+        raise BadValueError("--attention", f"this model is for the {model.task.name} task, which has no decoder and "
+                            "so no attention; attention models: train --task reverse (or reorder) --decoder attention")
+    raise BadValueError("--attention", f"this {model.task.name} model has the plain decoder, which gets only the "
+                        "encoder's final state and has no attention weights to show; train one with "
+                        f"--task {model.task.name} --decoder attention")
+
+
+def attention_map(model, text: str) -> AttentionMap:
+    """Run an attention model on one input (the task's words) and return its weights with the tokens."""
+    check_has_attention(model)
+    task = model.task
+    x = task.encode(text)  # (1, S, D)
+    check_length(x.shape[1], "--input")
+    out = greedy_decode(model, x)
+    words = [task.vocab[i] for i in x[0].argmax(-1)]
+    expected = task.target_of(text)
+    return AttentionMap(
+        text, tuple(words), tuple(task.classes[k] for k in out.symbols[0]),
+        None if expected is None else tuple(str(e) for e in expected),
+        tuple(tuple(float(v) for v in row) for row in out.weights[0]), model.score,
+    )
+
+
+def mirrored_share(model, x: np.ndarray) -> float:
+    """Share of output steps whose largest weight is on the mirrored input position (t -> S - 1 - t): how well a
+    reverse model's attention found the anti-diagonal. x (B, S, D)."""
+    w = greedy_decode(model, x).weights  # (B, S, S)
+    S = x.shape[1]
+    return float(np.mean(w.argmax(axis=-1) == np.arange(S)[::-1]))

@@ -5,7 +5,8 @@ shape depends on the output pattern:
 
 - one output per sequence: ``adding`` (regression, y (B, 1)), ``recall`` and ``order`` (class, y (B,) int);
 - one output per step: ``tagging`` (class per token, y (B, T) int);
-- encoder-decoder: ``reverse`` (the decoder emits the input reversed, y (B, T) int).
+- encoder-decoder: ``reverse`` (the decoder emits the input reversed, y (B, T) int) and ``reorder`` (subject-verb-
+  object sentences rewritten subject-object-verb, y (B, T) int: an alignment that is not a diagonal).
 
 Labels are correct by construction: each generator builds the answer together with the input.
 Each task can also read a user's own input (``encode``) and describe a prediction in words (``describe``).
@@ -305,6 +306,42 @@ def _ans_reverse(task, text):
     return list(reversed(_tokens(task, text)))
 
 
+# ---------------------------------------------------------------- reorder
+# The order task's sentences, "the [adjectives] N1 V the [adjectives] N2" (subject-verb-object, as English orders
+# them), rewritten subject-object-verb, the order of Japanese or Turkish: "the dog bit the man" -> "the dog the man
+# bit". The subject stays in place, the object moves one step left, and the verb, read early, comes out last: the
+# output step that writes it has to look back to the middle of the input.
+
+
+def _gen_reorder(task: Task, rng, batch, length):
+    n = len(ORDER_NOUNS)
+    subj = rng.integers(0, n, size=batch)
+    obj = (subj + rng.integers(1, n, size=batch)) % n  # a different noun
+    verb = rng.integers(0, len(ORDER_VERBS), size=batch)
+    n_adj = length - 5
+    ids = np.empty((batch, length), dtype=np.int64)
+    out = np.empty((batch, length), dtype=np.int64)
+    for b in range(batch):
+        k1 = int(rng.integers(0, n_adj + 1))  # adjectives before the subject, the rest before the object
+        adj = rng.integers(0, len(ORDER_ADJ), size=n_adj) + 1 + n + len(ORDER_VERBS)
+        subject = [0, *adj[:k1], 1 + subj[b]]
+        object_ = [0, *adj[k1:], 1 + obj[b]]
+        v = 1 + n + verb[b]
+        ids[b] = subject + [v] + object_
+        out[b] = subject + object_ + [v]
+    return _one_hot(ids, len(ORDER_VOCAB)), out
+
+
+def _ans_reorder(task, text):
+    """Subject-object-verb by the rule: everything before the first verb, then everything after it, then the verb."""
+    words = _tokens(task, text)
+    verbs = [i for i, w in enumerate(words) if w in ORDER_VERBS]
+    if not verbs:
+        return None
+    v = verbs[0]
+    return words[:v] + words[v + 1:] + [words[v]]
+
+
 TASKS: dict[str, Task] = {
     "adding": Task(
         "adding", SEQ_REGRESSION, 2, 1, 2, 100,
@@ -332,19 +369,24 @@ TASKS: dict[str, Task] = {
         "encoder reads symbols a-h into one vector, decoder writes them back reversed",
         vocab=REVERSE_VOCAB, classes=REVERSE_VOCAB, example="a b c d e",
     ),
+    "reorder": Task(
+        "reorder", SEQ2SEQ, len(ORDER_VOCAB), len(ORDER_VOCAB), 5, 8,
+        "subject-verb-object to subject-object-verb: 'the dog bit the man' -> 'the dog the man bit'",
+        vocab=ORDER_VOCAB, classes=ORDER_VOCAB, example="the old dog bit the young man",
+    ),
 }
 
 _GENERATORS = {
     "adding": _gen_adding, "recall": _gen_recall, "order": _gen_order,
-    "tagging": _gen_tagging, "reverse": _gen_reverse,
+    "tagging": _gen_tagging, "reverse": _gen_reverse, "reorder": _gen_reorder,
 }
 _ENCODERS = {
     "adding": _enc_adding, "recall": _enc_recall, "order": _enc_order,
-    "tagging": _enc_recall, "reverse": _enc_recall,
+    "tagging": _enc_recall, "reverse": _enc_recall, "reorder": _enc_recall,
 }
 _ANSWERS = {
     "adding": _ans_adding, "recall": _ans_recall, "order": _ans_order,
-    "tagging": _ans_tagging, "reverse": _ans_reverse,
+    "tagging": _ans_tagging, "reverse": _ans_reverse, "reorder": _ans_reorder,
 }
 
 

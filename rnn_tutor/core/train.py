@@ -354,6 +354,10 @@ def save_model(path, result: TrainResult):
         meta_loss=np.array(result.loss if result.loss is not None else np.nan),
         meta_gate_init=np.array(cfg.gate_init),
     )
+    if task.kind == SEQ2SEQ:  # which decoder reads the meta_decoder.* cell (files without it: plain)
+        arrays["meta_decoder_kind"] = np.array(cfg.decoder)
+        if cfg.decoder == "attention":
+            arrays["meta_attention_score"] = np.array(cfg.score)
     for k, v in p.items():
         if k not in cells.PARAM_KEYS:
             arrays[EXTRA_PREFIX + k] = np.ascontiguousarray(v)
@@ -440,9 +444,12 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
     H = w.hidden_size
     params = dict(w.params)
     expected = {"head.weight": (t.output_size, H), "head.bias": (t.output_size,)}
+    decoder, score = _saved_decoder(arrays, path, t)
     if t.kind == "seq2seq":
-        dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t), H)
+        dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t, decoder, H), H)
         expected.update({heads.DECODER_PREFIX + k: s for k, s in dec_shapes.items()})
+        if decoder == "attention":
+            expected.update(attention.param_shapes(t, H, score))
     for key, shape in expected.items():
         v = arrays.get(EXTRA_PREFIX + key)
         if v is None:
@@ -459,7 +466,25 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
                             "train and save the model again") from None
     info = {"seed": meta("seed", int), "steps": meta("steps", int), "accuracy": meta("accuracy", float),
             "loss": meta("loss", float), "gate_init": meta("gate_init")}
-    return SavedModel(heads.Model(w.cell, t, H, params), int(length), info, str(path))
+    return SavedModel(heads.Model(w.cell, t, H, params, decoder, score), int(length), info, str(path))
+
+
+def _saved_decoder(arrays: dict[str, np.ndarray], path, task: Task) -> tuple[str, str | None]:
+    """(decoder, score) of a saved model: meta_decoder_kind and meta_attention_score (files without: plain)."""
+    decoder = _meta_value(arrays, path, "decoder_kind") or "plain"
+    if task.kind != SEQ2SEQ or decoder == "plain":
+        if task.kind != SEQ2SEQ and decoder != "plain":
+            raise RnnTutorError(f"model file {path}: meta_decoder_kind {decoder!r} for the {task.name} task, which "
+                                "has no decoder", "train and save the model again")
+        return "plain", None
+    if decoder not in attention.DECODERS:
+        raise RnnTutorError(f"model file {path}: meta_decoder_kind {decoder!r} is not one of "
+                            f"{', '.join(attention.DECODERS)}", "train and save the model again")
+    score = _meta_value(arrays, path, "attention_score")
+    if score not in attention.SCORES:
+        raise RnnTutorError(f"model file {path}: meta_attention_score {score!r} is not one of "
+                            f"{', '.join(attention.SCORES)}", "train and save the model again")
+    return decoder, score
 
 
 # ------------------------------------------------------------------------------------------- predictions
@@ -498,6 +523,8 @@ def predict_one(saved: SavedModel, text: str) -> Prediction:
     x = task.encode(text)  # (1, T, D)
     if x.shape[1] > 10_000:
         raise BadValueError("--input", f"at most 10,000 steps, got {x.shape[1]:,}")
+    if model.decoder == "attention":
+        attention.check_length(x.shape[1], "--input")
     out = heads.predict(model, x)
     if task.kind == SEQ_REGRESSION:
         value = float(out[0])
