@@ -571,13 +571,18 @@ class CompareRow:
     curve: tuple[float, ...]  # held-out accuracy at every evaluation
     interrupted: bool = False
     length: int = 0
+    decoder: str = "plain"  # encoder-decoder tasks: which decoder (compare --decoders)
+    score: str | None = None
+    sequence_accuracy: float | None = None  # encoder-decoder: held-out outputs right in every symbol
 
 
 def compare_row(result: TrainResult) -> CompareRow:
     n = sum(int(v.size) for v in result.params.values())
-    return CompareRow(result.config.cell, result.accuracy, result.loss, result.solved_step, result.solved_sequences,
+    cfg = result.config
+    return CompareRow(cfg.cell, result.accuracy, result.loss, result.solved_step, result.solved_sequences,
                       result.final.step if result.final else 0, result.seconds, n,
-                      tuple(r.accuracy for r in result.records), result.interrupted, result.config.length)
+                      tuple(r.accuracy for r in result.records), result.interrupted, cfg.length, cfg.decoder,
+                      cfg.score, result.final.sequence_accuracy if result.final else None)
 
 
 def pct(v: float | None) -> str:

@@ -139,3 +139,41 @@ def emit_predictions(preds, maps, meta: dict[str, Any], fmt: str) -> None:
     width = min(render.console().width, 80) if render.console().width else 80
     for m in maps:
         render.print_table(["", *heat_map(m, meta, width)])
+
+
+# ---------------------------------------------------------------------------------------------- compare --decoders
+
+DECODER_COLUMNS = ["decoder", "score", "cell", "length", "sequence_accuracy", "accuracy", "loss", "solved_step",
+                   "solved_sequences", "steps", "seconds", "parameters"]
+
+
+def emit_decoder_compare(rows, sentence: str, meta: dict[str, Any], fmt: str) -> None:
+    """``compare --decoders``: one row per (length, decoder[, cell]), outputs right in every symbol first."""
+    from rnn_tutor.core.decoders import label
+    from rnn_tutor.render.train import _pct, _table, budget_curve
+
+    fmt = getattr(fmt, "value", fmt)
+    if fmt == "json":
+        render.write_json([{**meta, **render.jsonable(r)} for r in rows])
+        return
+    if fmt == "csv":
+        render.write_csv([render.jsonable(r) for r in rows], DECODER_COLUMNS)
+        return
+    several = len({r.cell for r in rows}) > 1
+    t = _table(f"{meta['task']}: plain vs attention, same budget ({meta['budget']:,} steps), hidden "
+               f"{meta['hidden']}, seed {meta['seed']}")
+    columns = [("decoder", "left")] + ([("cell", "left")] if several else []) + [
+        ("length", "right"), ("whole", "right"), ("symbols", "right"), ("seqs to 99%", "right"),
+        ("time", "right"), ("learning curve", "left")]
+    for name, just in columns:
+        t.add_column(name, justify=just, no_wrap=name == "learning curve")
+    for r in rows:
+        solved = f"{r.solved_sequences:,}" if r.solved_sequences is not None else "-"
+        curve = budget_curve(r.curve, meta.get("eval_every") or 1, r.steps, meta["budget"], width=12)
+        t.add_row(*([label(r.decoder, r.score)] + ([r.cell] if several else []) + [
+            str(r.length), _pct(r.sequence_accuracy), _pct(r.accuracy), solved, f"{r.seconds:.1f} s", curve]))
+    lines = [t, "whole: held-out outputs right in every symbol; symbols: output symbols right (the curve's "
+                "measure, and what 99% refers to)."]
+    if sentence:
+        lines.append(sentence)
+    render.print_table(lines)
