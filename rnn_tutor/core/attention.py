@@ -208,7 +208,7 @@ def decode_backward(model, E: np.ndarray, dec: Decoded, dlogits: np.ndarray):
     dec_p = {k: p[DECODER_PREFIX + k] for k in cells.PARAM_KEYS}
     W_o = p["head.weight"]
     g = {k: np.zeros_like(v) for k, v in p.items() if k.startswith((DECODER_PREFIX, PREFIX, "head."))}
-    dE = np.zeros_like(E)  # (B, S, H)
+    dE = np.zeros_like(E)  # (B, S, H) dL/dh_j
     ds_next = np.zeros((B, H), dtype=dtype)  # dL/ds_t from later steps
     dc_next = np.zeros((B, H), dtype=dtype) if cell == "lstm" else None
     if score == "additive":
@@ -217,7 +217,10 @@ def decode_backward(model, E: np.ndarray, dec: Decoded, dlogits: np.ndarray):
     else:
         W_c = p[PREFIX + "combine.weight"]
         dfeed = np.zeros((B, H), dtype=dtype)  # dL/ds~_t through the next step's input
-    for t in range(len(dec.steps) - 1, -1, -1):
+    T = len(dec.steps)
+    dctx_all = np.empty((B, T, H), dtype=dtype)  # dL/dc_t, for dE = sum_t a_t^T dc_t after the loop
+    de_all = np.empty((B, T, S), dtype=dtype) if score == "dot" else None  # dL/de_t (dot: e_tj = s_t . h_j)
+    for t in range(T - 1, -1, -1):
         st = dec.steps[t]
         dl = dlogits[:, t]  # (B, O)
         g["head.weight"] += dl.T @ st.readout  # logits = W_o r + b_o
@@ -238,7 +241,7 @@ def decode_backward(model, E: np.ndarray, dec: Decoded, dlogits: np.ndarray):
             dctx, ds = dboth[:, :H], dboth[:, H:]
         # c_t = sum_j a_tj h_j
         da = (E @ dctx[:, :, None])[:, :, 0]  # (B, S)  dL/da_tj = dL/dc_t . h_j
-        dE += st.a[:, :, None] * dctx[:, None, :]
+        dctx_all[:, t] = dctx
         de = _softmax_backward(st.a, da)  # (B, S)  dL/de_tj
         if score == "additive":
             # e_tj = v_a . Z_tj,  Z_tj = tanh(W_a s_{t-1} + U_a h_j)
@@ -251,7 +254,7 @@ def decode_backward(model, E: np.ndarray, dec: Decoded, dlogits: np.ndarray):
         else:
             # e_tj = s_t . h_j
             ds = ds + (de[:, None, :] @ E)[:, 0] + ds_next
-            dE += de[:, :, None] * st.s[:, None, :]
+            de_all[:, t] = de
             gc = cells.backward(cell, dec_p, st.fwd, dh_last=ds, dc_last=dc_next)
             dfeed = gc["x"][:, 0, O + 1:]
             ds_next = gc["h0"]
@@ -259,9 +262,13 @@ def decode_backward(model, E: np.ndarray, dec: Decoded, dlogits: np.ndarray):
             g[DECODER_PREFIX + k] += gc[k]
         if cell == "lstm":
             dc_next = gc["c0"]
+    dE += dec.weights.transpose(0, 2, 1) @ dctx_all  # c_t = sum_j a_tj h_j: dh_j += sum_t a_tj dc_t
     if score == "additive":  # K = U_a h_j for every j
         g[PREFIX + "key.weight"] += dK.reshape(-1, dK.shape[-1]).T @ E.reshape(-1, H)
         dE += dK @ U_a
+    else:  # e_tj = s_t . h_j: dh_j += sum_t de_tj s_t
+        states = np.stack([st.s for st in dec.steps], axis=1)  # (B, T, H)
+        dE += de_all.transpose(0, 2, 1) @ states
     return g, dE, ds_next, dc_next
 
 
