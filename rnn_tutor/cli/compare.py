@@ -26,7 +26,8 @@ def compare(
         show_default=False)] = None,
     decoders: Annotated[Optional[str], typer.Option(
         "--decoders", help="Encoder-decoder tasks: decoders to compare, comma-separated, from plain, attention "
-        "(= additive), additive, dot; each trained with the same cell, size, budget and seed.",
+        "(= additive), additive, dot; each trained with the same cell, size, budget and seed, at --lengths "
+        "(default 2,4,8,16,32).",
         show_default=False)] = None,
     lengths: Annotated[Optional[str], typer.Option(
         "--lengths", help="Several lengths, comma-separated (e.g. 2,4,8,16): accuracy against length.",
@@ -81,6 +82,8 @@ def compare(
     if lengths is not None and length is not None:
         raise BadValueError("--lengths", "give either --length or --lengths, not both")
     length_list: list = [length]
+    if decoders is not None and lengths is None and length is None:
+        lengths = core_decoders.DEFAULT_LENGTHS  # the decoders differ in how they hold up as inputs grow
     if lengths is not None:
         try:
             length_list = [int(v) for v in lengths.split(",") if v.strip()]

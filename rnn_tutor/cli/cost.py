@@ -36,8 +36,6 @@ def cost(
 
         rnn-tutor cost --length 512 --hidden 512
 
-        rnn-tutor cost -n 4096 -d 256 --format json
-
         rnn-tutor cost --measure -n 1024 -d 64
     """
     from rnn_tutor.core.demos import cost_demo

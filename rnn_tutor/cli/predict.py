@@ -39,13 +39,13 @@ def predict(
 ) -> None:
     """Run a saved model: its answer, the right answer (by the task's rule) and its confidence.
 
+    With --attention, an attention model also shows where it looked, as a heat map.
+
     Examples:
 
         rnn-tutor predict model.npz --input "0.3* -0.2 0.9 0.5* 0.1 -0.7"
 
         echo "the dog bit the man" | rnn-tutor predict order.npz --input - --format json
-
-        rnn-tutor predict reverse.npz --input "a b c d e f" --attention
     """
     from rnn_tutor.core import train as core
     from rnn_tutor.errors import BadValueError

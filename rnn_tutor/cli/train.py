@@ -135,15 +135,14 @@ def train(
     """Train a tiny RNN, GRU or LSTM from scratch and report held-out loss and accuracy.
 
     A progress bar runs on stderr; --format jsonl streams one object per evaluation. Ctrl-C stops cleanly and
-    still prints (and saves) what it has. The same --seed gives the same numbers.
+    still prints (and saves) what it has. The same --seed gives the same numbers. For reverse and reorder,
+    --decoder attention lets the decoder look at every encoder state.
 
     Examples:
 
         rnn-tutor train --cell lstm --task adding --length 100 --save model.npz
 
         rnn-tutor train --cell rnn --task recall --length 30 --format jsonl
-
-        rnn-tutor train --task reverse --decoder attention --save reverse.npz
     """
     from rnn_tutor.core.train import TrainConfig
 

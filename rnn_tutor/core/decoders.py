@@ -10,6 +10,7 @@ from __future__ import annotations
 from rnn_tutor.core import attention
 from rnn_tutor.errors import BadValueError
 
+DEFAULT_LENGTHS = "2,4,8,16,32"  # compare --decoders without --length or --lengths
 HALF = 0.5  # "the plain decoder fails": fewer than half of the held-out outputs right in every symbol
 
 

@@ -310,7 +310,9 @@ def bottleneck_tables(r: BottleneckResult) -> list[Any]:
         lean = " What it keeps leans to the end of the sequence: early inputs have faded."
     elif last.context_first_exact > last.context_last_exact + 0.05:
         lean = " What it keeps leans to the start of the sequence."
-    out.append(Text(f"A context of d numbers keeps at most d of T independent numbers: min(1, d/T).{lean} "
+    out.append(Text(f"Read linearly, a context of d numbers gives back at most min(1, d/T) of the variance of T "
+                    "independent inputs (a bound on linear decoding, not on information in general)."
+                    f"{lean} "
                     f"A decoder that sees every encoder state (as attention does) recovers "
                     f"{_pct(last.all_states_measured)} at T = {last.length}."))
     off = max(r.rows, key=lambda row: abs(row.context_measured - row.context_exact))

@@ -13,6 +13,8 @@ from tests.fuzzing import invoke, loads_strict, output_format
 
 LESSONS = all_lessons()
 COMMANDS = [(lesson.topic, c) for lesson in LESSONS for c in lesson.commands]
+# try-it commands that train for long (tens of seconds) run with the slow tests: python -m pytest -m slow
+SLOW_COMMANDS = {"rnn-tutor compare --task reverse --decoders plain,attention"}
 
 
 def test_list_table_and_json():
@@ -39,8 +41,17 @@ def test_every_lesson_renders_at_80_columns(topic):
         assert f"$ {command}" in lines, f"'{command}' is wrapped or missing at 80 columns"
 
 
-@pytest.mark.parametrize("topic, command", COMMANDS, ids=[c for _, c in COMMANDS])
-def test_every_try_it_command_runs(topic, command):
+@pytest.fixture(scope="module")
+def lesson_folder(tmp_path_factory):
+    """One folder for every try-it command, run in order as a learner would: a model one command saves is there
+    for the next (lesson 6 trains reverse.npz, then draws its attention), and nothing lands in the checkout."""
+    return tmp_path_factory.mktemp("try-it")
+
+
+@pytest.mark.parametrize("topic, command", [pytest.param(t, c, marks=pytest.mark.slow) if c in SLOW_COMMANDS
+                                            else (t, c) for t, c in COMMANDS], ids=[c for _, c in COMMANDS])
+def test_every_try_it_command_runs(topic, command, lesson_folder, monkeypatch):
+    monkeypatch.chdir(lesson_folder)
     args = command_args(command)
     r = invoke(args)
     assert r.exit_code == 0, f"lesson {topic}: `{command}` exited {r.exit_code}: {r.stderr}"
