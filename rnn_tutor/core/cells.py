@@ -537,6 +537,8 @@ class CellTrace:
     nonlinearity: str
     steps: tuple[CellStep, ...]
     overflow: bool = False  # some number left the float range (huge inputs or weights); shown as null in JSON
+    layer: int = 0          # which layer of a stack the steps show (0 = the bottom one, as in weight_ih_l0)
+    layers: int = 1         # layers in the stack
 
 
 def _pct(v: float) -> str:
@@ -583,15 +585,30 @@ def _summary(cell: str, t: int, h_prev, h, c_prev, c, gates, nonlinearity: str) 
     return text
 
 
-def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str = "tanh") -> CellTrace:
-    """Run one sequence ``x`` (T, D) and describe every step: inputs, gates, states and a plain-words summary."""
+def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str = "tanh",
+          layer: int | None = None) -> CellTrace:
+    """Run one sequence ``x`` (T, D) and describe every step: inputs, gates, states and a plain-words summary.
+
+    For a stack, ``layer`` (0 .. L-1, default the top one) chooses whose steps are described; its input x_t is
+    then the h_t of the layer below (the sequence's x for layer 0). h0/c0: (H,), or (L, H) for a stack."""
     cell = check_cell(cell)
     x = np.asarray(x)
     if x.ndim != 2:
         raise BadValueError(None, f"a traced sequence has shape (T, D), got {x.shape}")
+    n = num_layers(params)
+    k = n - 1 if layer is None else int(layer)
+    if not 0 <= k < n:
+        raise BadValueError("--layer", f"these weights have {n} layer(s), numbered 0 to {n - 1}; got {layer}"
+                            if n > 1 else f"these weights have one layer (0); got {layer}")
+
+    def batch_of_one(state):  # (H,) -> (1, H); (L, H) -> (L, 1, H)
+        return None if state is None else np.expand_dims(np.asarray(state), -2)
+
     with np.errstate(over="ignore", invalid="ignore"):  # huge inputs saturate the gates; flagged below
-        fwd = forward(cell, params, x[None], None if h0 is None else np.asarray(h0)[None],
-                      None if c0 is None else np.asarray(c0)[None], nonlinearity=nonlinearity)
+        top = forward(cell, params, x[None], batch_of_one(h0), batch_of_one(c0), nonlinearity=nonlinearity)
+    fwd = top.layers[k]
+    if k > 0:
+        x = top.layers[k - 1].h[0]  # (T, H): what this layer reads
     arrays = [fwd.h, *fwd.gates.values()] + ([fwd.c] if fwd.c is not None else [])
     overflow = not all(np.all(np.isfinite(a)) for a in arrays)
     d, hsz = x.shape[1], fwd.h.shape[2]
@@ -616,4 +633,4 @@ def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str =
             else "Overflow: a number left the float range at this step (shown as nan)",
         ))
         h_prev, c_prev = h, c
-    return CellTrace(cell, int(d), int(hsz), nonlinearity, tuple(steps), overflow)
+    return CellTrace(cell, int(d), int(hsz), nonlinearity, tuple(steps), overflow, k, n)

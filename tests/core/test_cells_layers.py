@@ -182,3 +182,26 @@ def test_gradcheck_catches_a_wrong_gradient_in_any_layer(layer, monkeypatch):
     monkeypatch.setattr(cells, "_layer_backward", broken_layer)
     res = gradcheck("gru", hidden_size=2, input_size=2, length=3, seed=0, num_layers=2)
     assert [r.name for r in res.rows if not r.passed] == [f"weight_hh_l{layer}"]
+
+
+def test_trace_shows_the_chosen_layer_of_a_stack():
+    rng = np.random.default_rng(0)
+    p = cells.init_params("lstm", 2, 3, seed=1, num_layers=2)
+    x = rng.normal(size=(4, 2))
+    h0, c0 = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))  # (L, H): one state per layer
+    fwd = cells.forward("lstm", p, x[None], h0[:, None], c0[:, None])
+    top = cells.trace("lstm", p, x, h0=h0, c0=c0)
+    low = cells.trace("lstm", p, x, h0=h0, c0=c0, layer=0)
+    assert (top.layer, top.layers, low.layer) == (1, 2, 0)
+    assert (top.input_size, low.input_size) == (3, 2)
+    for t in range(4):
+        np.testing.assert_array_equal(top.steps[t].h, fwd.layers[1].h[0, t])
+        np.testing.assert_array_equal(low.steps[t].h, fwd.layers[0].h[0, t])
+        np.testing.assert_array_equal(top.steps[t].x, low.steps[t].h)  # layer 1 reads layer 0's h_t
+        np.testing.assert_array_equal(low.steps[t].x, x[t])
+        np.testing.assert_array_equal(top.steps[t].gates["f"], fwd.layers[1].gates["f"][0, t])
+    one = cells.trace("gru", cells.init_params("gru", 2, 3), x)
+    assert (one.layer, one.layers) == (0, 1)
+    with pytest.raises(BadValueError) as e:
+        cells.trace("lstm", p, x, layer=2)
+    assert e.value.option == "--layer"
