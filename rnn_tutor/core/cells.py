@@ -176,7 +176,7 @@ class Forward:
         return None if self.c_last is None else np.stack([f.c_last for f in self.layers])
 
 
-def _stack_states(value, layers: int, batch: int, hidden: int, dtype, name: str) -> tuple[list, bool]:
+def stack_states(value, layers: int, batch: int, hidden: int, dtype, name: str) -> tuple[list, bool]:
     """Initial states per layer: (L, B, H) -> L arrays (B, H); (B, H) or (H,) when L = 1; None -> zeros.
     Also says whether the value was given as (L, B, H)."""
     if value is None:
@@ -222,8 +222,8 @@ def forward(cell, params, x, h0=None, c0=None, *, nonlinearity: str = "tanh") ->
     if x.ndim != 3 or x.shape[2] != d:
         raise BadValueError(None, f"input has shape {x.shape}, expected (B, T, D) with D = {d}")
     bsz = x.shape[0]
-    h0s, h3 = _stack_states(h0, n, bsz, hsz, dtype, "h0")
-    c0s, c3 = _stack_states(c0, n, bsz, hsz, dtype, "c0")
+    h0s, h3 = stack_states(h0, n, bsz, hsz, dtype, "h0")
+    c0s, c3 = stack_states(c0, n, bsz, hsz, dtype, "c0")
     passes: list[Forward] = []
     for k in range(n):
         fwd = _layer_forward(cell, layer_params(params, k), x, h0s[k], c0s[k], nonlinearity, dtype)
@@ -313,8 +313,8 @@ def backward(cell, params, fwd: Forward, dh=None, dh_last=None, dc_last=None) ->
     if num_layers(params) != n:
         raise BadValueError(None, f"backward got {num_layers(params)} layers of parameters for a {n}-layer pass")
     bsz, _, hsz = fwd.h.shape
-    dhl = _top_or_all(dh_last, n, bsz, hsz, "dh_last")
-    dcl = _top_or_all(dc_last, n, bsz, hsz, "dc_last")
+    dhl = final_state_grads(dh_last, n, bsz, hsz, "dh_last")
+    dcl = final_state_grads(dc_last, n, bsz, hsz, "dc_last")
     grads: dict[str, np.ndarray] = {}
     h0s: list = [None] * n
     c0s: list = [None] * n
@@ -333,7 +333,7 @@ def backward(cell, params, fwd: Forward, dh=None, dh_last=None, dc_last=None) ->
     return out
 
 
-def _top_or_all(value, layers: int, batch: int, hidden: int, name: str) -> list:
+def final_state_grads(value, layers: int, batch: int, hidden: int, name: str) -> list:
     """A final-state gradient per layer: (L, B, H) gives every layer's, (B, H) the top layer's, None none."""
     if value is None:
         return [None] * layers

@@ -43,8 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_tutor.core.cells import layer_params, num_layers, param_keys
-from rnn_tutor.errors import BadValueError
+from rnn_tutor.core.cells import final_state_grads, layer_params, num_layers, param_keys, stack_states
 
 # Internal gate block k holds PyTorch block _PERM[k]: internal [g, f, i, o] <- PyTorch [i, f, g, o].
 _PERM = (2, 1, 0, 3)
@@ -216,29 +215,6 @@ def _factors(P, fi, af_fi, p_ig, g, af_g, i, h, o, kb_o, tc, kb_c, af_f, f) -> N
     np.copyto(af_f, f)  # dc_{t-1} = dc_t f
 
 
-def _states(value, layers: int, B: int, H: int, dt, name: str) -> tuple[list, bool]:
-    """Per-layer initial states from None, (B, H) (one layer) or (L, B, H); and whether it was (L, B, H)."""
-    if value is None:
-        return [None] * layers, layers > 1
-    arr = np.asarray(value, dt)
-    if arr.ndim == 3:
-        if arr.shape != (layers, B, H):
-            raise BadValueError(None, f"{name} has shape {arr.shape}, expected (L, B, H) = {(layers, B, H)}")
-        return list(arr), True
-    if layers > 1:
-        raise BadValueError(None, f"{name} has shape {arr.shape}; a {layers}-layer stack needs (L, B, H) = "
-                                  f"{(layers, B, H)}")
-    return [arr], False
-
-
-def _per_layer(value, layers: int, dt) -> list:
-    """A final-state gradient per layer: (L, B, H) every layer's, (B, H) the top layer's, None none."""
-    if value is None:
-        return [None] * layers
-    arr = np.asarray(value, dt)
-    return list(arr) if arr.ndim == 3 else [None] * (layers - 1) + [arr]
-
-
 def forward(params: dict[str, np.ndarray], x: np.ndarray, h0=None, c0=None, ws: Workspace | None = None) -> FastForward:
     """LSTM (one layer or a stack) over x (B, T, D) from (h0, c0): (B, H) for one layer or (L, B, H), zeros when
     None. Computes in x's dtype (float32/float64). The result is the top layer's pass (``h``, ``h_last``,
@@ -248,8 +224,8 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, h0=None, c0=None, ws: 
     B, T, D = x.shape
     L = num_layers(params)
     H = np.shape(params["weight_hh_l0"])[1]
-    h0s, h3 = _states(h0, L, B, H, dt, "h0")
-    c0s, c3 = _states(c0, L, B, H, dt, "c0")
+    h0s, h3 = stack_states(h0, L, B, H, dt, "h0")
+    c0s, c3 = stack_states(c0, L, B, H, dt, "c0")
     ws = ws or Workspace()
     passes = []
     inp = np.asarray(x, dt).transpose(1, 2, 0)  # x_t as (D, B), for every t: (T, D, B)
@@ -311,7 +287,8 @@ def backward(
     passes = fwd.layers
     L = len(passes)
     dt = fwd.ws.TC.dtype
-    dhl, dcl = _per_layer(dh_last, L, dt), _per_layer(dc_last, L, dt)
+    B, H = fwd.h_last.shape
+    dhl, dcl = final_state_grads(dh_last, L, B, H, "dh_last"), final_state_grads(dc_last, L, B, H, "dc_last")
     dhf = None if dh is None else np.asarray(dh, dt).transpose(1, 2, 0)  # (T, H, B)
     grads: dict[str, np.ndarray] = {}
     h0s, c0s = [None] * L, [None] * L

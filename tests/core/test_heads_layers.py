@@ -8,8 +8,7 @@ import pytest
 
 from rnn_tutor.core import cells, heads
 from rnn_tutor.core.tasks import TASKS, get_task
-
-EPS = 1e-6
+from tests.core.test_heads import numeric_grad
 
 
 @pytest.mark.parametrize("cell", cells.CELLS)
@@ -32,16 +31,9 @@ def test_stacked_model_gradients_match_finite_differences(cell, task_name):
 
     rng = np.random.default_rng(7)
     for key, arr in model.params.items():
-        flat = arr.reshape(-1)
-        for j in rng.choice(flat.size, size=min(3, flat.size), replace=False):
-            old = flat[j]
-            flat[j] = old + EPS
-            up = f()
-            flat[j] = old - EPS
-            down = f()
-            flat[j] = old
-            num = (up - down) / (2 * EPS)
-            assert num == pytest.approx(grads[key].reshape(-1)[j], rel=1e-4, abs=1e-8), (key, j)
+        for j in rng.choice(arr.size, size=min(3, arr.size), replace=False):
+            idx = np.unravel_index(j, arr.shape)
+            assert numeric_grad(f, arr, idx) == pytest.approx(grads[key][idx], rel=1e-4, abs=1e-8), (key, idx)
 
 
 def test_one_layer_model_is_unchanged_by_the_layers_option():
