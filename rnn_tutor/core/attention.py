@@ -37,6 +37,10 @@ Parameters (besides the encoder cell and ``decoder.*``, whose input grows by H n
     dot:      attention.combine.weight W_c (H, 2H), head.weight W_o (O, H), head.bias b_o (O,)
 with A = H. Shapes: B batch, S input steps (T_in), T output steps (T_out), H hidden, O output symbols.
 
+Stacked cells (L layers): the decoder stack starts from every encoder layer's final state, as the plain decoder
+does; attention reads the top encoder layer's states, and the top decoder layer's state asks (s_t above is the
+top layer's); the context enters the bottom decoder layer.
+
 The backward pass runs through the readout, the attention weights (softmax), the scores, the decoder cell step
 by step (``cells.backward`` over one step at a time, because each step's input depends on the step before)
 and the encoder (every state h_j receives gradient from every output step, its final state also through s_0).
@@ -116,9 +120,9 @@ def softmax(e: np.ndarray) -> np.ndarray:
 class _Step:
     """What one decoder step keeps for the backward pass."""
 
-    fwd: cells.Forward  # the decoder cell over this one step
-    s_prev: np.ndarray  # (B, H) s_{t-1}
-    s: np.ndarray  # (B, H) s_t
+    fwd: cells.Forward  # the decoder cell (every layer) over this one step
+    s_prev: np.ndarray  # (B, H) s_{t-1} of the top layer
+    s: np.ndarray  # (B, H) s_t of the top layer
     a: np.ndarray  # (B, S) attention weights
     ctx: np.ndarray  # (B, H) c_t
     Z: np.ndarray | None  # (B, S, A) additive: tanh(W_a s_{t-1} + U_a h_j)
@@ -135,7 +139,8 @@ class Decoded:
 
 def decode(model, E: np.ndarray, s0: np.ndarray, c0: np.ndarray | None, u: np.ndarray | None = None,
            length: int | None = None, keep: bool = False) -> Decoded:
-    """Run the attention decoder over the encoder states E (B, S, H), from s_0 = s0 (and c0 for an LSTM).
+    """Run the attention decoder over the encoder states E (B, S, H), from s_0 = s0 (and c0 for an LSTM), each
+    (L, B, H): every layer's starting state.
 
     With ``u`` (B, T, O+1) the decoder reads those inputs (teacher forcing: start flag, then the previous right
     symbol); without, it feeds back its own most likely symbol for ``length`` steps (greedy decoding)."""
@@ -145,7 +150,7 @@ def decode(model, E: np.ndarray, s0: np.ndarray, c0: np.ndarray | None, u: np.nd
     O = task.output_size
     T = u.shape[1] if u is not None else int(length or S)
     dtype = E.dtype
-    dec = {k: p[DECODER_PREFIX + k] for k in cells.PARAM_KEYS}
+    dec = model.cell_params(DECODER_PREFIX)
     W_o, b_o = p["head.weight"], p["head.bias"]
     if score == "additive":
         W_a, U_a, v_a = p[PREFIX + "query.weight"], p[PREFIX + "key.weight"], p[PREFIX + "score.weight"][0]
@@ -160,13 +165,14 @@ def decode(model, E: np.ndarray, s0: np.ndarray, c0: np.ndarray | None, u: np.nd
     if u is None:
         prev = np.zeros((B, O + 1), dtype=dtype)
         prev[:, O] = 1.0  # the start flag
-    s, c = s0, c0
+    s, c = s0, c0  # (L, B, H) every layer's state; s[-1] is the top layer's s_{t-1}
     steps = []
     for t in range(T):
         y_prev = u[:, t] if u is not None else prev  # (B, O+1)
         Z = None
+        top = s[-1]  # (B, H)
         if score == "additive":
-            Z = np.tanh(K + (s @ W_a.T)[:, None, :])  # (B, S, A)  tanh(W_a s_{t-1} + U_a h_j)
+            Z = np.tanh(K + (top @ W_a.T)[:, None, :])  # (B, S, A)  tanh(W_a s_{t-1} + U_a h_j)
             a = softmax(Z @ v_a)  # (B, S)  a_tj = softmax_j(v_a^T tanh(...))
             ctx = (a[:, None, :] @ E)[:, 0]  # (B, H)  c_t = sum_j a_tj h_j
             f = cells.forward(cell, dec, np.concatenate([y_prev, ctx], axis=-1)[:, None, :], s, c)
@@ -182,12 +188,12 @@ def decode(model, E: np.ndarray, s0: np.ndarray, c0: np.ndarray | None, u: np.nd
         logits[:, t] = readout @ W_o.T + b_o  # (B, O)
         weights[:, t] = a
         if keep:
-            steps.append(_Step(f, s, s_new, a, ctx, Z, readout))
+            steps.append(_Step(f, top, s_new, a, ctx, Z, readout))
         if u is None:
             symbols[:, t] = logits[:, t].argmax(axis=-1)
             prev = np.zeros((B, O + 1), dtype=dtype)
             prev[np.arange(B), symbols[:, t]] = 1.0
-        s, c = s_new, f.c_last
+        s, c = f.h_n, f.c_n
     return Decoded(logits, weights, symbols, steps)
 
 
@@ -200,17 +206,18 @@ def decode_backward(model, E: np.ndarray, dec: Decoded, dlogits: np.ndarray):
     """Gradients of the loss through the decoder, given dL/dlogits (B, T, O).
 
     Returns (grads of ``decoder.*``, ``attention.*`` and ``head.*``; dE (B, S, H) for every encoder state;
-    ds0 (B, H); dc0 (B, H) for an LSTM, else None)."""
+    ds0 (L, B, H); dc0 (L, B, H) for an LSTM, else None)."""
     p, cell, score = model.params, model.cell, model.score
     B, S, H = E.shape
     O = model.task.output_size
     dtype = E.dtype
-    dec_p = {k: p[DECODER_PREFIX + k] for k in cells.PARAM_KEYS}
+    dec_p = model.cell_params(DECODER_PREFIX)
+    L = cells.num_layers(dec_p)
     W_o = p["head.weight"]
     g = {k: np.zeros_like(v) for k, v in p.items() if k.startswith((DECODER_PREFIX, PREFIX, "head."))}
     dE = np.zeros_like(E)  # (B, S, H) dL/dh_j
-    ds_next = np.zeros((B, H), dtype=dtype)  # dL/ds_t from later steps
-    dc_next = np.zeros((B, H), dtype=dtype) if cell == "lstm" else None
+    ds_next = np.zeros((L, B, H), dtype=dtype)  # dL/ds_t of every layer, from later steps
+    dc_next = np.zeros((L, B, H), dtype=dtype) if cell == "lstm" else None
     if score == "additive":
         W_a, U_a, v_a = p[PREFIX + "query.weight"], p[PREFIX + "key.weight"], p[PREFIX + "score.weight"][0]
         dK = np.zeros((B, S, W_a.shape[0]), dtype=dtype)  # dL/d(U_a h_j)
@@ -227,7 +234,8 @@ def decode_backward(model, E: np.ndarray, dec: Decoded, dlogits: np.ndarray):
         g["head.bias"] += dl.sum(axis=0)
         dr = dl @ W_o  # (B, 2H) or (B, H)
         if score == "additive":
-            ds = dr[:, :H] + ds_next  # dL/ds_t
+            ds = ds_next.copy()  # dL/ds_t: from later steps, and for the top layer ...
+            ds[-1] += dr[:, :H]  # ... through the readout
             dctx = dr[:, H:].copy()  # dL/dc_t through the readout ...
             gc = cells.backward(cell, dec_p, st.fwd, dh_last=ds, dc_last=dc_next)
             dctx += gc["x"][:, 0, O + 1:]  # ... and through the cell's input [y_{t-1}; c_t]
@@ -250,15 +258,18 @@ def decode_backward(model, E: np.ndarray, dec: Decoded, dlogits: np.ndarray):
             dK += dpre
             dq = dpre.sum(axis=1)  # (B, A)  W_a s_{t-1} is shared by every j
             g[PREFIX + "query.weight"] += dq.T @ st.s_prev
-            ds_next = ds_prev + dq @ W_a
+            ds_next = ds_prev
+            ds_next[-1] += dq @ W_a  # the top layer's s_{t-1} asked the question
         else:
             # e_tj = s_t . h_j
-            ds = ds + (de[:, None, :] @ E)[:, 0] + ds_next
+            ds = ds + (de[:, None, :] @ E)[:, 0]  # (B, H) the top layer's, from this step
             de_all[:, t] = de
-            gc = cells.backward(cell, dec_p, st.fwd, dh_last=ds, dc_last=dc_next)
+            ds_all = ds_next.copy()
+            ds_all[-1] += ds
+            gc = cells.backward(cell, dec_p, st.fwd, dh_last=ds_all, dc_last=dc_next)
             dfeed = gc["x"][:, 0, O + 1:]
             ds_next = gc["h0"]
-        for k in cells.PARAM_KEYS:
+        for k in dec_p:
             g[DECODER_PREFIX + k] += gc[k]
         if cell == "lstm":
             dc_next = gc["c0"]
@@ -277,15 +288,14 @@ def loss_and_grads(model, x: np.ndarray, y: np.ndarray, train: bool = True):
     from rnn_tutor.core import heads
 
     enc = heads._forward(model, x, ws_key="enc" if train else None)
-    E = np.array(enc.h)  # (B, S, H) every encoder state
-    c_last = getattr(enc, "c_last", None)
+    E = np.array(enc.h)  # (B, S, H) every state of the top encoder layer
     u = heads._teacher_inputs(model.task, y, x.dtype)
-    dec = decode(model, E, np.array(enc.h_last), None if c_last is None else np.array(c_last), u=u, keep=True)
+    dec = decode(model, E, np.array(enc.h_n), None if enc.c_n is None else np.array(enc.c_n), u=u, keep=True)
     loss, dlogits = heads.cross_entropy(dec.logits, y)
     g, dE, ds0, dc0 = decode_backward(model, E, dec, dlogits)
-    # every encoder state gets gradient from the attention; the final one also through s_0 (and c_0)
+    # every encoder state gets gradient from the attention; every layer's final one also through s_0 (and c_0)
     ge = heads._backward(model, enc, dh=dE, dh_last=ds0, dc_last=dc0)
-    g.update({k: ge[k] for k in cells.PARAM_KEYS})
+    g.update({k: ge[k] for k in model.cell_params()})
     return loss, g, dec.logits
 
 
@@ -294,8 +304,7 @@ def greedy_decode(model, x: np.ndarray, length: int | None = None) -> Decoded:
     from rnn_tutor.core import heads
 
     enc = heads._forward(model, x)
-    c_last = getattr(enc, "c_last", None)
-    return decode(model, np.array(enc.h), np.array(enc.h_last), None if c_last is None else np.array(c_last),
+    return decode(model, np.array(enc.h), np.array(enc.h_n), None if enc.c_n is None else np.array(enc.c_n),
                   length=length or x.shape[1])
 
 

@@ -51,6 +51,34 @@ def test_gradients_match_finite_differences_through_both_rnns(cell, score):
             assert abs(num - grads[key][idx]) <= 1e-6 * max(abs(num), abs(grads[key][idx]), 1e-3), (key, idx)
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("score", SCORES)
+def test_gradients_through_stacked_cells(cell, score):
+    """Two layers in the encoder and the decoder: attention reads the top encoder layer, the top decoder layer
+    asks, and every layer's final state starts the decoder's."""
+    t = get_task("reverse")
+    m = heads.init_model(cell, t, 3, seed=1, length=4, num_layers=2, decoder="attention", score=score)
+    assert m.num_layers == 2 and "decoder.weight_ih_l1" in m.params
+    b = t.batch(np.random.default_rng(2), 2, 4)
+    loss, grads, _ = heads.loss_and_grads(m, b.x, b.y)
+    assert set(grads) == set(m.params)
+    eps = 1e-5
+    rng = np.random.default_rng(3)
+    for key in ("weight_hh_l0", "weight_ih_l1", "decoder.weight_hh_l0", "decoder.bias_ih_l1",
+                "attention.combine.weight" if score == "dot" else "attention.key.weight", "head.weight"):
+        arr = m.params[key]
+        for j in rng.choice(arr.size, size=3, replace=False):
+            idx = np.unravel_index(j, arr.shape)
+            old = arr[idx]
+            arr[idx] = old + eps
+            up = heads.loss_and_grads(m, b.x, b.y, train=False)[0]
+            arr[idx] = old - eps
+            down = heads.loss_and_grads(m, b.x, b.y, train=False)[0]
+            arr[idx] = old
+            num = (up - down) / (2 * eps)
+            assert abs(num - grads[key][idx]) <= 1e-6 * max(abs(num), abs(grads[key][idx]), 1e-3), (key, idx)
+
+
 @pytest.mark.parametrize("score", SCORES)
 def test_weights_sum_to_one_over_the_inputs(score):
     m, b = _model("gru", score, task="reorder", H=5, T=7)
@@ -83,7 +111,7 @@ def test_attention_length_limit_and_choices():
 
 def test_memory_estimate_counts_the_weights_matrix():
     plain = core.memory_estimate("lstm", "seq2seq", 25, 32, 512, 500, "float64")
-    att = core.memory_estimate("lstm", "seq2seq", 25, 32, 512, 500, "float64", "attention")
+    att = core.memory_estimate("lstm", "seq2seq", 25, 32, 512, 500, "float64", decoder="attention")
     assert att > plain + 500 * 500 * 32 * 8
 
 
@@ -152,9 +180,7 @@ def test_forward_and_gradients_equal_a_pytorch_reference(cell, score):
     loss, grads, logits = heads.loss_and_grads(m, b.x, b.y, train=False)
     u = heads._teacher_inputs(m.task, b.y, b.x.dtype)
     enc = heads._forward(m, b.x)
-    c_last = getattr(enc, "c_last", None)
-    ours = attention.decode(m, np.array(enc.h), np.array(enc.h_last), None if c_last is None else np.array(c_last),
-                            u=u)
+    ours = attention.decode(m, np.array(enc.h), enc.h_n, enc.c_n, u=u)
     t_logits, t_weights, t_loss, p, t_enc, t_cell = _torch_forward(m, b.x, b.y)
     np.testing.assert_allclose(logits, t_logits.detach().numpy(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(ours.weights, t_weights.detach().numpy(), rtol=0, atol=1e-12)
