@@ -53,8 +53,8 @@ def main() -> None:
         rows = json.loads(out)
         print("\n1. compare --task reverse --lengths 2,4,8,16,32 --decoders plain,attention")
         for r in rows:
-            print(f"   {r['decoder']:9s} {r['score'] or '':8s} T={r['length']:>2}  whole {100 * r['sequence_accuracy']:5.1f}%"
-                  f"  symbols {100 * r['accuracy']:5.1f}%  steps {r['steps']:>5}  {r['seconds']:5.1f} s")
+            print(f"   {r['decoder']:9s} {r['score'] or '':8s} T={r['length']:>2}  "
+                  f"whole {100 * r['sequence_accuracy']:5.1f}%  symbols {100 * r['accuracy']:5.1f}%  steps {r['steps']:>5}  {r['seconds']:5.1f} s")
         at = rows[0]["first_plain_below_half"]
         plain = next(r for r in rows if r["decoder"] == "plain" and r["length"] == at) if at else None
         att = next(r for r in rows if r["decoder"] == "attention" and r["length"] == at) if at else None

@@ -130,7 +130,8 @@ def compare(
         from rnn_tutor.render.attention import emit_decoder_compare
 
         sentence = core_decoders.decoder_sentence(rows, base.hidden)
-        meta = {"task": base.task, "lengths": length_list, "hidden": base.hidden, "budget": base.steps,
+        meta = {"task": base.task, "lengths": length_list, "hidden": base.hidden, "layers": base.layers,
+                "budget": base.steps,
                 "seed": base.seed, "baseline_accuracy": baseline, "gate_init": base.gate_init, "dtype": base.dtype,
                 "eval_every": base.eval_every, "decoders": [core_decoders.label(d, s) for d, s in decoder_list],
                 "first_plain_below_half": core_decoders.first_plain_failure(rows), "summary": sentence}

@@ -59,9 +59,10 @@ def _measure(length: int, hidden: int, repeats: int, threads: Optional[int]):
     from rnn_tutor.errors import BadValueError
 
     if length > core.MAX_LENGTH:
+        need = 2 * length * length * core.BYTES / 2**20
         raise BadValueError("--length", f"with --measure at most {core.MAX_LENGTH:,}: the n x n scores of "
-                            f"self-attention at n = {length:,} would take {2 * length * length * core.BYTES / 2**20:,.0f}"
-                            f" MiB (the limit is {core.MEMORY_LIMIT // 2**20} MiB)")
+                            f"self-attention at n = {length:,} would take {need:,.0f} MiB (the limit is "
+                            f"{core.MEMORY_LIMIT // 2**20} MiB)")
     if hidden > core.MAX_HIDDEN:
         raise BadValueError("--hidden", f"with --measure at most {core.MAX_HIDDEN:,}, got {hidden:,}")
     cores = os.cpu_count() or 1

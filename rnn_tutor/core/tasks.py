@@ -187,18 +187,26 @@ ORDER_ADJ = ("big", "small", "old", "young", "brown", "quick")
 ORDER_VOCAB = ("the",) + ORDER_NOUNS + ORDER_VERBS + ORDER_ADJ
 
 
-def _gen_order(task: Task, rng, batch, length):
+def _order_sentences(rng, batch: int, length: int):
+    """The order task's sentences as word ids: (subject phrases, verbs, object phrases, subject nouns), where a
+    phrase is "the [adjectives] noun" and the two nouns differ. (The reorder task rearranges the same draws.)"""
     n = len(ORDER_NOUNS)
     subj = rng.integers(0, n, size=batch)
     obj = (subj + rng.integers(1, n, size=batch)) % n  # a different noun
     verb = rng.integers(0, len(ORDER_VERBS), size=batch)
     n_adj = length - 5
-    ids = np.empty((batch, length), dtype=np.int64)
+    subjects, objects = [], []
     for b in range(batch):
         k1 = int(rng.integers(0, n_adj + 1))  # adjectives before the subject, the rest before the object
         adj = rng.integers(0, len(ORDER_ADJ), size=n_adj) + 1 + n + len(ORDER_VERBS)
-        row = [0, *adj[:k1], 1 + subj[b], 1 + n + verb[b], 0, *adj[k1:], 1 + obj[b]]
-        ids[b] = row
+        subjects.append([0, *adj[:k1], 1 + subj[b]])
+        objects.append([0, *adj[k1:], 1 + obj[b]])
+    return subjects, 1 + n + verb, objects, subj
+
+
+def _gen_order(task: Task, rng, batch, length):
+    subjects, verbs, objects, subj = _order_sentences(rng, batch, length)
+    ids = np.array([s + [v] + o for s, v, o in zip(subjects, verbs, objects)], dtype=np.int64)  # (B, T)
     return _one_hot(ids, len(ORDER_VOCAB)), subj
 
 
@@ -314,21 +322,9 @@ def _ans_reverse(task, text):
 
 
 def _gen_reorder(task: Task, rng, batch, length):
-    n = len(ORDER_NOUNS)
-    subj = rng.integers(0, n, size=batch)
-    obj = (subj + rng.integers(1, n, size=batch)) % n  # a different noun
-    verb = rng.integers(0, len(ORDER_VERBS), size=batch)
-    n_adj = length - 5
-    ids = np.empty((batch, length), dtype=np.int64)
-    out = np.empty((batch, length), dtype=np.int64)
-    for b in range(batch):
-        k1 = int(rng.integers(0, n_adj + 1))  # adjectives before the subject, the rest before the object
-        adj = rng.integers(0, len(ORDER_ADJ), size=n_adj) + 1 + n + len(ORDER_VERBS)
-        subject = [0, *adj[:k1], 1 + subj[b]]
-        object_ = [0, *adj[k1:], 1 + obj[b]]
-        v = 1 + n + verb[b]
-        ids[b] = subject + [v] + object_
-        out[b] = subject + object_ + [v]
+    subjects, verbs, objects, _ = _order_sentences(rng, batch, length)
+    ids = np.array([s + [v] + o for s, v, o in zip(subjects, verbs, objects)], dtype=np.int64)  # (B, T) S V O
+    out = np.array([s + o + [v] for s, v, o in zip(subjects, verbs, objects)], dtype=np.int64)  # (B, T) S O V
     return _one_hot(ids, len(ORDER_VOCAB)), out
 
 

@@ -10,6 +10,7 @@ from rnn_tutor.core import attention, heads
 from rnn_tutor.core import train as core
 from rnn_tutor.core.tasks import get_task
 from rnn_tutor.errors import BadValueError
+from tests.core.test_heads import numeric_grad
 
 CELLS = ("rnn", "gru", "lstm")
 SCORES = attention.SCORES
@@ -29,25 +30,19 @@ def test_gradients_match_finite_differences_through_both_rnns(cell, score):
     m, b = _model(cell, score)
     loss, grads, _ = heads.loss_and_grads(m, b.x, b.y)
     assert set(grads) == set(m.params)
-    assert any(k.startswith("attention.") for k in grads) and "weight_hh_l0" in grads and "decoder.weight_hh_l0" in grads
+    assert any(k.startswith("attention.") for k in grads)
+    assert "weight_hh_l0" in grads and "decoder.weight_hh_l0" in grads
 
     def f():
         return heads.loss_and_grads(m, b.x, b.y, train=False)[0]
 
     assert f() == pytest.approx(loss, rel=1e-12)
-    eps = 1e-5
     rng = np.random.default_rng(9)
     for key, arr in m.params.items():
         flat = list(np.ndindex(arr.shape))
         for j in rng.choice(len(flat), size=min(6, len(flat)), replace=False):
             idx = flat[j]
-            old = arr[idx]
-            arr[idx] = old + eps
-            up = f()
-            arr[idx] = old - eps
-            down = f()
-            arr[idx] = old
-            num = (up - down) / (2 * eps)
+            num = numeric_grad(f, arr, idx)
             assert abs(num - grads[key][idx]) <= 1e-6 * max(abs(num), abs(grads[key][idx]), 1e-3), (key, idx)
 
 
@@ -62,20 +57,13 @@ def test_gradients_through_stacked_cells(cell, score):
     b = t.batch(np.random.default_rng(2), 2, 4)
     loss, grads, _ = heads.loss_and_grads(m, b.x, b.y)
     assert set(grads) == set(m.params)
-    eps = 1e-5
     rng = np.random.default_rng(3)
     for key in ("weight_hh_l0", "weight_ih_l1", "decoder.weight_hh_l0", "decoder.bias_ih_l1",
                 "attention.combine.weight" if score == "dot" else "attention.key.weight", "head.weight"):
         arr = m.params[key]
         for j in rng.choice(arr.size, size=3, replace=False):
             idx = np.unravel_index(j, arr.shape)
-            old = arr[idx]
-            arr[idx] = old + eps
-            up = heads.loss_and_grads(m, b.x, b.y, train=False)[0]
-            arr[idx] = old - eps
-            down = heads.loss_and_grads(m, b.x, b.y, train=False)[0]
-            arr[idx] = old
-            num = (up - down) / (2 * eps)
+            num = numeric_grad(lambda: heads.loss_and_grads(m, b.x, b.y, train=False)[0], arr, idx)
             assert abs(num - grads[key][idx]) <= 1e-6 * max(abs(num), abs(grads[key][idx]), 1e-3), (key, idx)
 
 
