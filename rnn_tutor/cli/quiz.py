@@ -336,19 +336,9 @@ def export(
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    import os
-    import tempfile
+    from rnn_tutor.quiz.transfer import write_export
 
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".quiz-export-", dir=target.parent or ".")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise RnnTutorError(f"cannot write {target}: {exc.strerror or exc}",
-                            "check the folder exists and is writable") from None
+    write_export(target, text)
     from rnn_tutor.render.quiz import plural
 
     render.message(f"Exported {plural(len(records), 'review')} to {target}.")

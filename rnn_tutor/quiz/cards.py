@@ -50,6 +50,10 @@ NUMERIC_FIELDS = ("id", "topic", "activation", "length", "ask", "tolerance", "se
 ACTIVATIONS = ("linear", "tanh")
 ASKS = ("final", "step")
 MAX_TEXT = 4000
+# A deck file (TOML or CSV) holds at most this many bytes and cards: 50,000 cards of a few lines each fit in
+# 10 MB and list in a few seconds; the limits keep a runaway file from taking gigabytes and minutes.
+MAX_DECK_BYTES = 10_000_000
+MAX_DECK_CARDS = 50_000
 
 
 @dataclass(frozen=True)
@@ -276,21 +280,14 @@ def deck_format(path: Path) -> str:
     return ""
 
 
-def read_text(path: Path, option: str) -> str:
-    """Read a user file as UTF-8 text, with errors a user can act on."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BadValueError(option, f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise BadValueError(option, f"{path} is a directory, not a deck file") from None
-    except OSError as exc:
-        raise BadValueError(option, f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise BadValueError(option, f"{path}, line {line}: not UTF-8 text") from None
+def read_text(path: Path, option: str, *, limit: int | None = None, what: str = "deck") -> str:
+    """Read a user file as UTF-8 text, with errors a user can act on (see ``core.fileio``: no devices, pipes
+    read with the same cap, at most ``limit`` bytes, default ``MAX_DECK_BYTES``)."""
+    from rnn_tutor.core import fileio
+
+    limit = MAX_DECK_BYTES if limit is None else limit
+    return fileio.read_text(path, limit=limit, option=option, what=what,
+                            too_large_hint="split it into smaller decks")
 
 
 def load_deck(path: str | Path, *, option: str = "--deck") -> list[Card]:

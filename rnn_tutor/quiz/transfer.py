@@ -54,6 +54,14 @@ def history_jsonl(records: list[dict]) -> str:
     return "".join(json.dumps(r, sort_keys=True, allow_nan=False) + "\n" for r in records)
 
 
+def write_export(target: Path, text: str) -> None:
+    """Write an export atomically (never over a device or other non-regular file; see ``core.fileio``)."""
+    from rnn_tutor.core import fileio
+
+    fileio.write_atomic(target, lambda fh: fh.write(text.encode("utf-8")), option="--output",
+                        hint="check the folder exists and is writable")
+
+
 # ----------------------------------------------------------------------------- import
 
 def _bool(value, field: str, where: str, option: str) -> bool | None:
