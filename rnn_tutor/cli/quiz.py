@@ -105,6 +105,8 @@ def _cards(store, deck: Optional[Path], topic: Optional[str]):
     from rnn_tutor.quiz.session import collection, select_topic
 
     cards = load_deck(deck, option="--deck") if deck is not None else collection(store)
+    if deck is not None:
+        store.adopt_legacy_ids(cards)  # progress under the 40-bit ids of older rnn-tutors
     return select_topic(cards, topic)
 
 
