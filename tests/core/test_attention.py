@@ -172,7 +172,7 @@ def test_forward_and_gradients_equal_a_pytorch_reference(cell, score):
     t_logits, t_weights, t_loss, p, t_enc, t_cell = _torch_forward(m, b.x, b.y)
     np.testing.assert_allclose(logits, t_logits.detach().numpy(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(ours.weights, t_weights.detach().numpy(), rtol=0, atol=1e-12)
-    assert loss == pytest.approx(float(t_loss), rel=1e-12)
+    assert loss == pytest.approx(float(t_loss.detach()), rel=1e-12)
     # and the gradients, by torch's autograd
     t_logits, t_weights, t_loss, p, t_enc, t_cell = _torch_forward(m, b.x, b.y, grad=True)
     t_loss.backward()
