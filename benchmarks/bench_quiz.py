@@ -98,19 +98,6 @@ def main() -> int:
             bares.append(time.perf_counter() - s)
         rows.append((f"open a store of {args.history} reviews", median_ms(opens), median_ms(bares)))
 
-        with Store.open(tmp / "big") as st:
-            reviews = st.reviews()
-            states = st.states()
-        comp, loop = [], []
-        for _ in range(10):
-            s = time.perf_counter()
-            stats.compute(deck, states, reviews, t0 + timedelta(days=900))
-            comp.append(time.perf_counter() - s)
-            s = time.perf_counter()
-            sum(r.grade for r in reviews)  # baseline: one pass over the same records
-            loop.append(time.perf_counter() - s)
-        rows.append((f"stats over {args.history} reviews", median_ms(comp), median_ms(loop)))
-
         exe = shutil.which("rnn-tutor")
         if exe:
             env = dict(os.environ, RNN_TUTOR_HOME=str(tmp / "a"), COLUMNS="80")

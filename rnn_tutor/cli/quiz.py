@@ -155,6 +155,8 @@ def list_cards(
     topic: TopicOpt = None,
     deck: DeckOpt = None,
     due: Annotated[bool, typer.Option("--due", help="Only cards due now.")] = False,
+    leeches: Annotated[bool, typer.Option(
+        "--leeches", help="Only leeches: cards with 5 or more lapses (Again after the first review).")] = False,
     data_dir: DataDirOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     now: NowOpt = None,
@@ -165,38 +167,50 @@ def list_cards(
 
         rnn-tutor quiz list --topic gradients
 
+        rnn-tutor quiz list --leeches
+
         rnn-tutor quiz list --format json | jq '.[].id'
     """
     from rnn_tutor import render
     from rnn_tutor.quiz import schedule
+    from rnn_tutor.quiz.leeches import is_leech
     from rnn_tutor.render import quiz as rq
 
     moment = _now(now) or schedule.utc()
     with _store(ctx, data_dir) as store:
         cards = _cards(store, deck, topic)
         states = store.states()
-        counts = dict(store.conn.execute("SELECT card_id, COUNT(*) FROM reviews GROUP BY card_id"))
-    records = [rq.list_record(c, states.get(c.id), counts.get(c.id, 0)) for c in cards]
+        counts = store.review_counts()
+        lapses = store.lapse_counts()
+    records = [rq.list_record(c, states.get(c.id), counts.get(c.id, 0), lapses.get(c.id, 0)) for c in cards]
     if due:
         records = [r for r in records if r["due"] is not None
                    and schedule.due_of(states[r["id"]]) <= moment]
+    if leeches:
+        records = [r for r in records if is_leech(r["lapses"])]
     render.emit(fmt.value, data=records, rows=records, columns=rq.LIST_COLUMNS,
-                table=lambda: rq.list_table(records, due=due))
+                table=lambda: rq.list_table(records, due=due, leeches=leeches))
 
 
 @quiz_app.command("stats")
 def stats(
     ctx: typer.Context,
     topic: TopicOpt = None,
+    weeks: Annotated[int, typer.Option(
+        "--weeks", help="Weeks of history in the review calendar.", min=1, max=53)] = 26,
     data_dir: DataDirOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     now: NowOpt = None,
 ) -> None:
-    """How you are doing: cards due today and this week, reviews, retention, streak, weakest topics.
+    """How you are doing: due cards, reviews, retention, streak, weakest topics, leeches, and a calendar.
+
+    The calendar shows reviews per day over the last weeks, one glyph a day (Monday to Sunday down, weeks
+    across), with a legend of what each glyph counts. Leeches are cards with 5 or more lapses, each named
+    with the lesson and command that teach it.
 
     Examples:
 
-        rnn-tutor quiz stats
+        rnn-tutor quiz stats --weeks 12
 
         rnn-tutor quiz stats --format json | jq .retention
     """
@@ -208,9 +222,8 @@ def stats(
     moment = _now(now) or schedule.utc()
     with _store(ctx, data_dir) as store:
         cards = _cards(store, None, topic)
-        ids = {c.id for c in cards}
-        reviews = [r for r in store.reviews() if topic is None or r.card_id in ids]
-        result = qstats.compute(cards, store.states(), reviews, moment)
+        only = {c.id for c in cards} if topic is not None else None
+        result = qstats.compute(cards, store, moment, only=only, weeks=weeks)
     render.emit(fmt.value, data=result.as_record(), rows=rq.stats_rows(result),
                 columns=rq.STATS_COLUMNS, table=lambda: rq.stats_table(result))
 

@@ -13,8 +13,8 @@ from typing import Any, Iterable
 from rnn_tutor.render import message
 
 GLYPH = {1: "✗", 2: "~", 3: "✓", 4: "★"}
-LIST_COLUMNS = ["id", "topic", "kind", "state", "due", "reviews", "question", "answer", "see_also",
-                "source"]
+LIST_COLUMNS = ["id", "topic", "kind", "state", "due", "reviews", "lapses", "question", "answer",
+                "see_also", "source"]
 STATS_COLUMNS = ["topic", "cards", "reviews", "lapses", "retention"]
 REVIEW_COLUMNS = ["event", "n", "card_id", "topic", "grade", "grade_name", "correct", "expected",
                   "given", "reviewed_at", "due", "interval", "cram"]
@@ -217,16 +217,20 @@ def summary_table(summary) -> Iterable[Any]:
     return [table]
 
 
-def list_record(card, state: dict | None, reviews: int) -> dict:
+def list_record(card, state: dict | None, reviews: int, lapses: int = 0) -> dict:
     from rnn_tutor.quiz.schedule import due_of, state_name
 
     rec = card.as_record()
     rec.update({"state": state_name(state), "due": _stamp(due_of(state)) if state else None,
-                "reviews": reviews})
+                "reviews": reviews, "lapses": lapses})
     return rec
 
 
-def list_table(records: list[dict], due: bool = False) -> Iterable[Any]:
+def list_table(records: list[dict], due: bool = False, leeches: bool = False) -> Iterable[Any]:
+    if not records and leeches:
+        from rnn_tutor.quiz.leeches import LEECH_LAPSES
+
+        return [f"No leeches: no card has {LEECH_LAPSES} or more lapses" + (" and is due now." if due else ".")]
     if not records and due:
         return ["No card is due now ('rnn-tutor quiz stats' says how many come due today and this week)."]
     from rich.table import Table
@@ -241,10 +245,13 @@ def list_table(records: list[dict], due: bool = False) -> Iterable[Any]:
     table.add_column("state", no_wrap=True)
     table.add_column("due", no_wrap=True)
     table.add_column("question", ratio=1, min_width=20, overflow="fold")
+    if leeches:
+        table.add_column("lapses", justify="right", no_wrap=True)
     for r in records:
         due = "-" if r["due"] is None else parse_stamp(r["due"]).astimezone().strftime("%m-%d %H:%M")
         state = r["state"] + ("*" if r["kind"] == "numeric" else "")
-        table.add_row(Text(r["id"]), state, due, Text(_short(r["question"], 70)))  # no markup
+        table.add_row(Text(r["id"]), state, due, Text(_short(r["question"], 70)),  # no markup
+                      *([str(r["lapses"])] if leeches else []))
     if any(r["kind"] == "numeric" for r in records):
         return [table, "* numeric card: fresh numbers each time"]
     return [table]
@@ -281,7 +288,75 @@ def stats_table(st) -> Iterable[Any]:
     for t in st.topics:
         topics.add_row(Text(t.topic), str(t.cards), str(t.reviews), str(t.lapses), pct(t.retention),
                        bar(t.retention, 10) if t.retention is not None else "·")
-    return [overview, "", topics]
+    out: list[Any] = [overview, "", topics]
+    out += leech_lines(st.leeches)
+    if st.calendar is not None:
+        out += ["", *calendar_lines(st.calendar)]
+    return out
+
+
+def leech_lines(leeches) -> list[Any]:
+    """One line per leech: its id and lapses, then the lesson and the command that teach it."""
+    if not leeches:
+        return []
+    from rich.text import Text
+
+    from rnn_tutor.quiz.leeches import LEECH_LAPSES
+
+    lines: list[Any] = ["", Text(f"Leeches ({LEECH_LAPSES}+ lapses): go back to what they are about",
+                                 style="bold")]
+    for x in leeches:
+        where = " · ".join(w for w in (x.lesson, x.see_also) if w) or "rewrite the card in your own words"
+        lines.append(Text(f"  ✗ {x.card_id} ({x.topic}): {plural(x.lapses, 'lapse')} · {where}"))
+    return lines
+
+
+CAL_GLYPHS = "·░▒▓█"  # no reviews, then four levels up to the busiest day shown
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _level(n: int, top: int) -> int:
+    return 0 if n <= 0 or top <= 0 else min(4, -(-4 * n // top))  # ceil(4 n / top): 1..4
+
+
+def calendar_lines(cal, width: int = 80) -> list[str]:
+    """The review calendar as plain lines: weekdays down, weeks across, one glyph a day, month names
+    above, and a legend saying how many reviews each glyph stands for. Readable without colour."""
+    from datetime import timedelta
+
+    weeks = cal.weeks
+    cell = 2 if 4 + 2 * weeks <= width else 1
+    counts = cal.counts
+    top = max((n for n in counts if n is not None), default=0)
+    head = [" "] * (4 + cell * weeks + 3)
+    mondays = [cal.start + timedelta(days=7 * w) for w in range(weeks)]
+    starts = [w for w in range(weeks) if w == 0 or mondays[w - 1].month != mondays[w].month]
+    last = -10
+    for i, w in enumerate(starts):  # a month's name above its first week, if there is room for it
+        col = 4 + cell * w
+        room = (starts[i + 1] - w) * cell if i + 1 < len(starts) else 99
+        if col >= last + 4 and room >= 4:
+            head[col:col + 3] = MONTHS[mondays[w].month - 1]
+            last = col
+    lines = [f"Reviews per day, {cal.start.isoformat()} to {cal.today.isoformat()}", "".join(head).rstrip()]
+    for day, name in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")):
+        row = []
+        for w in range(weeks):
+            n = counts[7 * w + day]
+            glyph = " " if n is None else CAL_GLYPHS[_level(n, top)]
+            row.append(glyph.ljust(cell))
+        lines.append(f"{name} " + "".join(row).rstrip())
+    past = [n for n in counts if n is not None]
+    legend = ["· none"]
+    for k in range(1, 5):
+        lo = (k - 1) * top // 4 + 1
+        hi = k * top // 4
+        if top and lo <= hi:
+            legend.append(f"{CAL_GLYPHS[k]} {lo}" + (f"-{hi}" if hi > lo else ""))
+    studied = sum(1 for n in past if n)
+    lines.append("    " + "  ".join(legend) + f"   ({plural(sum(past), 'review')} on {studied} of "
+                 f"{plural(len(past), 'day')})")
+    return lines
 
 
 def stats_rows(st) -> list[dict]:
