@@ -272,6 +272,33 @@ def reset(
                 table=lambda: rq.reset_table(rec))
 
 
+@quiz_app.command("undo")
+def undo(
+    ctx: typer.Context,
+    data_dir: DataDirOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Take back your last review: it leaves the history and the card's schedule is restored.
+
+    The same as u in a session, afterwards: nothing else in the history changes, and the card is due
+    as it was before that review. Run it again to take back the one before.
+
+    Examples:
+
+        rnn-tutor quiz undo
+
+        rnn-tutor quiz undo --format json | jq .card_id
+    """
+    from rnn_tutor import render
+    from rnn_tutor.render import quiz as rq
+
+    with _store(ctx, data_dir) as store:
+        last = store.last_review()
+        undone = None if last is None else store.undo_review(last.uid)
+    rec = {"undone": False} if undone is None else rq.undo_record(undone)
+    render.emit(fmt.value, data=rec, rows=[rec], columns=list(rec), table=lambda: rq.undo_table(rec))
+
+
 @quiz_app.command("import")
 def import_file(
     ctx: typer.Context,
@@ -309,9 +336,11 @@ def import_file(
                 raise BadValueError("FILE", f"{file}: id {clash!r} belongs to a built-in card "
                                             "(give your card another id)")
             added, other = store.add_user_cards(items, _now(now) or schedule.utc())
+            unchanged = len(items) - added - other
         else:
             added, other = store.import_reviews(items)
-    rec = rq.import_record(kind, str(file), added, other)
+            unchanged = 0
+    rec = rq.import_record(kind, str(file), added, other, unchanged)
     render.emit(fmt.value, data=rec, rows=[rec], columns=list(rec),
                 table=lambda: rq.import_table(rec))
 
@@ -388,6 +417,7 @@ def _refuse_database(target: Path) -> None:
 
 GRADE_WORDS = {"1": 1, "2": 2, "3": 3, "4": 4, "again": 1, "hard": 2, "good": 3, "easy": 4}
 QUIT_WORDS = ("q", "quit", "exit")
+UNDO_WORDS = ("u", "undo")
 
 
 class _Stop(Exception):
@@ -395,6 +425,10 @@ class _Stop(Exception):
 
     def __init__(self, reason: str):
         self.reason = reason
+
+
+class _Undo(Exception):
+    """The learner asked to take back the last grade (u, or a line 'undo')."""
 
 
 def study(ctx, *, limit, topic, cram, new, deck, seed, data_dir, fmt, now, fuzz) -> int:
@@ -424,25 +458,33 @@ def study(ctx, *, limit, topic, cram, new, deck, seed, data_dir, fmt, now, fuzz)
         start = clock()
         states = store.states()
         day_start, day_end = local_day_bounds(start)
+        new_today = store.new_cards_between(day_start, day_end)
         queue = plan(cards, states, start, limit=limit, cram=cram, new_per_day=new,
-                     new_today=store.new_cards_between(day_start, day_end))
+                     new_today=new_today)
+        cap_note = "" if cram else rq.new_cap_note(new, new_today, sum(c.id not in states for c in cards))
         session = Session(store, queue, scheduler=schedule.make_scheduler(fuzzing=fuzz),
-                          seed=seed, cram=cram)
+                          seed=seed, cram=cram, cards=cards)
         inp = open_input()
         events: list[dict] = []
         if not queue:
             dues = [schedule.due_of(states[c.id]) for c in cards if c.id in states]
-            rq.say(rq.nothing_to_study(min(dues) if dues else None, cram))
+            rq.say(rq.nothing_to_study(min(dues) if dues else None, start, cap_note=cap_note))
         else:
             n_due = sum(1 for c in queue if c.id in states)
-            rq.say(rq.intro(n_due, len(queue) - n_due, cram, inp.interactive))
+            rq.say(rq.intro(n_due, len(queue) - n_due, cram, inp.interactive, capped=cap_note))
         ended = "done"
         try:
             pending, index = list(queue), 0
             while pending:
                 card = pending.pop(0)
                 index += 1
-                event = _one_card(session, card, index, index + len(pending), inp, clock)
+                try:
+                    event = _one_card(session, card, index, index + len(pending), inp, clock)
+                except _Undo:
+                    back = _undo_in_session(session, events, fmt)
+                    pending[0:0] = [card] if back is None else [back, card]
+                    index -= 1 if back is None else 2
+                    continue
                 events.append(event)
                 if fmt == "jsonl":
                     render.write_jsonl(event)
@@ -459,16 +501,42 @@ def study(ctx, *, limit, topic, cram, new, deck, seed, data_dir, fmt, now, fuzz)
             ended = stop.reason
         except KeyboardInterrupt:
             ended = "interrupted"
-        summary = session.summary(ended)
+        summary = session.summary(ended, clock())
         if ended == "interrupted":
             rq.say("\nInterrupted: every answered card is saved.")
-        _emit_session(fmt, summary, events)
+        if queue or fmt != "table":  # an empty session has no table to show (scripts still get the record)
+            _emit_session(fmt, summary, events)
         return 130 if ended == "interrupted" else 0
     finally:
         store.close()
         _report_damage(store)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _undo_in_session(session, events: list[dict], fmt: str):
+    """Take back the session's last grade; returns the card to ask again, or None (nothing to undo, or it
+    could not be taken back: the learner is told why)."""
+    from rnn_tutor import render
+    from rnn_tutor.render import quiz as rq
+
+    try:
+        back = session.undo()
+    except RnnTutorError as exc:
+        rq.say(f"  Cannot undo: {exc.message}.")
+        return None
+    if back is None:
+        rq.say(rq.nothing_to_undo())
+        return None
+    card, undone = back
+    for i in range(len(events) - 1, -1, -1):
+        if events[i].get("uid") == undone.review.uid:
+            del events[i]
+            break
+    rq.say(rq.undone_line(undone))
+    if fmt == "jsonl":
+        render.write_jsonl(rq.undo_event(undone))
+    return card
 
 
 def _raise_interrupt(signum, frame):
@@ -521,6 +589,8 @@ def _one_card(session, card, index: int, total: int, inp, clock) -> dict:
             text = text.strip()
             if text.lower() in QUIT_WORDS:
                 raise _Stop("quit")
+            if text.lower() in UNDO_WORDS:
+                raise _Undo()
             given = parse_answer(text)
             if given is None and text:
                 say(rq.not_a_number(text))
@@ -539,6 +609,8 @@ def _one_card(session, card, index: int, total: int, inp, clock) -> dict:
             low = key.lower()
             if low in QUIT_WORDS:
                 raise _Stop("quit")
+            if low in UNDO_WORDS:
+                raise _Undo()
             if key in (ENTER, " "):
                 break
             if not inp.interactive:
@@ -556,6 +628,8 @@ def _one_card(session, card, index: int, total: int, inp, clock) -> dict:
             key = _read_key(inp).lower()
             if key in QUIT_WORDS:
                 raise _Stop("quit")
+            if key in UNDO_WORDS:
+                raise _Undo()
             if key in GRADE_WORDS and (inp.interactive is False or key.isdigit()):
                 grade = GRADE_WORDS[key]
             elif not inp.interactive:
@@ -564,4 +638,13 @@ def _one_card(session, card, index: int, total: int, inp, clock) -> dict:
         say(rq.auto_again())
     rec = session.answer(card, grade, when, seen=seen, outcomes=outcomes, correct=correct)
     say(rq.recorded(grade, rec.due, when))
-    return rq.review_event(index, card, rec, when, item=item, given=given, correct=correct)
+    leech = None
+    if grade == 1 and not rec.review.cram and not rec.review.first:
+        from rnn_tutor.quiz import leeches
+
+        lapses = session.store.lapses(card.id)
+        if leeches.is_leech(lapses):
+            leech = leeches.leech(card, lapses)
+            for line in rq.leech_warning(leech):
+                say(line, style="bold")
+    return rq.review_event(index, card, rec, when, item=item, given=given, correct=correct, leech=leech)

@@ -66,7 +66,7 @@ def test_session_records_each_answer(sched, tmp_path):
             seen, outcomes = session.preview(card, T0)
             rec = session.answer(card, grade, T0, seen=seen, outcomes=outcomes)
             assert rec.due == outcomes[grade].due
-        summary = session.summary("done")
+        summary = session.summary("done", T0)
         assert summary.answered == 3 and summary.remaining == 0
         assert summary.grades == {"again": 1, "hard": 0, "good": 1, "easy": 1}
         assert summary.next_due == T0 + timedelta(minutes=1)
