@@ -328,6 +328,13 @@ def import_file(
     kind, items = read_import(file, option="FILE")
     if not items:
         raise BadValueError("FILE", f"{file} has nothing to import")
+    skipped = 0
+    if kind == "anki":  # the built-in deck coming back from Anki is already here
+        from rnn_tutor.quiz.anki import is_builtin_note
+
+        builtin = {c.id for c in builtin_deck()}
+        kept = [c for c in items if not is_builtin_note(c.id, builtin)]
+        skipped, items, kind = len(items) - len(kept), kept, "deck"
     with _store(ctx, data_dir) as store:
         if kind == "deck":
             builtin = {c.id for c in builtin_deck()}
@@ -335,12 +342,12 @@ def import_file(
             if clash:
                 raise BadValueError("FILE", f"{file}: id {clash!r} belongs to a built-in card "
                                             "(give your card another id)")
-            added, other = store.add_user_cards(items, _now(now) or schedule.utc())
+            added, other = store.add_user_cards(items, _now(now) or schedule.utc()) if items else (0, 0)
             unchanged = len(items) - added - other
         else:
             added, other = store.import_reviews(items)
             unchanged = 0
-    rec = rq.import_record(kind, str(file), added, other, unchanged)
+    rec = rq.import_record(kind, str(file), added, other, unchanged, skipped)
     render.emit(fmt.value, data=rec, rows=[rec], columns=list(rec),
                 table=lambda: rq.import_table(rec))
 
@@ -355,18 +362,30 @@ def export(
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="jsonl (one review per line) or csv.",
         case_sensitive=False)] = ExportFormat.jsonl,
+    anki: Annotated[Optional[Path], typer.Option(
+        "--anki", help="Write the cards as an Anki package (.apkg) to this file instead.",
+        show_default=False, dir_okay=False)] = None,
 ) -> None:
-    """Write your whole review history as JSON Lines or CSV ('quiz import' restores it).
+    """Write your whole review history as JSON Lines or CSV ('quiz import' restores it), or the cards as an Anki package.
+
+    With --anki FILE.apkg the built-in deck and your own cards go to Anki instead (File > Import there): one note per card, tagged with its topic, numeric cards as five worked examples each. Exporting again updates the same notes in Anki. Needs the genanki package: pip install 'rnn-tutor[anki]'.
 
     Examples:
 
         rnn-tutor quiz export -o reviews.jsonl
 
         rnn-tutor quiz export --format csv > reviews.csv
+
+        rnn-tutor quiz export --anki rnn-tutor.apkg
     """
     from rnn_tutor import render
     from rnn_tutor.quiz.transfer import history_csv, history_jsonl
 
+    if anki is not None:
+        if output is not None:
+            raise BadValueError("--anki", "writes its own file; leave out --output (which is for the history)")
+        _export_anki(ctx, anki.expanduser(), data_dir)
+        return
     to_file = output is not None and str(output) != "-"
     target = output.expanduser() if to_file else None
     if target is not None:
@@ -394,6 +413,23 @@ def export(
     from rnn_tutor.render.quiz import plural
 
     render.message(f"Exported {plural(len(records), 'review')} to {target}.")
+
+
+def _export_anki(ctx: typer.Context, target: Path, data_dir: Optional[Path]) -> None:
+    from rnn_tutor import render
+    from rnn_tutor.quiz import anki
+    from rnn_tutor.quiz.session import collection
+    from rnn_tutor.render import quiz as rq
+
+    if target.suffix.lower() != ".apkg":
+        raise BadValueError("--anki", f"{str(target)!r} does not end in .apkg (Anki imports packages by that "
+                                      "name)")
+    _refuse_database(target)
+    anki._genanki()  # say it is missing before opening anything
+    with _store(ctx, data_dir) as store:
+        cards = collection(store)
+    notes = anki.write_apkg(cards, target)
+    render.message(rq.anki_written(cards, notes, target))
 
 
 def _refuse_database(target: Path) -> None:

@@ -215,7 +215,7 @@ def _streak(store: Store, today: date, calendar: Calendar, only: set[str] | None
     cursor = calendar.start - timedelta(days=1)
     while True:
         days = [cursor - timedelta(days=i) for i in range(100)]  # newest first
-        for n in store.reviews_per_interval([local_day(d) for d in days], only):
+        for n in store.reviews_per_interval([local_day(d) for d in days], only, exists=True):
             if not n:
                 return streak
             streak += 1

@@ -449,12 +449,13 @@ class Store:
         """(card id, topic) -> scheduled (non-cram) reviews at or after ``start`` (a range of the time
         index: the reviews of the last days, not the whole history)."""
         return {(c, t): n for c, t, n in self.conn.execute(
-            "SELECT card_id, topic, COUNT(*) FROM reviews WHERE reviewed_at >= ? AND cram = 0 "
-            "GROUP BY card_id, topic", (stamp(start),))}
+            "SELECT card_id, topic, COUNT(*) FROM reviews INDEXED BY reviews_by_time "
+            "WHERE reviewed_at >= ? AND cram = 0 GROUP BY card_id, topic", (stamp(start),))}
 
     def reviews_per_interval(self, bounds: list[tuple[datetime, datetime]],
-                             card_ids: set[str] | None = None) -> list[int]:
-        """How many reviews (any kind) fall in each [start, end), optionally only of ``card_ids``."""
+                             card_ids: set[str] | None = None, *, exists: bool = False) -> list[int]:
+        """How many reviews (any kind) fall in each [start, end), optionally only of ``card_ids``;
+        ``exists``: just 1 or 0 (one index seek per interval, for the streak)."""
         out: list[int] = []
         only = ""
         ids: tuple = ()
@@ -469,9 +470,11 @@ class Store:
             args: list = []
             for i, (start, end) in enumerate(chunk):
                 args += [i, stamp(start), stamp(end)]
+            inner = (f"SELECT COUNT(*) FROM reviews WHERE reviewed_at >= lo AND reviewed_at < hi{only}"
+                     if not exists else
+                     f"SELECT EXISTS (SELECT 1 FROM reviews WHERE reviewed_at >= lo AND reviewed_at < hi{only})")
             rows = self.conn.execute(
-                f"WITH bounds(i, lo, hi) AS (VALUES {values}) SELECT i, (SELECT COUNT(*) FROM reviews "
-                f"WHERE reviewed_at >= lo AND reviewed_at < hi{only}) FROM bounds ORDER BY i",
+                f"WITH bounds(i, lo, hi) AS (VALUES {values}) SELECT i, ({inner}) FROM bounds ORDER BY i",
                 args + list(ids)).fetchall()
             out += [n for _, n in rows]
         return out

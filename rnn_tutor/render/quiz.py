@@ -469,6 +469,15 @@ def import_table(rec: dict) -> Iterable[Any]:
             "present."]
 
 
+def anki_written(cards, notes, target) -> str:
+    numeric = sum(1 for c in cards if c.kind == "numeric")
+    parts = plural(len(cards) - numeric, "card")
+    if numeric:
+        parts += f" and {plural(numeric, 'numeric card')} as {len(notes) - (len(cards) - numeric)} worked examples"
+    return (f"Wrote {plural(len(notes), 'note')} ({parts}) to {target}. In Anki: File > Import. Importing a "
+            "later export updates these notes instead of adding copies.")
+
+
 def reset_record(backup, reviews: int) -> dict:
     return {"reset": backup is not None, "reviews_removed": reviews,
             "backup": None if backup is None else str(backup)}
