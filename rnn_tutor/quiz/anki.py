@@ -132,7 +132,7 @@ def write_apkg(cards: list[Card], target: Path, *, seed: int = 0) -> list[dict]:
 
 _SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
 _COLUMN_KEYS = {"guid column": "guid", "notetype column": "notetype", "deck column": "deck",
-                "tags column": "tags"}
+                "tags column": "tags"}  # meta["column"][kind] = its column number
 _LOOKS_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 _NOT_TOPICS = {SOURCE_TAG, "leech", "marked", "numeric"}
 
@@ -150,7 +150,7 @@ def html_to_text(text: str) -> str:
 
 def _header(lines: list[str], name: str, option: str) -> tuple[int, dict]:
     """Read Anki's header lines at the top: returns (how many lines, settings)."""
-    meta: dict = {"separator": None, "html": None, "columns": None, "tags": []}
+    meta: dict = {"separator": None, "html": None, "columns": None, "tags": [], "column": {}}
     count = 0
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
@@ -183,7 +183,7 @@ def _header(lines: list[str], name: str, option: str) -> tuple[int, dict]:
                 except ValueError:
                     raise BadValueError(option, f"{where}: {key} must be a column number (1, 2, ...), not "
                                                 f"{value.strip()!r}") from None
-                meta[_COLUMN_KEYS[key]] = column
+                meta["column"][_COLUMN_KEYS[key]] = column
             elif key == "columns":
                 meta["columns"] = value
             elif key == "tags":
@@ -228,7 +228,7 @@ def parse_anki_text(text: str, *, name: str, option: str = "FILE") -> list[Card]
     labels = None
     if meta["columns"] is not None:
         labels = [c.strip().casefold() for c in next(csv.reader([meta["columns"]], delimiter=separator), [])]
-    special = {meta.get(k): k for k in ("guid", "notetype", "deck", "tags") if meta.get(k)}
+    special = {column: kind for kind, column in meta["column"].items()}
     cards: list[Card] = []
     seen: dict[str, int] = {}
     for number, row in _rows(body, separator, skip + 1, name, option):
