@@ -58,7 +58,7 @@ def tag_for(topic: str) -> str:
 
 
 def _html(text: str) -> str:
-    return html.escape(text, quote=False).replace("\n", "<br>")
+    return html.escape(text.replace("\x1f", " "), quote=False).replace("\n", "<br>")  # \x1f: Anki's field separator
 
 
 def notes_for(cards: list[Card], *, seed: int = 0) -> list[dict]:

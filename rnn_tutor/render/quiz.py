@@ -152,10 +152,10 @@ def grade_menu(outcomes: dict, cram: bool) -> str:
 
     if cram or not outcomes:
         options = "  ".join(f"{g} {GRADE_LABELS[g]}" for g in GRADE_LABELS)
-        return f"  Grade: {options}   (cram: schedule unchanged) · u: undo · q: quit"
+        return f"  Grade: {options}   (cram: schedule unchanged) · u undo · q quit"
     options = "  ".join(f"{g} {GRADE_LABELS[g]} ({format_interval(outcomes[g].interval)})"
                         for g in GRADE_LABELS)
-    return f"  Grade: {options} · u: undo · q: quit"
+    return f"  Grade: {options} · u undo · q quit"
 
 
 def bad_grade(text: str) -> str:
@@ -471,7 +471,7 @@ def import_table(rec: dict) -> Iterable[Any]:
 
 def anki_written(cards, notes, target) -> str:
     numeric = sum(1 for c in cards if c.kind == "numeric")
-    parts = plural(len(cards) - numeric, "card")
+    parts = plural(len(cards) - numeric, "text card")
     if numeric:
         parts += f" and {plural(numeric, 'numeric card')} as {len(notes) - (len(cards) - numeric)} worked examples"
     return (f"Wrote {plural(len(notes), 'note')} ({parts}) to {target}. In Anki: File > Import. Importing a "
