@@ -143,3 +143,22 @@ def test_importing_the_same_deck_twice_reports_no_change(cli, tmp_path):
     assert "nothing changed" in " ".join(cli(["quiz", "import", str(deck)]).stdout.split())
     deck.write_text("id,question,answer\nm1,Q1?,A1 changed\nm2,Q2?,A2\n")
     assert "1 updated" in " ".join(cli(["quiz", "import", str(deck)]).stdout.split())
+
+
+def test_the_lesson_pager_says_how_to_quit(monkeypatch):
+    import io
+    import pydoc
+
+    from rich.console import Console
+
+    from rnn_tutor.core import lessons
+    from rnn_tutor.render import learn
+
+    shown = []
+    monkeypatch.setenv("LESS", "FRX")  # emit_lesson sets it when unset: keep that inside this test
+    monkeypatch.setattr(pydoc, "pager", shown.append)
+    term = Console(file=io.StringIO(), force_terminal=True, width=80, height=20)
+    monkeypatch.setattr(learn.render, "console", lambda: term)
+    lesson = lessons.all_lessons()[3]
+    learn.emit_lesson(lessons.render(lesson), 4, None, "table", pager=True)
+    assert len(shown) == 1 and "q: quit" in shown[0].splitlines()[0]
