@@ -202,8 +202,8 @@ def leech_warning(leech) -> list[str]:
     steps = [f"read {leech.lesson}" if leech.lesson else "", f"try {leech.see_also}" if leech.see_also else ""]
     steps = [x for x in steps if x]
     if steps:
-        return [head, "    Going back to what it is about helps more than repeating it: " + ", then ".join(steps) + "."]
-    return [head, "    Rewriting it in your own words often helps more than repeating it."]
+        return [head, "    Go back to what it is about: " + ", then ".join(steps) + "."]
+    return [head, "    Rewriting it in your own words often helps more than seeing it again."]
 
 
 def undo_table(rec: dict) -> Iterable[Any]:
@@ -324,7 +324,7 @@ def list_table(records: list[dict], due: bool = False, leeches: bool = False) ->
     from rich import box
     from rich.text import Text
 
-    table = Table(title=f"{len(records)} cards", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=plural(len(records), "card"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("id", no_wrap=True, max_width=22, overflow="ellipsis")
     table.add_column("state", no_wrap=True)
     table.add_column("due", no_wrap=True)
@@ -390,8 +390,10 @@ def leech_lines(leeches) -> list[Any]:
     lines: list[Any] = ["", Text(f"Leeches ({LEECH_LAPSES}+ lapses): go back to what they are about",
                                  style="bold")]
     for x in leeches:
-        where = " · ".join(w for w in (x.lesson, x.see_also) if w) or "rewrite the card in your own words"
-        lines.append(Text(f"  ✗ {x.card_id} ({x.topic}): {plural(x.lapses, 'lapse')} · {where}"))
+        where = "   ".join(w for w in (f"read: {x.lesson}" if x.lesson else "",
+                                        f"try: {x.see_also}" if x.see_also else "") if w)
+        lines.append(Text(f"  ✗ {x.card_id} ({x.topic}, {plural(x.lapses, 'lapse')})"))
+        lines.append(Text(f"      {where or 'rewrite the card in your own words'}"))
     return lines
 
 
