@@ -162,3 +162,40 @@ def test_the_lesson_pager_says_how_to_quit(monkeypatch):
     lesson = lessons.all_lessons()[3]
     learn.emit_lesson(lessons.render(lesson), 4, None, "table", pager=True)
     assert len(shown) == 1 and "q: quit" in shown[0].splitlines()[0]
+
+
+def test_u_in_a_real_terminal_takes_back_the_grade(tmp_path):
+    import os
+    import shutil
+
+    from tests.cli.test_quiz_process import _tmux, _wait_for, command, reviews_in
+
+    if shutil.which("tmux") is None:
+        pytest.skip("needs tmux")
+    home = tmp_path / "home"
+    name = f"rnnquizu{os.getpid()}"
+    script = tmp_path / "run.sh"
+    script.write_text(
+        f"export RNN_TUTOR_HOME={home} TZ=UTC NO_COLOR=1\n"
+        f"{' '.join(command())} quiz --no-fuzz --limit 2 > {tmp_path}/out.txt\n"
+        f"echo EXIT=$?\necho ALL-DONE\nsleep 30\n")
+    _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "50", f"bash {script}")
+    try:
+        _wait_for(name, "[1/2]")
+        _tmux("send-keys", "-t", name, "Space")
+        _wait_for(name, "Grade: 1 Again")
+        _tmux("send-keys", "-t", name, "1")
+        _wait_for(name, "[2/2]")
+        _tmux("send-keys", "-t", name, "u")
+        _wait_for(name, "Took back Again on order-matters")
+        _tmux("send-keys", "-t", name, "Space")
+        _tmux("send-keys", "-t", name, "3")
+        _wait_for(name, "Good: saved")
+        _tmux("send-keys", "-t", name, "q")
+        screen = _wait_for(name, "ALL-DONE")
+        assert "EXIT=0" in screen and screen.count("[1/2]") == 2
+        out = (tmp_path / "out.txt").read_text()
+        assert "Undone    1 grade taken back" in out and "Again 0" in out
+        assert reviews_in(home) == 1
+    finally:
+        _tmux("kill-session", "-t", name)
