@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -12,13 +11,7 @@ from tests.fuzzing import loads_strict
 T0 = "2026-11-28T09:00:00Z"
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("local_utc")
 
 
 def jsonl(text: str) -> list[dict]:
