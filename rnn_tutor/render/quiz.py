@@ -17,7 +17,7 @@ LIST_COLUMNS = ["id", "topic", "kind", "state", "due", "reviews", "lapses", "que
                 "see_also", "source"]
 STATS_COLUMNS = ["topic", "cards", "reviews", "lapses", "retention"]
 REVIEW_COLUMNS = ["event", "n", "card_id", "topic", "grade", "grade_name", "correct", "expected",
-                  "given", "reviewed_at", "due", "interval", "cram"]
+                  "given", "reviewed_at", "due", "interval", "cram", "uid"]
 SUMMARY_COLUMNS = ["ended", "planned", "answered", "remaining", "again", "hard", "good", "easy",
                    "numeric_right", "numeric_total", "cram", "next_due"]
 
