@@ -144,3 +144,13 @@ def test_a_failed_upgrade_leaves_the_old_store_as_it_was(tmp_path, monkeypatch):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 9
     assert "review_counts" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+
+
+def test_sql_stays_in_the_store():
+    """Commands and every other module ask the store; none runs SQL on its connection (DESIGN.md)."""
+    import re
+
+    package = Path(__file__).resolve().parents[2] / "rnn_tutor"
+    offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
+                 if p.name != "store.py" and re.search(r"\.conn\b|\.execute\(|\bimport sqlite3\b", p.read_text("utf-8"))]
+    assert offenders == []
