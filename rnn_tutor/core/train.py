@@ -20,7 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from rnn_tutor.core import cells, heads, optim, weights
-from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ2SEQ, SEQ_REGRESSION, Task, get_task
+from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ2SEQ, SEQ_REGRESSION, STEP_REGRESSION, Task, get_task
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SOLVED = 0.99  # a run counts as solved once the held-out accuracy reaches 99%
@@ -30,6 +30,7 @@ MAX_STEPS = 10_000_000
 DTYPES = {"float64": np.float64, "float32": np.float32}
 # bytes of buffers a run may ask for: past the RAM, an OS kills a process more often than it refuses it memory
 MEMORY_LIMIT = 4 * 2**30
+DEFAULT_EVAL_SIZE = 512  # held-out sequences (a forecast holds out a stretch of readings instead)
 # numbers kept per unit of width (hidden + input + 1), sequence and time step: (training: forward + BPTT buffers,
 # evaluation: forward only), from the peak memory of `train` at H = 64, T = 2,000, rounded up
 _NUMBERS_PER_UNIT = {"lstm": (24, 10), "gru": (12, 7), "rnn": (3, 2)}
@@ -40,6 +41,8 @@ def memory_estimate(cell: str, kind: str, width: int, batch: int, eval_size: int
     width = hidden + input size + 1."""
     train_n, eval_n = _NUMBERS_PER_UNIT[cell]
     n = width * length * (train_n * batch + eval_n * min(eval_size, heads.EVAL_CHUNK))
+    if kind == STEP_REGRESSION:  # the held-out stretch is one sequence, evaluated heads.EVAL_STEPS at a time
+        n = width * (train_n * batch * length + eval_n * heads.EVAL_STEPS)
     if kind == SEQ2SEQ:
         n *= 2  # an encoder and a decoder
     return n * np.dtype(DTYPES[dtype]).itemsize
@@ -58,10 +61,12 @@ class TrainConfig:
     optimizer: str = "adam"
     seed: int = 0
     eval_every: int = 50
-    eval_size: int = 512
+    eval_size: int | None = None  # None: 512 sequences; forecast: the signal's held-out stretch (signals.prepare)
     stop_at: float | None = None  # stop once the held-out accuracy reaches this (e.g. 0.99)
     dtype: str = "float64"
     gate_init: str = "chrono"  # or "plain" (PyTorch's init); see heads.init_model
+    signal: str | None = None  # forecast: knocks | sines | regimes | a file of readings (None: knocks)
+    column: str | None = None  # forecast from a CSV file: the column's name or 1-based number
 
     def checked(self) -> "TrainConfig":
         """The config with the task's default length filled in; BadValueError for any value out of range."""
@@ -73,7 +78,26 @@ class TrainConfig:
         _whole("--steps", self.steps, 1, MAX_STEPS)
         _whole("--batch", self.batch, 1, MAX_BATCH)
         _whole("--eval-every", self.eval_every, 1, MAX_STEPS)
-        _whole("--eval-size", self.eval_size, 1, 100_000)
+        forecast = task.kind == STEP_REGRESSION
+        eval_size = self.eval_size if self.eval_size is not None or forecast else DEFAULT_EVAL_SIZE
+        if eval_size is not None:
+            _whole("--eval-size", eval_size, 1, 100_000)
+        signal, column = self.signal, self.column
+        if not forecast and (signal is not None or column is not None):
+            raise BadValueError("--signal" if signal is not None else "--column",
+                                f"is for --task forecast, not {task.name}")
+        if forecast:
+            from rnn_tutor.core import signals
+
+            if eval_size is not None and eval_size < signals.AR_ORDER + 2:
+                raise BadValueError("--eval-size", f"a forecast holds out at least {signals.AR_ORDER + 2} readings "
+                                    f"(AR({signals.AR_ORDER}) needs {signals.AR_ORDER} before the first), got "
+                                    f"{eval_size}")
+            signal = signals.DEFAULT_SIGNAL if signal is None else str(signal)
+            if signal.strip().lower() in signals.SIGNALS:
+                signal = signal.strip().lower()
+            elif not signal.strip():
+                raise BadValueError("--signal", f"is empty; choose one of {', '.join(signals.SIGNALS)} or a file")
         _whole("--seed", self.seed, 0, 2**32 - 1)
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and 0 < self.lr <= 10):
             raise BadValueError("--lr", f"must be a number in (0, 10], got {self.lr}")
@@ -88,13 +112,13 @@ class TrainConfig:
             raise BadValueError("--gate-init", f"choose one of {', '.join(heads.GATE_INITS)}, got {self.gate_init!r}")
         if self.dtype not in DTYPES:
             raise BadValueError("--dtype", f"choose one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        if self.eval_size * length * task.input_size > 20_000_000:
+        if not forecast and eval_size * length * task.input_size > 20_000_000:
             raise BadValueError(
-                "--eval-size", f"eval-size x length x input size = {self.eval_size * length * task.input_size:,} "
+                "--eval-size", f"eval-size x length x input size = {eval_size * length * task.input_size:,} "
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
         width = self.hidden + task.input_size + 1
-        need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, self.dtype)
+        need = memory_estimate(cell, task.kind, width, self.batch, eval_size or 0, length, self.dtype)
         if need > MEMORY_LIMIT:
             raise BadValueError(
                 "--hidden", f"this run would need about {need / 2**30:.1f} GB of memory for hidden {self.hidden} x "
@@ -104,7 +128,8 @@ class TrainConfig:
                 + (", or --dtype float32, which halves it" if self.dtype == "float64" else ""),
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
-                              "optimizer": str(self.optimizer).lower(), "clip": clip or None})
+                              "optimizer": str(self.optimizer).lower(), "clip": clip or None,
+                              "eval_size": eval_size, "signal": signal, "column": column})
 
 
 def _whole(option: str, value, low: int, high: int) -> None:
@@ -138,6 +163,7 @@ class TrainResult:
     seconds: float
     baseline_accuracy: float  # accuracy of the best constant answer on the same held-out set
     baseline_loss: float
+    forecast: object = None  # signals.ForecastReport: a forecast's held-out errors beside persistence and AR(k)
 
     @property
     def final(self) -> EvalRecord | None:
@@ -157,7 +183,11 @@ class TrainResult:
 
 
 def baseline(task: Task, y: np.ndarray) -> tuple[float, float]:
-    """(accuracy, loss) of the best answer that ignores the input: the mean for adding, the commonest class."""
+    """(accuracy, loss) of the best answer that ignores the input: the mean for adding, the commonest class;
+    for a forecast, the mean reading (which explains none of the variance)."""
+    if task.kind == STEP_REGRESSION:
+        scored = np.asarray(y)[:, heads.score_from(task) :]
+        return 0.0, float(np.var(scored))
     if task.kind == SEQ_REGRESSION:
         guess = float(np.mean(y))
         return float(np.mean(np.abs(y - guess) < ADDING_TOLERANCE)), float(np.mean((y - guess) ** 2))
@@ -174,13 +204,18 @@ class Trainer:
     def __init__(self, config: TrainConfig):
         self.config = cfg = config.checked()
         self.task = get_task(cfg.task)
+        eval_rng = np.random.default_rng([cfg.seed, 2])  # the held-out set: another stream, fixed
+        if self.task.kind == STEP_REGRESSION:  # the signal's training readings, held-out stretch and baselines
+            from rnn_tutor.core import signals, tasks
+
+            self.task = tasks.forecast_task(prepared=signals.prepare(
+                cfg.signal, cfg.seed, cfg.eval_size, cfg.length, cfg.column, heldout_rng=eval_rng))
         self.dtype = DTYPES[cfg.dtype]
         self.model = heads.init_model(cfg.cell, self.task, cfg.hidden, seed=cfg.seed, dtype=self.dtype,
                                       gate_init=cfg.gate_init, length=cfg.length)
         self.optimizer = optim.make_optimizer(cfg.optimizer, self.model.params, cfg.lr)
         self.train_rng = np.random.default_rng([cfg.seed, 1])  # training batches
-        eval_rng = np.random.default_rng([cfg.seed, 2])  # the held-out set: another stream, fixed
-        ev = self.task.batch(eval_rng, cfg.eval_size, cfg.length, dtype=self.dtype)
+        ev = self.task.heldout(eval_rng, cfg.eval_size, cfg.length, dtype=self.dtype)
         self.eval_x, self.eval_y = ev.x, ev.y
         self.baseline_accuracy, self.baseline_loss = baseline(self.task, self.eval_y)
         self.records: list[EvalRecord] = []
@@ -258,7 +293,16 @@ class Trainer:
                     self.solved_step = self.step
         return TrainResult(self.config, tuple(self.records), {k: v.copy() for k, v in self.model.params.items()},
                            self.solved_step, self.interrupted, self.seconds,
-                           self.baseline_accuracy, self.baseline_loss)
+                           self.baseline_accuracy, self.baseline_loss, self.forecast_report())
+
+    def forecast_report(self):
+        """A forecast's held-out errors (model, persistence, AR(k)) in the signal's units; None for other tasks."""
+        if self.task.kind != STEP_REGRESSION:
+            return None
+        from rnn_tutor.core import signals
+
+        pred = heads.predict(self.model, self.eval_x)[0]  # (N-1,) normalised predictions of readings 1 .. N-1
+        return signals.report(self.task.extra["signal"], pred, self.config.cell)
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -333,6 +377,7 @@ def save_model(path, result: TrainResult):
     for k, v in p.items():
         if k not in cells.PARAM_KEYS:
             arrays[EXTRA_PREFIX + k] = np.ascontiguousarray(v)
+    arrays.update(_forecast_meta(result))
     check_save_path(path)
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
@@ -354,6 +399,64 @@ def save_model(path, result: TrainResult):
     return target
 
 
+# a forecast model's metadata: what undoes the normalisation, and the held-out errors predict --stream reports
+FORECAST_META = ("norm_mean", "norm_std", "error_std", "heldout_mse", "ar_mse", "persistence_mse")
+MAX_SCALE = 1e150  # |mean| and sd of the readings a forecast model accepts in its file (squares stay finite)
+
+
+def _forecast_meta(result: TrainResult) -> dict[str, np.ndarray]:
+    f = result.forecast
+    if f is None:
+        return {}
+    values = {"norm_mean": f.mean, "norm_std": f.std, "error_std": f.error_std, "heldout_mse": f.mse,
+              "ar_mse": f.ar_mse, "persistence_mse": f.persistence_mse}
+    out = {EXTRA_PREFIX + k: np.array(float(v), dtype=np.float64) for k, v in values.items()}
+    out[EXTRA_PREFIX + "signal"] = np.array(f.signal)
+    out[EXTRA_PREFIX + "signal_source"] = np.array(f.source)
+    out[EXTRA_PREFIX + "ar_order"] = np.array(f.ar_order, dtype=np.int64)
+    return out
+
+
+def _meta_number(arrays: dict[str, np.ndarray], path, key: str, low: float, high: float,
+                 low_open: bool = False) -> float:
+    """A required numeric metadata value: one finite real number in [low, high] ((low, high] if low_open)."""
+    v = arrays.get(EXTRA_PREFIX + key)
+    if v is None:
+        raise RnnTutorError(f"model file {path} lacks meta_{key}, which a forecast model needs",
+                            "train and save the model again")
+    if v.dtype.kind not in "fiu" or v.size != 1:
+        raise RnnTutorError(f"model file {path}: meta_{key} should be one number, got {v.dtype} of shape {v.shape}",
+                            "train and save the model again")
+    x = float(v.reshape(()).item())
+    if not math.isfinite(x) or x > high or x < low or (low_open and x == low):
+        where = f"{'above' if low_open else 'at least'} {low:g} and at most {high:g}"
+        raise RnnTutorError(f"model file {path}: meta_{key} is {x!r}; it must be a finite number {where}",
+                            "train and save the model again")
+    return x
+
+
+def _forecast_task(arrays: dict[str, np.ndarray], path, meta) -> tuple[Task, dict]:
+    """The forecast task of a saved model, with the normalisation its file records (validated)."""
+    from rnn_tutor.core import signals, tasks
+
+    info = {
+        "norm_mean": _meta_number(arrays, path, "norm_mean", -MAX_SCALE, MAX_SCALE),
+        "norm_std": _meta_number(arrays, path, "norm_std", 0.0, MAX_SCALE, low_open=True),
+        "error_std": _meta_number(arrays, path, "error_std", 0.0, MAX_SCALE),
+    }
+    for key in ("heldout_mse", "ar_mse", "persistence_mse"):
+        info[key] = _meta_number(arrays, path, key, 0.0, math.inf) if EXTRA_PREFIX + key in arrays else None
+    name = meta("signal") or "file"
+    if len(name) > 1000 or (name not in signals.SIGNALS and name != "file"):
+        raise RnnTutorError(f"model file {path}: meta_signal {name[:40]!r} is not a signal rnn-tutor knows",
+                            "train and save the model again")
+    source = meta("signal_source") or name
+    info.update(signal=name, signal_source=source[:1000])
+    k = signals.AR_ORDER
+    sig = signals.Signal(name, source[:1000], info["norm_mean"], info["norm_std"], np.zeros(0), np.zeros(k + 1))
+    return tasks.forecast_task(prepared=sig), info
+
+
 def _meta_value(arrays: dict[str, np.ndarray], path, key: str, kind=str):
     """A single metadata value ``meta_<key>`` of a saved model, or None when the file has none."""
     v = arrays.get(EXTRA_PREFIX + key)
@@ -362,7 +465,7 @@ def _meta_value(arrays: dict[str, np.ndarray], path, key: str, kind=str):
     try:
         item = v.reshape(()).item()
         return kind(item.decode() if isinstance(item, bytes) else item)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
         raise RnnTutorError(f"model file {path}: meta_{key} is not a single value",
                             "train and save the model again") from None
 
@@ -410,6 +513,9 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
     if task is not None and get_task(task).name != t.name:
         raise RnnTutorError(f"{path} holds a model for the {t.name} task, not {task}",
                             f"use --task {t.name} or another model file")
+    forecast_info = {}
+    if t.kind == STEP_REGRESSION:
+        t, forecast_info = _forecast_task(arrays, path, meta)
     if w.input_size != t.input_size:
         raise RnnTutorError(f"model file {path}: input size {w.input_size} does not fit the {t.name} task "
                             f"({t.input_size})", "train and save the model again")
@@ -434,7 +540,7 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
         raise RnnTutorError(f"model file {path}: meta_length {length} is not a length the {t.name} task allows",
                             "train and save the model again") from None
     info = {"seed": meta("seed", int), "steps": meta("steps", int), "accuracy": meta("accuracy", float),
-            "loss": meta("loss", float), "gate_init": meta("gate_init")}
+            "loss": meta("loss", float), "gate_init": meta("gate_init"), **forecast_info}
     return SavedModel(heads.Model(w.cell, t, H, params), int(length), info, str(path))
 
 
@@ -456,6 +562,9 @@ def describe_input(task: Task, x: np.ndarray) -> str:
     """x (T, D) of one sequence back to the text ``predict --input`` reads."""
     if task.name == "adding":
         return " ".join(f"{v:.2f}" + ("*" if m > 0.5 else "") for v, m in x)
+    if task.kind == STEP_REGRESSION:  # normalised readings back in the signal's units
+        sig = task.extra["signal"]
+        return " ".join(f"{v * sig.std + sig.mean:.6g}" for v in x[:, 0])
     return " ".join(task.vocab[i] for i in x.argmax(-1))
 
 
@@ -475,6 +584,10 @@ def predict_one(saved: SavedModel, text: str) -> Prediction:
     if x.shape[1] > 10_000:
         raise BadValueError("--input", f"at most 10,000 steps, got {x.shape[1]:,}")
     out = heads.predict(model, x)
+    if task.kind == STEP_REGRESSION:  # the next reading, in the signal's units
+        sig = task.extra["signal"]
+        value = float(out[0, -1]) * sig.std + sig.mean
+        return Prediction(text, f"{value:.4g}", None, None, None, value if math.isfinite(value) else None)
     if task.kind == SEQ_REGRESSION:
         value = float(out[0])
         target = task.target_of(text)
@@ -498,6 +611,9 @@ def predict_one(saved: SavedModel, text: str) -> Prediction:
 def sample_inputs(task: Task, n: int, length: int, seed: int) -> list[str]:
     """``n`` fresh inputs of the task as text (from ``seed``; not the training or evaluation streams)."""
     _whole("--samples", n, 1, 1000)
+    if task.kind == STEP_REGRESSION and not task.extra["signal"].generated:
+        raise BadValueError("--samples", f"this model learned from {task.extra['signal'].source}, which rnn-tutor "
+                            "cannot make more of", "give readings with --input, or pipe them into --stream")
     if n * length > 1_000_000:
         raise BadValueError("--samples", f"samples x length = {n * length:,} is too many steps (at most 1,000,000)")
     b = task.batch(np.random.default_rng([seed, 3]), n, length)
