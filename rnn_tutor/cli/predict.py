@@ -49,7 +49,7 @@ def predict(
 
         echo "the dog bit the man" | rnn-tutor predict order.npz --input - --format json
 
-        rnn-tutor signal knocks --length 200 | rnn-tutor predict knocks.npz --stream --anomaly 4
+        rnn-tutor signal -n 200 | rnn-tutor predict knocks.npz --stream --anomaly 4
     """
     from rnn_tutor.core import train as core
     from rnn_tutor.errors import BadValueError
