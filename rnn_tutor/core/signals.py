@@ -195,9 +195,17 @@ def _read_text(path) -> str:
 
 
 def _delimiter(lines: list[str]) -> str | None:
+    """The CSV delimiter: the one every one of the first lines has the same number of (a decimal comma in a
+    semicolon file has a comma in some cells only), else one that at least half of them have."""
     head = [ln for ln in lines[:20] if ln.strip()]
+    if not head:
+        return None
     for d in (",", ";", "\t"):
-        if head and sum(d in ln for ln in head) >= max(1, len(head) // 2):
+        counts = {ln.count(d) for ln in head}
+        if len(counts) == 1 and counts.pop() >= 1:
+            return d
+    for d in (";", "\t", ","):
+        if sum(d in ln for ln in head) >= max(1, len(head) // 2):
             return d
     return None
 
