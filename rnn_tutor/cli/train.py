@@ -63,8 +63,10 @@ def run_training(config, fmt: str, save: Optional[Path], label: str) -> int:
     cfg = trainer.config
     sig = trainer.task.extra.get("signal")
     if sig is not None and sig.skipped:
-        view.note(f"Skipped {sig.skipped:,} rows of {sig.source} that were not numbers (lines "
-                  + ", ".join(str(n) for n in sig.skipped_lines) + (", ..." if sig.skipped > 5 else "") + ").")
+        rows = "1 row" if sig.skipped == 1 else f"{sig.skipped:,} rows"
+        lines = ", ".join(str(n) for n in sig.skipped_lines) + (", ..." if sig.skipped > 5 else "")
+        view.note(f"Skipped {rows} of {sig.source} that were not numbers (line{'s' if sig.skipped > 1 else ''} "
+                  f"{lines}).")
     if save is not None:
         core.check_save_path(save)
     interrupted = False
