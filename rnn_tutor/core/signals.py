@@ -464,3 +464,14 @@ def memory_sentence(r: ForecastReport) -> str:
     return (f"AR({k}) beats the {r.cell} here: it explains {_explained(r.ar_mse, r.mean_mse)} of the readings' "
             f"variance, the {r.cell} {_explained(r.mse, r.mean_mse)}; on this signal the memory bought nothing yet "
             "(train longer, or use the linear model).")
+
+
+def baseline_errors(name: str, seed: int = 0) -> tuple[float, float, float]:
+    """(persistence, AR(k), the mean) held-out mean squared errors of a generated signal, as ``train --task
+    forecast --signal NAME --seed SEED`` reports them beside its model (the same stretch and AR fit)."""
+    sig = prepare(name, seed, None, 100)
+    x = sig.heldout
+    k = AR_ORDER
+    ar = ar_predictions(sig.normalise(x), sig.ar) * sig.std + sig.mean
+    return (float(np.mean((x[k:] - x[k - 1 : -1]) ** 2)), float(np.mean((x[k:] - ar) ** 2)),
+            float(np.mean((x[k:] - sig.mean) ** 2)))
