@@ -636,13 +636,15 @@ class CompareRow:
     curve: tuple[float, ...]  # held-out accuracy at every evaluation
     interrupted: bool = False
     length: int = 0
+    forecast: object = None  # signals.ForecastReport of a forecast run
 
 
 def compare_row(result: TrainResult) -> CompareRow:
     n = sum(int(v.size) for v in result.params.values())
     return CompareRow(result.config.cell, result.accuracy, result.loss, result.solved_step, result.solved_sequences,
                       result.final.step if result.final else 0, result.seconds, n,
-                      tuple(r.accuracy for r in result.records), result.interrupted, result.config.length)
+                      tuple(r.accuracy for r in result.records), result.interrupted, result.config.length,
+                      result.forecast)
 
 
 def pct(v: float | None) -> str:
@@ -656,6 +658,8 @@ def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int,
     if stopped is not None:  # a half-run budget shows nothing about the cells: say so, not "try more --steps"
         return (f"Interrupted while training {stopped.cell} (step {stopped.steps:,} of {steps:,}): these numbers "
                 "are partial, not a comparison; run it to the end to compare.")
+    if rows and all(r.forecast is not None for r in rows):
+        return _forecast_compare_sentence(rows)
     solved = [r for r in rows if r.solved_step is not None]
     unsolved = [r for r in rows if r.solved_step is None]
     base = pct(baseline_accuracy)
@@ -672,6 +676,16 @@ def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int,
     tail = (f"stayed near the {base} of a constant guess: across {length} steps its training signal fades before "
             "it reaches the early inputs" if near else f"did not reach {SOLVED:.0%} in {steps:,} steps")
     return f"With the same budget and seed, {won} solved {task} at length {length}, while {lost} {tail}."
+
+
+def _forecast_compare_sentence(rows: list[CompareRow]) -> str:
+    """Forecasts have no "solved": the held-out errors side by side, then what the best cell's memory bought."""
+    f = rows[0].forecast
+    errors = ", ".join(f"{r.cell} {r.forecast.mse:.4g}" for r in rows)
+    best = min(rows, key=lambda r: r.forecast.mse)
+    return (f"Held-out mean squared error on {f.source} ({f.readings:,} readings): {errors}; AR({f.ar_order}) "
+            f"{f.ar_mse:.4g}, persistence {f.persistence_mse:.4g} (the accuracy column is the share of the variance "
+            f"explained). {best.forecast.sentence}")
 
 
 def length_sentence(rows: list[CompareRow], hidden: int) -> str:

@@ -122,3 +122,14 @@ def test_the_lstm_beats_ar_and_half_persistence_on_knocks_with_the_defaults():
     with one_blas_thread():
         f = train.train(cfg).forecast
     assert f.mse < f.ar_mse and f.mse < 0.5 * f.persistence_mse, f
+
+
+def test_compare_forecast_sets_the_errors_side_by_side():
+    r = invoke(["compare", "--task", "forecast", "--signal", "sines", "--steps", "3", "--eval-every", "3",
+                "--hidden", "3", "--cells", "rnn,lstm", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    rows = loads_strict(r.stdout)
+    assert [row["cell"] for row in rows] == ["rnn", "lstm"] and all(row["steps"] == 3 for row in rows)
+    summary = rows[0]["summary"]
+    assert "Held-out mean squared error on the sines signal" in summary and "AR(8)" in summary
+    assert "99%" not in summary and all(row["forecast"]["signal"] == "sines" for row in rows)
