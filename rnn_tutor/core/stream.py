@@ -30,6 +30,7 @@ import numpy as np
 from rnn_tutor.core import heads, tasks
 from rnn_tutor.errors import BadValueError
 
+MAX_Z = 1e100  # a reading further than this many sds from the training mean would overflow a step
 MAX_TOKEN_CHARS = 200  # a stream's inputs are short: longer ones are refused before they are parsed
 
 
@@ -259,6 +260,10 @@ class ForecastStream(Stream):
             raise Skip(f"{text!r} is not a number") from None
         if not math.isfinite(v):
             raise Skip(f"{text!r} is not a finite number")
+        z = (v - self.mean) / self.std
+        if not abs(z) <= MAX_Z:  # the cell's products would overflow and leave NaN in the state for good
+            raise Skip(f"{text!r} is more than {MAX_Z:.0e} standard deviations from the training readings' mean, "
+                       "beyond what the model can take without overflowing")
         return v
 
     def feed(self, x: float) -> dict:

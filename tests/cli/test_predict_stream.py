@@ -53,7 +53,7 @@ def test_forecast_stream_jsonl_is_the_batch_forward_pass(models):
 
 
 def test_bad_lines_are_reported_and_skipped(models):
-    text = "0.1\nabc\n\n0.2, 0.3\nnan\n1e400\n" + "9" * 5000 + "\n\xff\n0.4\n"
+    text = "0.1\nabc\n\n0.2, 0.3\nnan\n1e400\n" + "9" * 5000 + "\n\xff\n1e308\n0.4\n"
     r = invoke(["predict", models["forecast"], "--stream", "--format", "csv"], input=text.encode("latin-1"))
     assert r.exit_code == 0, r.stderr
     rows = r.stdout.splitlines()
@@ -64,6 +64,8 @@ def test_bad_lines_are_reported_and_skipped(models):
     assert "line 5: 'nan' is not a finite number; skipped" in err and "line 6: '1e400'" in err
     assert "line 7 is longer than 4,096 characters; skipped" in err
     assert "line 8 is not UTF-8 text; skipped" in err
+    assert "line 9: '1e308' is more than 1e+100 standard deviations" in err
+    assert "overflowing the model" in err and "RuntimeWarning" not in err
     assert "Streamed 4 readings" in err
 
 
