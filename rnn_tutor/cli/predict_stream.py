@@ -49,7 +49,8 @@ def run_stream(saved, fmt: str, anomaly: float | None) -> int:
         interrupted = True
     if st.t == 0 and not interrupted:
         raise BadValueError("--stream", f"no {st.unit}s arrived on stdin (pipe in one per line)")
-    render.message(view.stream_summary(st.summary(), interrupted))
+    for line in view.stream_summary(st.summary(), interrupted):
+        render.message(line)
     return 130 if interrupted else 0
 
 

@@ -174,19 +174,19 @@ class StreamWriter:
         out.flush()
 
 
-def stream_summary(summary: dict[str, Any], interrupted: bool) -> str:
-    """The closing line on stderr: how much came through, the state's constant size, the errors."""
+def stream_summary(summary: dict[str, Any], interrupted: bool) -> list[str]:
+    """The closing lines on stderr: how much came through and the state's constant size; then the errors."""
     s = summary
     n = s["inputs"]
     unit = s["unit"] + ("" if n == 1 else "s")
-    text = (f"{'Interrupted after' if interrupted else 'Streamed'} {n:,} {unit}; the state ({s['state']}) held "
-            f"{s['state_numbers']:,} numbers after every one")
+    lines = [f"{'Interrupted after' if interrupted else 'Streamed'} {n:,} {unit}; the state ({s['state']}) held "
+             f"{s['state_numbers']:,} numbers after every one."]
     if s.get("mse") is not None:
-        text += f"; mean squared error {_mse(s['mse'])} over {s['scored']:,} predictions"
+        text = f"Mean squared error {_mse(s['mse'])} over {s['scored']:,} predictions"
         if s.get("heldout_mse") is not None:
             text += f" (held-out at training: {_mse(s['heldout_mse'])})"
-    if s.get("anomalies") is not None:
-        text += (f"; {s['anomalies']:,} flagged as {'an anomaly' if s['anomalies'] == 1 else 'anomalies'} (error "
-                 f"above {s['anomaly_k']:g} x "
-                 f"{s['error_std']:.3g}, the held-out errors' sd)")
-    return text + "."
+        if s.get("anomalies") is not None:
+            text += (f"; {s['anomalies']:,} flagged as {'an anomaly' if s['anomalies'] == 1 else 'anomalies'} "
+                     f"(error above {s['anomaly_k']:g} x {s['error_std']:.3g}, the held-out errors' sd)")
+        lines.append(text + ".")
+    return lines
