@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_tutor.core import heads, tasks
+from rnn_tutor.core import cells, heads, tasks
 from rnn_tutor.errors import BadValueError
 
 MAX_Z = 1e100  # a reading further than this many sds from the training mean would overflow a step
@@ -38,14 +38,6 @@ class Skip(Exception):
     """One input the stream cannot use (not a number, an unknown word): reported, skipped, the stream goes on."""
 
 
-def num_layers(params: dict) -> int:
-    """Layers of the cell stack in a parameter dict: weight_ih_l0 .. weight_ih_l{L-1}."""
-    n = 0
-    while f"weight_ih_l{n}" in params:
-        n += 1
-    return n
-
-
 class Stepper:
     """One step at a time through a model's cells (any number of layers) and its readout."""
 
@@ -53,7 +45,7 @@ class Stepper:
         self.cell = model.cell
         self.dtype = dt = np.dtype(dtype)
         p = model.params
-        self.layers = L = num_layers(p)
+        self.layers = L = cells.num_layers(p)
         if L < 1:
             raise BadValueError(None, "the model has no cell weights (weight_ih_l0)")
         H = model.hidden_size

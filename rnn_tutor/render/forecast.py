@@ -55,9 +55,11 @@ def train_lines(result, s: dict[str, Any], curve: str) -> list:
 
     rep = result.forecast
     title = f"{s['cell']} forecast, {rep.signal}: length {s['length']}, hidden {s['hidden']}"
+    if s.get("layers", 1) > 1:
+        title += f", {s['layers']} layers"
     if s["interrupted"]:
         title += " — interrupted"
-    t = _table(title)
+    t = _table("")  # the title goes above as a line of its own: the table is narrower than it
     for name in ("step", "sequences", "loss", "explained"):
         t.add_column(name, justify="right")
     t.add_column("", no_wrap=True)
@@ -69,6 +71,7 @@ def train_lines(result, s: dict[str, Any], curve: str) -> list:
         t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), f"{100 * r.accuracy:.1f}%",
                   render.bar(r.accuracy, 12))
     return [
+        title,
         t,
         f"loss: mean squared error on normalised readings (mean {rep.mean:.4g}, sd {rep.std:.4g}); explained: "
         "1 - error / variance of the held-out readings",

@@ -141,3 +141,20 @@ def test_adding_and_token_streams_answer_each_input(tmp_path):
     assert [r["confidence"] for r in recs] == pytest.approx(list(probs.max(-1)), abs=1e-12)
     with pytest.raises(stream.Skip, match="unknown word 'zebra'"):
         st.feed_text("zebra")
+
+
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_a_saved_stack_streams_as_its_batch_forward_pass(cell, tmp_path):
+    """train --layers 2, saved and loaded: the stream gives heads.predict's numbers (fastlstm for the LSTM)."""
+    r = train.train(train.TrainConfig(cell=cell, task="forecast", layers=2, steps=3, eval_every=3, hidden=5,
+                                      eval_size=50))
+    saved = train.load_model(train.save_model(tmp_path / "stack.npz", r))
+    assert saved.model.num_layers == 2
+    st = stream.ForecastStream(saved)
+    readings = np.random.default_rng(6).normal(size=80)
+    nxt = np.array([st.feed(float(v))["next"] for v in readings])
+    sig = saved.model.task.extra["signal"]
+    batch = heads.predict(saved.model, sig.normalise(readings)[None, :, None])[0] * sig.std + sig.mean
+    assert np.max(np.abs(nxt - batch)) < 1e-12
+    assert st.stepper.h.shape == (2, 5) and st.summary()["state_numbers"] == 2 * 5 * (2 if cell == "lstm" else 1)
+
