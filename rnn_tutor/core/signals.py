@@ -31,7 +31,6 @@ import csv
 import io
 import math
 import os
-import stat
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -167,31 +166,18 @@ def _number(text: str, decimal_comma: bool = False) -> float | None:
 
 
 def _read_text(path) -> str:
+    """The file's text, through ``fileio`` (regular files only, at most MAX_FILE_BYTES however large it claims
+    to be, UTF-8 with the line of a bad byte); a name that is neither a signal nor a file says both."""
+    from rnn_tutor.core import fileio
+
     p = str(path)
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
+    if not os.path.lexists(p):
         raise BadValueError("--signal", f"{p} is neither a signal ({', '.join(SIGNALS)}) nor an existing file")
-    except OSError as exc:
-        raise RnnTutorError(f"cannot read {p}: {exc.strerror or exc}", "check the path") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise BadValueError("--signal", f"{p} is a folder; give a file of readings (one number per line or a CSV)")
-    if not stat.S_ISREG(st.st_mode):
-        raise BadValueError("--signal", f"{p} is not a regular file (a pipe or a device); save the readings to a file")
-    try:
-        with open(p, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)  # never trust st_size
-    except OSError as exc:
-        raise RnnTutorError(f"cannot read {p}: {exc.strerror or exc}", "check the file's permissions") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise BadValueError("--signal", f"{p} is larger than {MAX_FILE_BYTES // 2**20} MB; give a shorter stretch")
-    if b"\x00" in data[:4096]:
+    text = fileio.read_text(p, limit=MAX_FILE_BYTES, what="file of readings", option="--signal", pipes_ok=False,
+                            too_large_hint="give a shorter stretch")
+    if "\x00" in text[:4096]:
         raise BadValueError("--signal", f"{p} is a binary file, not text with one number per line or a CSV")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadValueError("--signal", f"{p} is not UTF-8 text (byte {exc.start} cannot be decoded)",
-                            "save it as UTF-8 text") from None
+    return text
 
 
 def _delimiter(lines: list[str]) -> str | None:

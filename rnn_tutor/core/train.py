@@ -13,6 +13,7 @@ comes from ``seed``: the same config gives the same numbers.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
@@ -340,30 +341,31 @@ class SavedModel:
 
 
 def check_save_path(path) -> None:
-    """Fail before training, not after, when ``--save`` cannot be written."""
-    import os
-    from pathlib import Path
+    """Fail before training, not after, when ``--save`` cannot be written (a bad name, a missing or read-only
+    folder, a target that is not a regular file)."""
+    from rnn_tutor.core import fileio
 
-    p = Path(path)
-    if str(path).strip() == "" or p.is_dir():
-        raise RnnTutorError(f"cannot save the model to {str(path)!r}: that is a folder, not a file name",
-                            "give a file name such as --save model.npz")
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise RnnTutorError(f"cannot save the model to {path}: the folder {folder} does not exist",
-                            "create the folder first or choose another --save path")
-    if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise RnnTutorError(f"cannot save the model to {path}: permission denied",
-                            "choose a --save path in a folder you can write to")
+    fileio.check_writable(path, doing="save the model to")
+
+
+# Scalar metadata of a saved model beyond the cell's (weights.WEIGHTS_META), checked from each entry's header and
+# value by weights.ModelFile.meta: one line per field.
+MODEL_META: dict[str, weights.MetaField] = {
+    **weights.WEIGHTS_META,
+    "meta_task": weights.MetaField("text"),  # a task name; get_task says which exist
+    "meta_length": weights.MetaField("int", 1, 10**9),  # then the task's own check_length
+    "meta_seed": weights.MetaField("int", 0, 2**32 - 1),
+    "meta_steps": weights.MetaField("int", 0, MAX_STEPS),
+    "meta_accuracy": weights.MetaField("float", 0.0, 1.0, nan_ok=True),  # NaN: not evaluated
+    "meta_loss": weights.MetaField("float", 0.0, None, nan_ok=True),
+    "meta_gate_init": weights.MetaField("text", choices=heads.GATE_INITS),
+}
+_MISSING_MODEL = "check the path, or train one with: rnn-tutor train --save model.npz"
 
 
 def save_model(path, result: TrainResult):
     """Write the trained model (atomically). Returns the path."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from rnn_tutor.core import weights
+    from rnn_tutor.core import fileio
 
     cfg = result.config
     task = get_task(cfg.task)
@@ -389,29 +391,25 @@ def save_model(path, result: TrainResult):
             arrays[EXTRA_PREFIX + k] = np.ascontiguousarray(v)
     arrays.update(_forecast_meta(result))
     check_save_path(path)
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".model-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:  # a file object, so numpy does not append ".npz"
-                np.savez(fh, **arrays)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-    except OSError as exc:
-        raise RnnTutorError(f"cannot save the model to {path}: {exc.strerror or exc}",
-                            "check the disk space and the --save path") from None
-    return target
+    # a file object, so numpy does not append ".npz"
+    return fileio.write_atomic(path, lambda fh: np.savez(fh, **arrays), doing="save the model to",
+                               hint="check the disk space and the --save path")
 
 
 # a forecast model's metadata: what undoes the normalisation, and the held-out errors predict --stream reports
-FORECAST_META = ("norm_mean", "norm_std", "error_std", "heldout_mse", "ar_mse", "persistence_mse")
 MAX_SCALE = 1e150  # |mean| and sd of the readings a forecast model accepts in its file (squares stay finite)
+FORECAST_META: dict[str, weights.MetaField] = {
+    "meta_norm_mean": weights.MetaField("float", -MAX_SCALE, MAX_SCALE),
+    "meta_norm_std": weights.MetaField("float", sys.float_info.min, MAX_SCALE),  # above 0: it divides
+    "meta_error_std": weights.MetaField("float", 0.0, MAX_SCALE),
+    "meta_heldout_mse": weights.MetaField("float", 0.0, None),
+    "meta_ar_mse": weights.MetaField("float", 0.0, None),
+    "meta_persistence_mse": weights.MetaField("float", 0.0, None),
+    "meta_signal": weights.MetaField("text", choices=("knocks", "sines", "regimes", "file")),
+    "meta_signal_source": weights.MetaField("text"),
+    "meta_ar_order": weights.MetaField("int", 1, 1000),
+}
+FORECAST_REQUIRED = ("meta_norm_mean", "meta_norm_std", "meta_error_std")
 
 
 def _forecast_meta(result: TrainResult) -> dict[str, np.ndarray]:
@@ -422,70 +420,33 @@ def _forecast_meta(result: TrainResult) -> dict[str, np.ndarray]:
               "ar_mse": f.ar_mse, "persistence_mse": f.persistence_mse}
     out = {EXTRA_PREFIX + k: np.array(float(v), dtype=np.float64) for k, v in values.items()}
     out[EXTRA_PREFIX + "signal"] = np.array(f.signal)
-    out[EXTRA_PREFIX + "signal_source"] = np.array(f.source)
+    out[EXTRA_PREFIX + "signal_source"] = np.array(f.source[: weights.MAX_META_TEXT])
     out[EXTRA_PREFIX + "ar_order"] = np.array(f.ar_order, dtype=np.int64)
     return out
 
 
-def _meta_number(arrays: dict[str, np.ndarray], path, key: str, low: float, high: float,
-                 low_open: bool = False) -> float:
-    """A required numeric metadata value: one finite real number in [low, high] ((low, high] if low_open)."""
-    v = arrays.get(EXTRA_PREFIX + key)
-    if v is None:
-        raise RnnTutorError(f"model file {path} lacks meta_{key}, which a forecast model needs",
-                            "train and save the model again")
-    if v.dtype.kind not in "fiu" or v.size != 1:
-        raise RnnTutorError(f"model file {path}: meta_{key} should be one number, got {v.dtype} of shape {v.shape}",
-                            "train and save the model again")
-    x = float(v.reshape(()).item())
-    if not math.isfinite(x) or x > high or x < low or (low_open and x == low):
-        where = f"{'above' if low_open else 'at least'} {low:g} and at most {high:g}"
-        raise RnnTutorError(f"model file {path}: meta_{key} is {x!r}; it must be a finite number {where}",
-                            "train and save the model again")
-    return x
-
-
-def _forecast_task(arrays: dict[str, np.ndarray], path, meta) -> tuple[Task, dict]:
-    """The forecast task of a saved model, with the normalisation its file records (validated)."""
+def _forecast_task(f: "weights.ModelFile") -> tuple[Task, dict]:
+    """The forecast task of a saved model, with the normalisation its file records (each field checked)."""
     from rnn_tutor.core import signals, tasks
 
-    info = {
-        "norm_mean": _meta_number(arrays, path, "norm_mean", -MAX_SCALE, MAX_SCALE),
-        "norm_std": _meta_number(arrays, path, "norm_std", 0.0, MAX_SCALE, low_open=True),
-        "error_std": _meta_number(arrays, path, "error_std", 0.0, MAX_SCALE),
-    }
-    for key in ("heldout_mse", "ar_mse", "persistence_mse"):
-        info[key] = _meta_number(arrays, path, key, 0.0, math.inf) if EXTRA_PREFIX + key in arrays else None
-    name = meta("signal") or "file"
-    if len(name) > 1000 or (name not in signals.SIGNALS and name != "file"):
-        raise RnnTutorError(f"model file {path}: meta_signal {name[:40]!r} is not a signal rnn-tutor knows",
-                            "train and save the model again")
-    source = meta("signal_source") or name
-    info.update(signal=name, signal_source=source[:1000])
-    k = signals.AR_ORDER
-    sig = signals.Signal(name, source[:1000], info["norm_mean"], info["norm_std"], np.zeros(0), np.zeros(k + 1))
+    meta = f.meta(FORECAST_META)
+    for key in FORECAST_REQUIRED:
+        if meta[key] is None:
+            raise f.bad(f"lacks {key}, which a forecast model needs")
+    info = {k[len(EXTRA_PREFIX):]: v for k, v in meta.items()}
+    name = info["signal"] or "file"
+    source = info["signal_source"] or name
+    info.update(signal=name, signal_source=source)
+    sig = signals.Signal(name, source, info["norm_mean"], info["norm_std"], np.zeros(0),
+                         np.zeros(signals.AR_ORDER + 1))
     return tasks.forecast_task(prepared=sig), info
-
-
-def _meta_value(arrays: dict[str, np.ndarray], path, key: str, kind=str):
-    """A single metadata value ``meta_<key>`` of a saved model, or None when the file has none."""
-    v = arrays.get(EXTRA_PREFIX + key)
-    if v is None:
-        return None
-    try:
-        item = v.reshape(()).item()
-        return kind(item.decode() if isinstance(item, bytes) else item)
-    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
-        raise RnnTutorError(f"model file {path}: meta_{key} is not a single value",
-                            "train and save the model again") from None
 
 
 def task_vocabulary(path) -> tuple[str, ...] | None:
     """The one-hot words, in their input order, of the task a saved model was trained on; None for a plain
     weights file (or a task fed numbers). A file that cannot be read raises what ``load_weights`` would."""
-    from rnn_tutor.core import weights
-
-    name = _meta_value(weights._read_arrays(path), path, "task")
+    with weights.ModelFile(path, missing_hint="check the path given to --weights") as f:
+        name = f.meta({"meta_task": MODEL_META["meta_task"]})["meta_task"]
     if name is None:
         return None
     try:
@@ -496,61 +457,43 @@ def task_vocabulary(path) -> tuple[str, ...] | None:
 
 
 def load_model(path, cell: str | None = None, task: str | None = None) -> SavedModel:
-    """Read a model written by ``save_model`` (validated by weights.load_weights first). ``cell``/``task``, when
-    given, must match the file."""
-    from pathlib import Path
-
-    from rnn_tutor.core import weights
-
-    if not Path(path).exists():  # (weights.load_weights would point at --weights; here the file is the MODEL)
-        raise RnnTutorError(f"model file {path} does not exist",
-                            "check the path, or train one with: rnn-tutor train --save model.npz")
-    w = weights.load_weights(path, cell=cell)
-    arrays = weights._read_arrays(path)
-
-    def meta(key, kind=str):
-        return _meta_value(arrays, path, key, kind)
-
-    task_name = meta("task")
-    if task_name is None:
-        raise RnnTutorError(f"{path} holds a bare {w.cell} cell without a trained task head",
-                            "train one with: rnn-tutor train --save model.npz")
-    try:
-        t = get_task(task_name)
-    except BadValueError:
-        raise RnnTutorError(f"model file {path} was trained on an unknown task {task_name!r}",
-                            "train and save the model again") from None
-    if task is not None and get_task(task).name != t.name:
-        raise RnnTutorError(f"{path} holds a model for the {t.name} task, not {task}",
-                            f"use --task {t.name} or another model file")
-    forecast_info = {}
-    if t.kind == STEP_REGRESSION:
-        t, forecast_info = _forecast_task(arrays, path, meta)
-    if w.input_size != t.input_size:
-        raise RnnTutorError(f"model file {path}: input size {w.input_size} does not fit the {t.name} task "
-                            f"({t.input_size})", "train and save the model again")
-    H = w.hidden_size
-    params = dict(w.params)
-    expected = {"head.weight": (t.output_size, H), "head.bias": (t.output_size,)}
-    if t.kind == "seq2seq":
-        dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t), H, w.num_layers)
-        expected.update({heads.DECODER_PREFIX + k: s for k, s in dec_shapes.items()})
-    for key, shape in expected.items():
-        v = arrays.get(EXTRA_PREFIX + key)
-        if v is None:
-            raise RnnTutorError(f"model file {path} lacks meta_{key}", "train and save the model again")
-        if v.shape != shape or v.dtype.kind != "f" or not np.all(np.isfinite(v)):
-            raise RnnTutorError(f"model file {path}: meta_{key} should be finite numbers of shape {shape}, "
-                                f"got {v.dtype} {v.shape}", "train and save the model again")
-        params[key] = np.array(v, dtype=np.float64)
-    length = meta("length", int) or t.default_length
-    try:  # a hand-edited file must not ask predict for a billion-step sample
-        t.check_length(length)
-    except BadValueError:
-        raise RnnTutorError(f"model file {path}: meta_length {length} is not a length the {t.name} task allows",
-                            "train and save the model again") from None
-    info = {"seed": meta("seed", int), "steps": meta("steps", int), "accuracy": meta("accuracy", float),
-            "loss": meta("loss", float), "gate_init": meta("gate_init"), **forecast_info}
+    """Read a model written by ``save_model``: every entry is checked against what is expected (from its .npy
+    header) before it is read. ``cell``/``task``, when given, must match the file."""
+    with weights.ModelFile(path, "model file", hint="train and save the model again",
+                           missing_hint=_MISSING_MODEL) as f:
+        w = f.cell_weights(cell)
+        meta = f.meta(MODEL_META)
+        task_name = meta["meta_task"]
+        if task_name is None:
+            raise RnnTutorError(f"{path} holds a bare {w.cell} cell without a trained task head",
+                                "train one with: rnn-tutor train --save model.npz")
+        try:
+            t = get_task(task_name)
+        except BadValueError:
+            raise f.bad(f"was trained on an unknown task {task_name[:40]!r}") from None
+        if task is not None and get_task(task).name != t.name:
+            raise RnnTutorError(f"{path} holds a model for the {t.name} task, not {task}",
+                                f"use --task {t.name} or another model file")
+        forecast_info = {}
+        if t.kind == STEP_REGRESSION:
+            t, forecast_info = _forecast_task(f)
+        if w.input_size != t.input_size:
+            raise f.bad(f"input size {w.input_size} does not fit the {t.name} task ({t.input_size})")
+        length = meta["meta_length"] or t.default_length
+        try:  # a hand-edited file must not ask predict for a billion-step sample
+            t.check_length(length)
+        except BadValueError:
+            raise f.bad(f"meta_length {length} is not a length the {t.name} task allows") from None
+        H = w.hidden_size
+        params = dict(w.params)
+        expected = {"head.weight": (t.output_size, H), "head.bias": (t.output_size,)}
+        if t.kind == "seq2seq":
+            dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t), H, w.num_layers)
+            expected.update({heads.DECODER_PREFIX + k: s for k, s in dec_shapes.items()})
+        for key, shape in expected.items():  # shapes from the headers, then the numbers
+            params[key] = f.array(EXTRA_PREFIX + key, shape)
+    info = {"seed": meta["meta_seed"], "steps": meta["meta_steps"], "accuracy": meta["meta_accuracy"],
+            "loss": meta["meta_loss"], "gate_init": meta["meta_gate_init"], **forecast_info}
     return SavedModel(heads.Model(w.cell, t, H, params), int(length), info, str(path))
 
 

@@ -89,16 +89,17 @@ def arrays(tmp_path_factory):
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("meta_norm_std", np.array(0.0), "above 0"),
-    ("meta_norm_std", np.array(-1.0), "above 0"),
-    ("meta_norm_std", np.array(np.nan), "finite"),
-    ("meta_norm_mean", np.array(np.inf), "finite"),
-    ("meta_norm_mean", np.array(1e200), "at most"),
-    ("meta_error_std", np.array("abc"), "should be one number"),
-    ("meta_error_std", np.array([1.0, 2.0]), "should be one number"),
-    ("meta_norm_std", None, "lacks meta_norm_std"),
-    ("meta_signal", np.array("waves"), "not a signal"),
-    ("meta_signal", np.array(b"\xff"), "not a single value"),
+    ("meta_norm_std", np.array(0.0), "meta_norm_std is 0.0; expected a number from"),
+    ("meta_norm_std", np.array(-1.0), "meta_norm_std is -1.0; expected"),
+    ("meta_norm_std", np.array(np.nan), "meta_norm_std is NaN"),
+    ("meta_norm_mean", np.array(np.inf), "a finite one"),
+    ("meta_norm_mean", np.array(1e200), "meta_norm_mean is 1e+200"),
+    ("meta_error_std", np.array("abc"), "meta_error_std should be a number"),
+    ("meta_error_std", np.array([1.0, 2.0]), "should be a single value"),
+    ("meta_norm_std", None, "lacks meta_norm_std, which a forecast model needs"),
+    ("meta_signal", np.array("waves"), "meta_signal is 'waves'; expected one of knocks"),
+    ("meta_signal", np.array(b"\xff"), "not text"),
+    ("meta_ar_order", np.array(10**12), "meta_ar_order is"),
 ])
 def test_hostile_forecast_metadata_is_refused(arrays, key, value, message):
     folder, good = arrays
