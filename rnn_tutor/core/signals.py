@@ -413,8 +413,16 @@ def _share(r: float) -> str:
     return f"{100 * r:.0f}%" if math.isfinite(r) else "-"
 
 
-def _explained(mse: float, mean_mse: float) -> str:
-    return f"{100 * max(0.0, 1.0 - mse / mean_mse):.1f}%" if mean_mse > 0 else "-"
+def explained_share(mse: float, mean_mse: float) -> float | None:
+    """1 - mse / mean_mse: the share of the held-out readings' variance (about the training mean) a predictor
+    explains. Negative when it does worse than always guessing the mean (persistence on a spiky signal)."""
+    return 1.0 - mse / mean_mse if mean_mse > 0 and math.isfinite(mse) else None
+
+
+def explained_text(mse: float, mean_mse: float) -> str:
+    """The share as tables and sentences print it ("33.2%", "-18.0%"), so the two always agree."""
+    share = explained_share(mse, mean_mse)
+    return "-" if share is None else f"{100 * share:.1f}%"
 
 
 BOUGHT_A_LOT = 0.05  # memory "bought a lot" when the model explains 5% more of the variance than AR(k)
@@ -431,15 +439,15 @@ def memory_sentence(r: ForecastReport) -> str:
     pers = f" and {_share(r.vs_persistence)} of persistence's" if math.isfinite(r.vs_persistence) else ""
     if gain >= BOUGHT_A_LOT:
         text = (f"Memory bought a lot: the {r.cell}'s held-out error is {ratio} of AR({k})'s{pers}; it explains "
-                f"{_explained(r.mse, r.mean_mse)} of the readings' variance, AR({k}) {_explained(r.ar_mse, r.mean_mse)}"
+                f"{explained_text(r.mse, r.mean_mse)} of the readings' variance, AR({k}) {explained_text(r.ar_mse, r.mean_mse)}"
                 f": its state carries what the last {k} readings cannot show")
         if r.signal in ("knocks", "regimes"):
             text += (f", when the next knock is due ({KNOCK_PERIOD} readings after the last"
                      + (") and which way the machine knocks now" if r.signal == "regimes" else ")"))
         return text + "."
     if gain >= -0.01:
-        text = (f"Memory bought little here: AR({k}) already explains {_explained(r.ar_mse, r.mean_mse)} of the "
-                f"readings' variance and the {r.cell} {_explained(r.mse, r.mean_mse)}, so a linear predictor on the "
+        text = (f"Memory bought little here: AR({k}) already explains {explained_text(r.ar_mse, r.mean_mse)} of the "
+                f"readings' variance and the {r.cell} {explained_text(r.mse, r.mean_mse)}, so a linear predictor on the "
                 f"last {k} readings is enough")
         if r.signal == "sines":
             text += (": a pure sine obeys the linear recurrence x_t = 2 cos(w) x_(t-1) - x_(t-2), and a sum of two "
@@ -447,8 +455,8 @@ def memory_sentence(r: ForecastReport) -> str:
         if r.mse < r.ar_mse:
             text += f" (the {r.cell}'s error is {ratio} of AR({k})'s, a gain small next to the signal's variance)"
         return text + "."
-    return (f"AR({k}) beats the {r.cell} here: it explains {_explained(r.ar_mse, r.mean_mse)} of the readings' "
-            f"variance, the {r.cell} {_explained(r.mse, r.mean_mse)}; on this signal the memory bought nothing yet "
+    return (f"AR({k}) beats the {r.cell} here: it explains {explained_text(r.ar_mse, r.mean_mse)} of the readings' "
+            f"variance, the {r.cell} {explained_text(r.mse, r.mean_mse)}; on this signal the memory bought nothing yet "
             "(train longer, or use the linear model).")
 
 

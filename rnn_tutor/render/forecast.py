@@ -31,8 +31,10 @@ def comparison_rows(rep) -> list[tuple[str, float]]:
 
 def comparison_table(rep):
     """Held-out mean squared error of the model beside the baselines, on the same readings."""
-    from rich.table import Table
     from rich import box
+    from rich.table import Table
+
+    from rnn_tutor.core import signals
 
     t = Table(title=f"Held-out: {rep.readings:,} readings of {rep.source} (the same for every row)",
               title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -43,7 +45,7 @@ def comparison_table(rep):
     t.add_column("", no_wrap=True)
     worst = max((v for _, v in comparison_rows(rep) if math.isfinite(v)), default=1.0) or 1.0
     for name, v in comparison_rows(rep):
-        explained = f"{100 * max(0.0, 1 - v / rep.mean_mse):.1f}%" if rep.mean_mse > 0 and math.isfinite(v) else "-"
+        explained = signals.explained_text(v, rep.mean_mse)
         vs = f"{100 * v / rep.persistence_mse:.0f}%" if rep.persistence_mse > 0 and math.isfinite(v) else "-"
         t.add_row(name, _mse(v), explained, vs, render.bar(v / worst if math.isfinite(v) else None, 12))
     return t

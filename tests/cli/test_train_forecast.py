@@ -134,3 +134,18 @@ def test_compare_forecast_sets_the_errors_side_by_side():
     summary = rows[0]["summary"]
     assert "Held-out mean squared error on the sines signal" in summary and "AR(8)" in summary
     assert "99%" not in summary and all(row["forecast"]["signal"] == "sines" for row in rows)
+
+
+def test_explained_goes_negative_for_a_predictor_worse_than_the_mean():
+    """On knocks, persistence does worse than always guessing the mean: the table must say so (a negative share),
+    not floor it at 0% as if it matched the mean."""
+    r = invoke(["train", "--task", "forecast", "--steps", "5", "--eval-every", "5", "--hidden", "4",
+                "--eval-size", "300", "--format", "json"])
+    f = loads_strict(r.stdout)["forecast"]
+    assert f["persistence_mse"] > f["mean_mse"]
+    share = signals.explained_share(f["persistence_mse"], f["mean_mse"])
+    assert share < 0
+    r = invoke(["train", "--task", "forecast", "--steps", "5", "--eval-every", "5", "--hidden", "4",
+                "--eval-size", "300"])
+    row = next(line for line in r.stdout.splitlines() if line.strip().startswith("persistence"))
+    assert f"{100 * share:.1f}%" in row and "-" in row.split()[2]
