@@ -215,7 +215,7 @@ def _rows(body: str, separator: str, first_line: int, name: str, option: str):
 
 def parse_anki_text(text: str, *, name: str, option: str = "FILE") -> list[Card]:
     """Cards from Anki's plain-text export (see the module's docstring). Errors name the file and line."""
-    from rnn_tutor.quiz.cards import _text_card
+    from rnn_tutor.quiz.cards import MAX_DECK_CARDS, _text_card, _too_many_cards
 
     lines = text.splitlines(keepends=True)
     skip, meta = _header(lines, name, option)
@@ -233,6 +233,8 @@ def parse_anki_text(text: str, *, name: str, option: str = "FILE") -> list[Card]
     seen: dict[str, int] = {}
     for number, row in _rows(body, separator, skip + 1, name, option):
         where = f"{name}, line {number}"
+        if len(cards) >= MAX_DECK_CARDS:
+            raise _too_many_cards(option, where)
         fields = [cell for i, cell in enumerate(row, start=1) if i not in special]
         extra = {kind: row[i - 1] if i <= len(row) else "" for i, kind in special.items()}
         ours = extra.get("notetype", "").strip() == MODEL_NAME or (labels is not None and "card id" in labels)
