@@ -531,16 +531,27 @@ class Store:
     def card_totals(self) -> list[CardTotals]:
         """Per card and topic (a card's reviews keep the topic it had then): the counts kept in
         ``review_counts``."""
-        return [CardTotals(*row) for row in self.conn.execute(
-            "SELECT card_id, topic, scheduled, cram, repeats, lapses FROM review_counts "
-            "WHERE scheduled + cram > 0 ORDER BY card_id, topic")]
+        out = []
+        for card_id, topic, *counts in self.conn.execute(
+                "SELECT card_id, topic, scheduled, cram, repeats, lapses FROM review_counts "
+                "WHERE scheduled + cram > 0 ORDER BY card_id, topic"):
+            if not isinstance(card_id, str) or not all(isinstance(n, int) for n in counts):
+                self.damaged.add(f"the review counts of {card_id!r}")  # a row written by hand: skipped
+                continue
+            out.append(CardTotals(card_id, topic if isinstance(topic, str) else "", *counts))
+        return out
 
     def scheduled_since(self, start: datetime) -> dict[tuple[str, str], int]:
         """(card id, topic) -> scheduled (non-cram) reviews at or after ``start`` (a range of the time
         index: the reviews of the last days, not the whole history)."""
-        return {(c, t): n for c, t, n in self.conn.execute(
-            "SELECT card_id, topic, COUNT(*) FROM reviews INDEXED BY reviews_by_time "
-            "WHERE reviewed_at >= ? AND cram = 0 GROUP BY card_id, topic", (stamp(start),))}
+        out: dict[tuple[str, str], int] = {}
+        for c, t, n in self.conn.execute(
+                "SELECT card_id, topic, COUNT(*) FROM reviews INDEXED BY reviews_by_time "
+                "WHERE reviewed_at >= ? AND cram = 0 GROUP BY card_id, topic", (stamp(start),)):
+            if isinstance(c, str):  # (a hand-written row's blob id is no card's)
+                key = (c, t if isinstance(t, str) else "")
+                out[key] = out.get(key, 0) + n
+        return out
 
     def reviews_per_interval(self, bounds: list[tuple[datetime, datetime]],
                              card_ids: set[str] | None = None, *, exists: bool = False) -> list[int]:
@@ -593,16 +604,16 @@ class Store:
         card is new again). Nothing else changes. Only the latest scheduled review of a card can be taken
         back (an earlier one would leave a schedule built on it). None if there is no such review."""
         with _immediate(self.conn):
-            row = self.conn.execute(f"SELECT id, {_REVIEW_COLUMNS} FROM reviews WHERE uid = ?",
+            row = self.conn.execute(f"SELECT id, card_id, {_REVIEW_COLUMNS} FROM reviews WHERE uid = ?",
                                     (uid,)).fetchone()
             if row is None:
                 return None
-            rowid, review = row[0], _lenient_review(row[1:])
+            rowid, raw_id, review = row[0], row[1], _lenient_review(row[2:])  # raw_id: as stored, for SQL
             if not review.cram:
                 latest = self.conn.execute(
                     "SELECT id FROM reviews WHERE card_id = ? AND cram = 0 "
-                    "ORDER BY reviewed_at DESC, id DESC LIMIT 1", (review.card_id,)).fetchone()
-                if latest[0] != rowid:
+                    "ORDER BY reviewed_at DESC, id DESC LIMIT 1", (raw_id,)).fetchone()
+                if latest is not None and latest[0] != rowid:
                     raise RnnTutorError(
                         f"the card {review.card_id!r} was reviewed again after that review",
                         "only a card's latest review can be taken back")
@@ -611,14 +622,17 @@ class Store:
             if not review.cram:
                 for text, at in self.conn.execute(
                         "SELECT state_after, reviewed_at FROM reviews WHERE card_id = ? AND cram = 0 "
-                        "AND state_after IS NOT NULL ORDER BY reviewed_at DESC, id DESC",
-                        (review.card_id,)):
+                        "AND state_after IS NOT NULL ORDER BY reviewed_at DESC, id DESC", (raw_id,)):
                     restored = _parse_state(text)
+                    try:
+                        when = parse_stamp(at)
+                    except (ValueError, TypeError, AttributeError):
+                        restored = None
                     if restored is not None:
-                        self._put_state(review.card_id, restored, parse_stamp(at))
+                        self._put_state(raw_id, restored, when)
                         break
                 if restored is None:
-                    self.conn.execute("DELETE FROM card_state WHERE card_id = ?", (review.card_id,))
+                    self.conn.execute("DELETE FROM card_state WHERE card_id = ?", (raw_id,))
         return Undone(review, restored)
 
 
@@ -721,7 +735,10 @@ def _lenient_review(row) -> Review:
             when = parse_stamp(at)
         except (ValueError, TypeError, AttributeError):
             when = schedule.utc(datetime(1970, 1, 1))
-        return Review(uid, card_id, topic or "", when, int(grade) if grade in schedule.GRADES else 1,
+        text = (lambda v: v if isinstance(v, str) else
+                v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+        return Review(text(uid), text(card_id), text(topic or ""), when,
+                      int(grade) if grade in schedule.GRADES else 1,
                       bool(cram), bool(first), None if correct is None else bool(correct), None)
 
 

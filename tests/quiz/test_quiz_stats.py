@@ -154,3 +154,16 @@ def test_sql_stays_in_the_store():
     offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
                  if p.name != "store.py" and re.search(r"\.conn\b|\.execute\(|\bimport sqlite3\b", p.read_text("utf-8"))]
     assert offenders == []
+
+
+def test_counts_and_undo_survive_rows_written_by_hand(tmp_path):
+    with Store.open(tmp_path) as s:
+        s.conn.executemany(
+            "INSERT INTO reviews (uid, card_id, topic, reviewed_at, grade, state_after) VALUES (?, ?, ?, ?, ?, ?)",
+            [("blob", b"c4\xff", b"\x00\xff", "2026-11-28T11:00:00.000000Z", 3, "not json"),
+             ("odd", "c5", "t", "0001-01-01T00:00:00+01:00", 1, None)])
+        result = stats.compute([Card("c5", "t", "q", "a")], s, datetime(2026, 11, 28, 12, tzinfo=timezone.utc))
+        assert result.reviews_total == 1 and any("c4" in d for d in s.damaged)
+        for uid in ("blob", "odd"):
+            assert s.undo_review(s.last_review().uid).review.uid == uid
+        assert s.last_review() is None and kept(s.conn) == []
