@@ -1,0 +1,132 @@
+"""One training step of the character language model against PyTorch, float32, one thread, side by side.
+
+    python benchmarks/bench_lm_vs_torch.py [--hidden 128] [--layers 2] [--vocab 64 100] [--repeats 11]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_lm_vs_torch.py     # what users run
+
+A step is what training does for one chunk of text: the stacked LSTM forward over T characters of B tracks
+(one-hot inputs of size V, the state carried in from the previous chunk), a linear readout to V logits at every
+step, the mean cross-entropy, and BPTT back to every weight's gradient (the gradient stops at the chunk's start).
+No optimizer update on either side.
+
+- ours: rnn_tutor.core.lm.loss_and_grads when that module is installed (the real training step), else the same
+  calls it makes (heads._forward, heads.linear, heads.cross_entropy, heads.linear_backward, heads._backward),
+  with the workspace kept from one step to the next as the training loop keeps it;
+- torch: nn.LSTM(V, H, num_layers=L, batch_first=True), nn.Linear(H, V), F.cross_entropy, loss.backward(),
+  h_n and c_n detached and carried; the same weights and the same data.
+
+Fairness as in bench_lstm_vs_torch.py (whose helpers this script uses): one thread each, warm-up, interleaved
+rounds, the ratio is the median of the per-round ratios, glibc's malloc thresholds fixed first. The header says
+what OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are in this process: run the script as it is and under ``env -u`` (the
+second line above) and report both; ``--both`` does the second run itself in a child process.
+torch==2.13.0 is needed for this script only (it is not a dependency of rnn-tutor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+from bench_lstm_vs_torch import fix_malloc, rates, ratio  # noqa: E402  (sets one thread per pool on import)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from rnn_tutor.core import heads  # noqa: E402
+
+try:  # the language model's own training step, once it is installed
+    from rnn_tutor.core import lm
+except ImportError:  # pragma: no cover
+    lm = None
+
+BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def our_step_fn(model, x, y):
+    """The training step on our side: lm.loss_and_grads, or the heads calls it is made of."""
+    if lm is not None and hasattr(lm, "loss_and_grads"):
+        state: dict = {}
+
+        def step():
+            lm.loss_and_grads(model, x, y, state)
+
+        return step, "lm.loss_and_grads"
+    L = model.num_layers
+    B, T, V = x.shape
+    H = model.hidden_size
+    carried = {"h": np.zeros((L, B, H), np.float32), "c": np.zeros((L, B, H), np.float32)}
+    W, b = model.params["head.weight"], model.params["head.bias"]
+
+    def step():
+        fwd = heads._forward(model, x, h0=carried["h"], c0=carried["c"], ws_key="enc")
+        h = np.asarray(fwd.h)  # (B, T, H)
+        logits = heads.linear(W, b, h)  # (B, T, V)
+        _, dlogits = heads.cross_entropy(logits, y)
+        _, _, dh = heads.linear_backward(W, h, dlogits)
+        carried["h"], carried["c"] = np.array(fwd.h_n), np.array(fwd.c_n)  # the next chunk starts here
+        heads._backward(model, fwd, dh=dh)
+
+    return step, "heads calls (lm not installed)"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hidden", type=int, nargs="+", default=[128])
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--length", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--vocab", type=int, nargs="+", default=[64, 100])
+    ap.add_argument("--repeats", type=int, default=11)
+    ap.add_argument("--seconds", type=float, default=0.5, help="length of one timed run")
+    ap.add_argument("--both", action="store_true", help="then run again with OPENBLAS_CORETYPE/L2_SIZE unset")
+    args = ap.parse_args()
+    malloc = fix_malloc()
+    torch.set_num_threads(1)
+    blas = ", ".join(f"{v}={os.environ.get(v, '(unset)')}" for v in BLAS_VARS)
+    L, T, B = args.layers, args.length, args.batch
+    rng = np.random.default_rng(0)
+    with threadpool_limits(limits=1):
+        print(f"numpy {np.__version__}, torch {torch.__version__}, float32, one thread; {blas}; {malloc}")
+        print(f"{L}-layer LSTM, T = {T}, B = {B}; medians of {args.repeats} interleaved rounds of ~{args.seconds} s")
+        line = f"{'H':>4} {'V':>4} {'ours ms/step':>13} {'torch ms/step':>14} {'ours/torch':>11}  ours"
+        print(line, flush=True)
+        for H in args.hidden:
+            for V in args.vocab:
+                torch.manual_seed(0)
+                lstm = torch.nn.LSTM(V, H, num_layers=L, batch_first=True)
+                lin = torch.nn.Linear(H, V)
+                params = {k: v.detach().numpy().copy() for k, v in lstm.state_dict().items()}
+                params["head.weight"] = lin.weight.detach().numpy().copy()
+                params["head.bias"] = lin.bias.detach().numpy().copy()
+                model = heads.Model("lstm", None, H, params)
+                ids = rng.integers(0, V, size=(B, T + 1))
+                x = np.eye(V, dtype=np.float32)[ids[:, :-1]]  # (B, T, V) one-hot characters
+                y = ids[:, 1:].astype(np.int64)  # (B, T) the next characters
+                ours, what = our_step_fn(model, x, y)
+                xt, yt = torch.from_numpy(x), torch.from_numpy(y).reshape(-1)
+                state = [torch.zeros(L, B, H), torch.zeros(L, B, H)]
+
+                def theirs():
+                    lstm.zero_grad(set_to_none=True)
+                    lin.zero_grad(set_to_none=True)
+                    out, (hn, cn) = lstm(xt, (state[0], state[1]))
+                    loss = torch.nn.functional.cross_entropy(lin(out).reshape(-1, V), yt)
+                    loss.backward()
+                    state[0], state[1] = hn.detach(), cn.detach()
+
+                s = rates({"ours": ours, "torch": theirs}, args.seconds, args.repeats)
+                ms = {k: 1000 / statistics.median(v) for k, v in s.items()}
+                print(f"{H:>4} {V:>4} {ms['ours']:>13.1f} {ms['torch']:>14.1f} {ratio(s['ours'], s['torch']):>10.2f}x"
+                      f"  {what}", flush=True)
+    if args.both and any(v in os.environ for v in BLAS_VARS):
+        env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
+        print(f"\nagain with {' and '.join(BLAS_VARS)} unset:", flush=True)
+        rest = [a for a in sys.argv[1:] if a != "--both"]
+        subprocess.run([sys.executable, __file__, *rest], env=env, check=True)
+
+
+if __name__ == "__main__":
+    main()
