@@ -24,7 +24,7 @@ microsecond whatever its size), so this path is built to make few calls on conti
 - BPTT lays the per-step gradient out as [dc_prev; dg; df; di; do; dh_out; dtanh] (7H, B) so that five calls per
   step do the whole backward step for H <= 24 (one matmul [W_hh^T | I] also adds the output's gradient), and the
   weight gradient comes from one batched product over all steps afterwards; for larger H, eleven calls per
-  step, two of them the step's share of the weight gradient while dz_t is still in cache; from H = 64 (WIDE_H)
+  step, two of them the step's share of the weight gradient while dz_t is still in cache; from H = 96 (WIDE_H)
   the products decide, and the step loop leaves the weight gradient out: the dz_t and [h_{t-1}; x_t; 1] of all
   steps are gathered (in blocks of steps, while they are in cache) into a (4H, T*B) and a (T*B, K) matrix, and
   the gradient is one product of the two, which BLAS runs near its peak (about 5% faster in all at H = 128
@@ -63,7 +63,7 @@ SMALL_H = 24
 # From this H on, BPTT leaves the weight gradient out of the step loop: the dz_t of all steps are copied into one
 # (4H, T*B) matrix and the gradient is one product with the [h_{t-1}; x_t; 1] of all steps, which BLAS runs near
 # its peak, where T products with an inner dimension of only B (and T sums of 4H x K numbers) run far below it.
-WIDE_H = 64
+WIDE_H = 96
 # steps per copy when the dz_t and [h_{t-1}; x_t; 1] are gathered for that product: a block of steps copies about
 # twice as fast as all T at once (it stays in cache)
 _CHUNK = 10

@@ -19,7 +19,7 @@ def setup(B=3, T=6, D=4, H=5, seed=0, dtype=np.float64):
     return p, x, h0, c0, dh, dhl, dcl
 
 
-@pytest.mark.parametrize("H", [1, 5, 30, 64])  # 30 takes the large-H backward branch, 64 the wide one
+@pytest.mark.parametrize("H", [1, 5, 30, 96])  # 30 takes the large-H backward branch, 96 the wide one
 @pytest.mark.parametrize("T", [1, 2, 7])
 def test_equal_to_cells(H, T):
     p, x, h0, c0, dh, dhl, dcl = setup(T=T, H=H)
@@ -81,7 +81,7 @@ def test_need_x_false_skips_only_the_input_gradient():
         np.testing.assert_array_equal(full[k], lean[k])
 
 
-@pytest.mark.parametrize("H", [5, 30, 64])  # the three backward branches (small, large, wide)
+@pytest.mark.parametrize("H", [5, 30, 96])  # the three backward branches (small, large, wide)
 def test_long_sequence_equal_to_cells(H):
     p, x, h0, c0, dh, dhl, dcl = setup(B=4, T=41, H=H, seed=3)
     ref = cells.forward("lstm", p, x, h0, c0)
@@ -124,7 +124,7 @@ def test_buffer_size_is_one_numpy_accepts():
             assert n % 16 == 0 and 16 <= n <= 8192
 
 
-@pytest.mark.parametrize("H", [5, 30, 64])  # the three backward branches
+@pytest.mark.parametrize("H", [5, 30, 96])  # the three backward branches
 @pytest.mark.parametrize("L", [2, 3])
 def test_stack_equal_to_cells(H, L):
     rng = np.random.default_rng(L)

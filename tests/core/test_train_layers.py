@@ -25,7 +25,7 @@ def test_memory_estimate_covers_a_stack_of_lstm_buffers():
     from rnn_tutor.core import fastlstm
 
     for L in (2, 3):
-        for H in (4, 25, 64):
+        for H in (4, 25, 64, 128):  # small, large and wide buffers
             T, B, D = 50, 32, 2
             p = cells.init_params("lstm", D, H, num_layers=L)
             x = np.zeros((B, T, D))
