@@ -18,6 +18,8 @@ Fairness as in bench_lstm_vs_torch.py (whose helpers this script uses): one thre
 rounds, the ratio is the median of the per-round ratios, glibc's malloc thresholds fixed first. The header says
 what OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are in this process: run the script as it is and under ``env -u`` (the
 second line above) and report both; ``--both`` does the second run itself in a child process.
+``--baseline FILE`` also times another version of fastlstm.py (say ``git show <commit>:rnn_tutor/core/fastlstm.py
+> /tmp/old.py``) in the same rounds, through the same heads calls, and prints ours / baseline.
 torch==2.13.0 is needed for this script only (it is not a dependency of rnn-tutor).
 """
 
@@ -29,7 +31,7 @@ import statistics
 import subprocess
 import sys
 
-from bench_lstm_vs_torch import fix_malloc, rates, ratio  # noqa: E402  (sets one thread per pool on import)
+from bench_lstm_vs_torch import fix_malloc, load_module, rates, ratio  # noqa: E402  (one thread per pool)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -43,6 +45,18 @@ except ImportError:  # pragma: no cover
     lm = None
 
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def on_module(mod, step):
+    """``step`` with heads running its LSTMs on ``mod`` (another fastlstm.py) instead of rnn_tutor's."""
+    def run():
+        saved, heads.fastlstm = heads.fastlstm, mod
+        try:
+            step()
+        finally:
+            heads.fastlstm = saved
+
+    return run
 
 
 def our_step_fn(model, x, y):
@@ -82,7 +96,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=11)
     ap.add_argument("--seconds", type=float, default=0.5, help="length of one timed run")
     ap.add_argument("--both", action="store_true", help="then run again with OPENBLAS_CORETYPE/L2_SIZE unset")
+    ap.add_argument("--baseline", help="another fastlstm.py to time side by side")
     args = ap.parse_args()
+    base = load_module(args.baseline) if args.baseline else None
     malloc = fix_malloc()
     torch.set_num_threads(1)
     blas = ", ".join(f"{v}={os.environ.get(v, '(unset)')}" for v in BLAS_VARS)
@@ -91,7 +107,9 @@ def main() -> None:
     with threadpool_limits(limits=1):
         print(f"numpy {np.__version__}, torch {torch.__version__}, float32, one thread; {blas}; {malloc}")
         print(f"{L}-layer LSTM, T = {T}, B = {B}; medians of {args.repeats} interleaved rounds of ~{args.seconds} s")
-        line = f"{'H':>4} {'V':>4} {'ours ms/step':>13} {'torch ms/step':>14} {'ours/torch':>11}  ours"
+        line = f"{'H':>4} {'V':>4} {'ours ms/step':>13} {'torch ms/step':>14} {'ours/torch':>11}"
+        line += f" {'baseline ms/step':>17} {'ours/baseline':>14}" if base else ""
+        line += "  ours"
         print(line, flush=True)
         for H in args.hidden:
             for V in args.vocab:
@@ -117,14 +135,19 @@ def main() -> None:
                     loss.backward()
                     state[0], state[1] = hn.detach(), cn.detach()
 
-                s = rates({"ours": ours, "torch": theirs}, args.seconds, args.repeats)
+                fns = {"ours": ours, "torch": theirs}
+                if base:  # its own model object, so its workspaces are its own
+                    fns["base"] = on_module(base, our_step_fn(heads.Model("lstm", None, H, params), x, y)[0])
+                s = rates(fns, args.seconds, args.repeats)
                 ms = {k: 1000 / statistics.median(v) for k, v in s.items()}
-                print(f"{H:>4} {V:>4} {ms['ours']:>13.1f} {ms['torch']:>14.1f} {ratio(s['ours'], s['torch']):>10.2f}x"
-                      f"  {what}", flush=True)
+                line = f"{H:>4} {V:>4} {ms['ours']:>13.1f} {ms['torch']:>14.1f} {ratio(s['ours'], s['torch']):>10.2f}x"
+                if base:
+                    line += f" {ms['base']:>17.1f} {ratio(s['ours'], s['base']):>13.2f}x"
+                print(f"{line}  {what}", flush=True)
     if args.both and any(v in os.environ for v in BLAS_VARS):
         env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
         print(f"\nagain with {' and '.join(BLAS_VARS)} unset:", flush=True)
-        rest = [a for a in sys.argv[1:] if a != "--both"]
+        rest = [a for a in sys.argv[1:] if a != "--both"]  # --baseline FILE passes on as it is
         subprocess.run([sys.executable, __file__, *rest], env=env, check=True)
 
 
