@@ -18,6 +18,10 @@ Fairness as in bench_lstm_vs_torch.py (whose helpers this script uses): one thre
 rounds, the ratio is the median of the per-round ratios, glibc's malloc thresholds fixed first. The header says
 what OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are in this process: run the script as it is and under ``env -u`` (the
 second line above) and report both; ``--both`` does the second run itself in a child process.
+``--cpu`` also prints each side's CPU time per step (thread time, so load from other processes counts less) and
+how much of ours is spent inside matrix products (np.dot, np.matmul, and the head's heads.linear and
+linear_backward, which are products but for a bias add, a sum and a copy): the floor that no rearranging of the
+elementwise work can go below.
 ``--baseline FILE`` also times another version of fastlstm.py (say ``git show <commit>:rnn_tutor/core/fastlstm.py
 > /tmp/old.py``) in the same rounds, through the same heads calls, and prints ours / baseline.
 torch==2.13.0 is needed for this script only (it is not a dependency of rnn-tutor).
@@ -26,10 +30,12 @@ torch==2.13.0 is needed for this script only (it is not a dependency of rnn-tuto
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
+import time
 
 from bench_lstm_vs_torch import fix_malloc, load_module, rates, ratio  # noqa: E402  (one thread per pool)
 
@@ -86,6 +92,46 @@ def our_step_fn(model, x, y):
     return step, "heads calls (lm not installed)"
 
 
+@contextlib.contextmanager
+def counting_products(total: list):
+    """np.dot, np.matmul, heads.linear and heads.linear_backward timed (thread CPU time) into total[0]."""
+    dot, matmul = np.dot, np.matmul
+
+    def timed(fn):
+        def run(*a, **k):
+            t = time.thread_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                total[0] += time.thread_time() - t
+        return run
+
+    linear, linear_backward = heads.linear, heads.linear_backward
+    np.dot, np.matmul = timed(dot), timed(matmul)
+    heads.linear, heads.linear_backward = timed(linear), timed(linear_backward)  # the head's products (h @ W.T ...)
+    try:
+        yield
+    finally:
+        np.dot, np.matmul, heads.linear, heads.linear_backward = dot, matmul, linear, linear_backward
+
+
+def cpu_split(ours, theirs, rounds: int = 30) -> str:
+    """Median thread CPU time per step of each side, and of the products inside ours."""
+    times: dict[str, list[float]] = {"ours": [], "torch": [], "products": []}
+    for _ in range(rounds):
+        for name, fn in (("torch", theirs), ("ours", ours)):
+            t = time.thread_time()
+            fn()
+            times[name].append(time.thread_time() - t)
+        total = [0.0]
+        with counting_products(total):
+            ours()
+        times["products"].append(total[0])
+    m = {k: 1000 * statistics.median(v) for k, v in times.items()}
+    return (f"           CPU ms/step: ours {m['ours']:.1f} (of which matrix products {m['products']:.1f}), "
+            f"torch {m['torch']:.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hidden", type=int, nargs="+", default=[128])
@@ -97,6 +143,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=0.5, help="length of one timed run")
     ap.add_argument("--both", action="store_true", help="then run again with OPENBLAS_CORETYPE/L2_SIZE unset")
     ap.add_argument("--baseline", help="another fastlstm.py to time side by side")
+    ap.add_argument("--cpu", action="store_true", help="also CPU time per step, and ours inside matrix products")
     args = ap.parse_args()
     base = load_module(args.baseline) if args.baseline else None
     malloc = fix_malloc()
@@ -144,10 +191,12 @@ def main() -> None:
                 if base:
                     line += f" {ms['base']:>17.1f} {ratio(s['ours'], s['base']):>13.2f}x"
                 print(f"{line}  {what}", flush=True)
+                if args.cpu:
+                    print(cpu_split(ours, theirs), flush=True)
     if args.both and any(v in os.environ for v in BLAS_VARS):
         env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
         print(f"\nagain with {' and '.join(BLAS_VARS)} unset:", flush=True)
-        rest = [a for a in sys.argv[1:] if a != "--both"]  # --baseline FILE passes on as it is
+        rest = [a for a in sys.argv[1:] if a != "--both"]  # --baseline FILE and --cpu pass on as they are
         subprocess.run([sys.executable, __file__, *rest], env=env, check=True)
 
 
