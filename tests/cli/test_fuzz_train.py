@@ -30,10 +30,14 @@ SIZES = {
 }
 CHOICES = {
     "--cell": ["rnn", "gru", "lstm", "LSTM", "cnn", ""],
-    "--task": ["adding", "recall", "order", "tagging", "reverse", "reorder", "ADDING", "sort", ""],
+    "--task": ["adding", "recall", "order", "tagging", "reverse", "reorder", "ADDING", "sort", "", "forecast",
+               "forecast"],
     "--decoder": ["plain", "attention", "ATTENTION", "transformer", ""],
     "--score": ["additive", "dot", "Dot", "cosine", ""],
     "--decoders": ["plain,attention", "attention", "plain,additive,dot", "dot,dot", "plain,lstm", "", ","],
+    "--signal": ["knocks", "sines", "REGIMES", "", "waves", "-readings-", "-binary-", str(_DIR), str(_DIR / "no.txt"),
+                 "/dev/null"],
+    "--column": ["1", "2", "0", "temp", "", "x" * 50],
     "--optimizer": ["adam", "sgd", "lbfgs", ""],
     "--gate-init": ["chrono", "plain", "zeros", ""],
     "--dtype": ["float64", "float32", "FLOAT32", "float16", ""],
@@ -43,13 +47,22 @@ CHOICES = {
 }
 TRAIN_OPTIONS = ["--cell", "--task", "--length", "--hidden", "--steps", "--batch", "--lr", "--clip", "--optimizer",
                  "--gate-init", "--eval-every", "--eval-size", "--stop-at", "--save", "--seed", "--dtype", "--layers",
-                 "--decoder", "--score"]
+                 "--signal", "--column", "--decoder", "--score"]
 COMPARE_OPTIONS = ["--task", "--length", "--lengths", "--hidden", "--steps", "--batch", "--lr", "--clip", "--cells",
                    "--eval-every", "--seed", "--layers", "--decoders"]
 PREDICT_OPTIONS = ["--input", "--samples", "--length", "--cell", "--task", "--seed", "--attention"]
 
 
+_READINGS = _DIR / "readings.csv"
+_READINGS.write_text("t,v\n" + "".join(f"{i},{(i % 7) / 7}\n" for i in range(60)) + "x,NA\n")
+_BINARY = _DIR / "binary.dat"
+_BINARY.write_bytes(b"\x00\xff" * 50)
+
+
 def value_for(opt: str):
+    if opt == "--signal":
+        return st.sampled_from(CHOICES[opt]).map(
+            lambda v: str(_READINGS) if v == "-readings-" else str(_BINARY) if v == "-binary-" else v)
     if opt in SIZES:
         return st.sampled_from(SIZES[opt])
     if opt in CHOICES:

@@ -41,19 +41,47 @@ def test_every_lesson_renders_at_80_columns(topic):
         assert f"$ {command}" in lines, f"'{command}' is wrapped or missing at 80 columns"
 
 
-@pytest.fixture(scope="module")
-def lesson_folder(tmp_path_factory):
-    """One folder for every try-it command, run in order as a learner would: a model one command saves is there
-    for the next (lesson 6 trains reverse.npz, then draws its attention), and nothing lands in the checkout."""
-    return tmp_path_factory.mktemp("try-it")
+def _run_pipeline(command: str):
+    """`rnn-tutor a | rnn-tutor b`: each stage in-process, the stdout of one the stdin of the next.
+    Returns (the last stage's arguments, its result), or the first stage that failed."""
+    stages = [part.strip() for part in command.split(" | ")]
+    stdin, args, r = None, [], None
+    for stage in stages:
+        args = command_args(stage)
+        r = invoke(args, input=stdin)
+        if r.exit_code != 0:
+            return args, r
+        stdin = r.stdout
+    return args, r
+
+
+_LESSON_RUNS: dict[str, dict] = {}
+_LESSON_FOLDERS: dict = {}
+
+
+@pytest.fixture
+def lesson_runs(tmp_path_factory, monkeypatch):
+    """Every command of a lesson run once, in order, in a folder of its own (a command may use a file an
+    earlier one saved, as a learner typing them would). A slow command runs only when its own test asks."""
+
+    def run(topic, command=None):
+        if topic not in _LESSON_FOLDERS:
+            _LESSON_FOLDERS[topic] = tmp_path_factory.mktemp(f"lesson-{topic}")
+        monkeypatch.chdir(_LESSON_FOLDERS[topic])
+        runs = _LESSON_RUNS.setdefault(topic, {})
+        lesson = next(lesson for lesson in LESSONS if lesson.topic == topic)
+        for c in lesson.commands:
+            if c not in runs and (c not in SLOW_COMMANDS or c == command):
+                runs[c] = _run_pipeline(c)
+        return runs
+
+    return run
 
 
 @pytest.mark.parametrize("topic, command", [pytest.param(t, c, marks=pytest.mark.slow) if c in SLOW_COMMANDS
                                             else (t, c) for t, c in COMMANDS], ids=[c for _, c in COMMANDS])
-def test_every_try_it_command_runs(topic, command, lesson_folder, monkeypatch):
-    monkeypatch.chdir(lesson_folder)
-    args = command_args(command)
-    r = invoke(args)
+def test_every_try_it_command_runs(topic, command, lesson_runs):
+    args, r = lesson_runs(topic, command)[command]
     assert r.exit_code == 0, f"lesson {topic}: `{command}` exited {r.exit_code}: {r.stderr}"
     assert r.stdout.strip()
     if output_format(args) == "json":
