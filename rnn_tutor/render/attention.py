@@ -123,14 +123,18 @@ def heat_map(amap, model_meta: dict[str, Any], total_width: int = 80) -> list[st
 
 
 def emit_predictions(preds, maps, meta: dict[str, Any], fmt: str) -> None:
-    """``predict --attention``: the predictions with their weights (json), the weights in long form (csv), or
-    the predictions table followed by one heat map per input (table)."""
+    """``predict --attention``: the predictions with their weights (json; jsonl: one per line), the weights in
+    long form (csv), or the predictions table followed by one heat map per input (table)."""
     from rnn_tutor.render import train as view
 
     fmt = getattr(fmt, "value", fmt)
+    items = [{**render.jsonable(p), "attention": record(m)} for p, m in zip(preds, maps)]
     if fmt == "json":
-        items = [{**render.jsonable(p), "attention": record(m)} for p, m in zip(preds, maps)]
         render.write_json({**meta, "predictions": items})
+        return
+    if fmt == "jsonl":  # one object per input, as predict writes them
+        for item in items:
+            render.write_jsonl({"task": meta["task"], **item})
         return
     if fmt == "csv":
         render.write_csv(csv_rows(maps), CSV_COLUMNS)

@@ -119,6 +119,9 @@ def test_heat_map_numbers_in_json_and_csv(models):
         assert all(abs(sum(row) - 1) < 1e-9 for row in a["weights"])
         assert a["outputs"] == p["prediction"].split() and a["inputs"] == p["input"].split()
         assert a["peaks"] == [5, 4, 3, 2, 1, 0]
+    r = invoke(["predict", models["reverse"], "-i", "a b c d e f", "-i", "a b c", "--attention", "-f", "jsonl"])
+    lines = [loads_strict(line) for line in r.stdout.splitlines()]
+    assert [d["input"] for d in lines] == ["a b c d e f", "a b c"] and len(lines[1]["attention"]["weights"]) == 3
     r = invoke(["predict", models["reverse"], "-i", "a b c d e f", "--attention", "--format", "csv"])
     lines = r.stdout.strip().splitlines()
     assert lines[0] == "example,output_step,output,expected,input_step,input,weight"
