@@ -57,7 +57,7 @@ def _questions(tr):
 
 def _prompt(tr, label: str) -> str:
     if label == "ratio":
-        return f"Step 5. {ratio_question(tr)}\nratio = ? "
+        return f"Finally (the exercise's step 5): {ratio_question(tr)}\nratio = ? "
     return f"{label} = ? "
 
 

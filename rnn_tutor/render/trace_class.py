@@ -90,7 +90,7 @@ def emit_worksheet(traces: Sequence[scalar.ScalarTrace], fmt: str) -> None:
             heads = step_headers(tr)
             out += md_table(heads, worksheet_rows(tr), [h != "token" for h in heads]) + [""]
             if tr.length > 1:
-                out += [f"Step 5. {ratio_question(tr)} ________", ""]
+                out += [f"Finally (the exercise's step 5): {ratio_question(tr)} ________", ""]
         out += [f"*{ANSWER_KEY}*", ""]
         sys.stdout.write("\n".join(out))
         sys.stdout.flush()
@@ -120,7 +120,7 @@ def worksheet_tables(traces: Sequence[scalar.ScalarTrace]) -> list[Any]:
             table.add_row(*cells)
         out.append(table)
         if tr.length > 1:
-            out.append(Text(f"Step 5. {ratio_question(tr)} ________"))
+            out.append(Text(f"Finally (the exercise's step 5): {ratio_question(tr)} ________"))
         out.append(Text(""))
     out.append(Text(ANSWER_KEY, style="dim"))
     return out

@@ -211,4 +211,4 @@ def test_one_hot_uses_the_saved_models_vocabulary(cli, tmp_path):
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout)["steps"][0]["x"] == [0, 0, 1, 0, 0, 0, 0, 0]
     bad = cli(["trace", "--cell", "lstm", "--weights", str(model), "--one-hot", "--sentence", "hello x"])
-    assert bad.exit_code == 2 and "'hello' is not a word this model knows" in bad.stderr
+    assert bad.exit_code == 2 and "unknown word 'hello' for the recall task" in bad.stderr
