@@ -117,7 +117,8 @@ def trace(
         if given:
             raise BadValueError(name, "needs --cell rnn|gru|lstm or --weights FILE")
     if tolerance is not None and not practice:
-        raise BadValueError("--tolerance", "is for --practice (how close an answer must be)")
+        raise BadValueError("--tolerance", "only applies to --practice (how close an answer must be); "
+                                           "add --practice or drop --tolerance")
     weights = list(weight) if weight else [number("--weight")(0.5)]
     act = activation.value
     if fractions and act not in ("linear", "relu"):

@@ -128,11 +128,15 @@ def parse_number(option: str, text, *, decimal_comma: bool = True, where: str = 
                                     "(at most about 1.8e308 in size)") from None
 
 
-def parse_list(option: str, text: str) -> list[Number]:
-    """Numbers separated by commas and/or whitespace ("1, 2 3/4" -> 1, 2, 3/4); each one exact."""
+def parse_list(option: str, text: str, max_items: int | None = None) -> list[Number]:
+    """Numbers separated by commas and/or whitespace ("1, 2 3/4" -> 1, 2, 3/4); each one exact. More than
+    ``max_items`` is refused before any is parsed."""
     parts = [p for p in re.split(r"[,\s]+", str(text).strip()) if p]
     if not parts:
         raise BadValueError(option, "no numbers given (give numbers separated by commas or spaces, e.g. 1,2,3)")
+    if max_items is not None and len(parts) > max_items:
+        raise BadValueError(option, f"a trace keeps at most {max_items:,} steps, got {len(parts):,} "
+                                    "(--stream reads any number of inputs and keeps none)")
     return [parse_number(option, p, decimal_comma=False, where=f"item {i}") for i, p in enumerate(parts, 1)]
 
 

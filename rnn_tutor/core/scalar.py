@@ -34,7 +34,8 @@ from rnn_tutor.errors import BadValueError
 ACTIVATIONS = ("linear", "tanh", "relu", "sigmoid")
 EXACT_ACTIVATIONS = ("linear", "relu")  # piecewise linear: rational in, rational out
 EXACT_BITS = 1024  # ~308 decimal digits in a numerator or denominator
-EXACT_TOTAL_BITS = 1 << 22  # ~4.2 million bits over a whole trace (~1 s of fraction arithmetic)
+EXACT_TOTAL_BITS = 1 << 24  # ~16.8 million bits over the states of a trace, and again over its influence:
+# 100,000 steps of small numbers fit; values near EXACT_BITS stop after ~16,000 steps (~2 s of arithmetic)
 MAX_STEPS = 100_000  # a trace keeps every step for its tables and JSON; --stream keeps none and has no limit
 LOG10_TOL = 1e-9  # a per-step rate within this of 1 (in log10) neither fades nor grows, as in `decay`
 
@@ -190,8 +191,9 @@ class ScalarTrace:
 
     @property
     def exact_mode(self) -> bool:
-        """The trace promises exact numbers (linear or relu over exact inputs): a float in it is marked ≈."""
-        return self.q_params is not None
+        """The trace promises exact numbers (linear or relu): a value in it known only as a float is marked ≈.
+        (``q_params`` is None when a number given was too long to compute with exactly.)"""
+        return self.activation in EXACT_ACTIVATIONS
 
     @property
     def exact(self) -> bool:
@@ -231,7 +233,7 @@ class ScalarTrace:
 def parse_numbers(text: str, option: str = "--values") -> list[Number]:
     """Numbers separated by commas and/or whitespace: "1,2,3", "1 2 3/4", one per line; each kept exact.
     Empty -> BadValueError."""
-    return parse_list(option, text)
+    return parse_list(option, text, MAX_STEPS)
 
 
 def half_life(weight: float) -> float | None:
@@ -288,10 +290,13 @@ class ScalarRNN:
     def exact(self) -> bool:
         return self.qh is not None
 
-    def _stop_exact(self) -> None:
+    def _stop_exact(self, overflow: bool = False) -> None:
+        """Floats from this step on: the fractions grew too large (recorded in ``exact_until``) or a value left
+        the float range (then the step overflows, which the trace reports on its own)."""
         if self.qh is not None:
             self.qh = None
-            self.exact_until = self.t - 1 if self.exact_until is None else self.exact_until
+            if not overflow and self.exact_until is None:
+                self.exact_until = self.t - 1
 
     def step(self, x: float, token: str | None = None) -> Step:
         xf = check_number("--values", x)
@@ -303,7 +308,9 @@ class ScalarRNN:
                 s = self._exact_step(qx, xf, tok)
                 if s is not None:
                     return s
-            self._stop_exact()
+                self._stop_exact(overflow=True)
+            else:
+                self._stop_exact()
         h_prev = self.h
         if not _finite(h_prev):  # once the state has overflowed, every later state is unknown
             self.h = None
@@ -376,7 +383,7 @@ def run(values: Sequence[float], weight: float = 0.5, input_weight: float = 0.5,
     w, u, b = rnn.weight, rnn.input_weight, rnn.bias
     qp = rnn.q_params
     T = len(steps)
-    budget = [rnn.bits_used]
+    budget = [0]  # the influence pass has a budget of its own
 
     influence: list[Influence] = []
     if overflow:
@@ -389,7 +396,7 @@ def run(values: Sequence[float], weight: float = 0.5, input_weight: float = 0.5,
     h0_term = bias_term = None
     q_h0_term = q_bias_term = None
     if activation == "linear" and not overflow:
-        if qp is not None and bits(qp[0]) * T <= 4 * EXACT_BITS and budget[0] <= EXACT_TOTAL_BITS:
+        if qp is not None and bits(qp[0]) * T <= 4 * EXACT_BITS:
             wT = qp[0] ** T
             q_h0_term = wT * qp[3]  # w^T h_0
             q_bias_term = qp[2] * (T if qp[0] == 1 else (1 - wT) / (1 - qp[0]))  # b (1 + w + ... + w^(T-1))

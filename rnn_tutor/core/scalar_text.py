@@ -9,6 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from rnn_tutor.core.numfmt import APPROX, exact_num, fraction_text, num, rounded
+from rnn_tutor.core.scalar import exact_of
 
 
 def value(tr, x, q: Fraction | None = None, digits: int = 6) -> str:
@@ -18,8 +19,14 @@ def value(tr, x, q: Fraction | None = None, digits: int = 6) -> str:
 
 def params(tr) -> tuple[str, str, str, str]:
     """w, u, b and h_0 as written: exact decimals, else a short fraction (1/3), else rounded with ≈."""
-    qp = tr.q_params or (None, None, None, None)
-    return tuple(parameter(tr, x, q) for x, q in zip((tr.weight, tr.input_weight, tr.bias, tr.h0), qp))
+    given = (tr.weight, tr.input_weight, tr.bias, tr.h0)
+    qp = tr.q_params or tuple(exact_of(x) for x in given)  # a float given is the decimal that prints it
+    return tuple(parameter(tr, x, q) for x, q in zip(given, qp))
+
+
+def x_text(tr, step) -> str:
+    """An input x_t as given (inputs are the user's numbers, never rounded results)."""
+    return value(tr, step.x, step.q.x if step.q is not None else exact_of(step.x))
 
 
 def parameter(tr, x, q: Fraction | None) -> str:
@@ -58,7 +65,7 @@ def step_formula(tr, step) -> str:
     w, u, b, _ = params(tr)
     q = step.q
     hp = "overflow" if step.h_prev is None else value(tr, step.h_prev, q and q.h_prev)
-    x = value(tr, step.x, q and q.x)
+    x = x_text(tr, step)
     parts = f"{w} * {hp} + {u} * {x}"
     if tr.bias:
         parts += f" + {b}"

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from rnn_tutor import render
 from rnn_tutor.core import scalar
 from rnn_tutor.core.numfmt import APPROX, EXACT_DIGITS, exact_num, fraction_text
-from rnn_tutor.core.scalar_text import params, summary, value
+from rnn_tutor.core.scalar_text import params, summary, value, x_text
 
 STEP_COLUMNS = ["weight", "t", "token", "x", "h_prev", "w_h_prev", "u_x", "pre", "h", "h_exact", "sensitivity",
                 "contribution", "overflow"]
@@ -49,8 +49,9 @@ def _q(x) -> str | None:
     return fraction_text(x)
 
 
-def record(tr: scalar.ScalarTrace) -> dict[str, Any]:
-    """The JSON object for one run (the same numbers the table shows)."""
+def record(tr: scalar.ScalarTrace, lazy: bool = False) -> dict[str, Any]:
+    """The JSON object for one run (the same numbers the table shows). ``lazy`` leaves ``steps`` and
+    ``influence`` as generators, for the streaming writer."""
     qp = tr.q_params or (None, None, None, None)
     contributions = [i.contribution for i in tr.influence]
     csum = sum(contributions) if tr.linear and all(c is not None for c in contributions) else None
@@ -68,11 +69,8 @@ def record(tr: scalar.ScalarTrace) -> dict[str, Any]:
         "vocabulary": tr.vocab or None,
         "exact": tr.exact,
         "exact_until": tr.exact_until,
-        "steps": [_step_record(s) for s in tr.steps],
-        "influence": [{"t": i.t, "token": i.token, "x": i.x, "sensitivity": i.sensitivity,
-                       "sensitivity_exact": _q(i.q_sensitivity),
-                       **({"contribution": i.contribution, "contribution_exact": _q(i.q_contribution)}
-                          if tr.linear else {})} for i in tr.influence],
+        "steps": _lazy((_step_record(s) for s in tr.steps), lazy),
+        "influence": _lazy((_influence_record(tr, i) for i in tr.influence), lazy),
         "final": tr.final, "final_exact": _q(tr.q_final),
         "contributions_sum": csum, "contributions_sum_exact": _q(q_csum),
         "h0_term": tr.h0_term, "h0_term_exact": _q(tr.q_h0_term),
@@ -84,6 +82,19 @@ def record(tr: scalar.ScalarTrace) -> dict[str, Any]:
         "overflow": tr.overflow,
         "summary": summary(tr),
     }
+
+
+def _lazy(items, lazy: bool):
+    return items if lazy else list(items)
+
+
+def _influence_record(tr: scalar.ScalarTrace, i: scalar.Influence) -> dict[str, Any]:
+    rec = {"t": i.t, "token": i.token, "x": i.x, "sensitivity": i.sensitivity,
+           "sensitivity_exact": _q(i.q_sensitivity)}
+    if tr.linear:
+        rec["contribution"] = i.contribution
+        rec["contribution_exact"] = _q(i.q_contribution)
+    return rec
 
 
 def _step_record(s: scalar.Step) -> dict[str, Any]:
@@ -98,6 +109,46 @@ def document(traces: Sequence[scalar.ScalarTrace]) -> dict[str, Any]:
     return {**runs[0], "runs": runs}
 
 
+def write_document(traces: Sequence[scalar.ScalarTrace], out=None) -> None:
+    """``document(traces)`` written as it is made: the same JSON as ``render.write_json`` would write except
+    that each step (and each entry of ``influence``) takes one line. A 100,000-step trace is written in seconds
+    with memory for one step at a time, where the indenting encoder took a minute and a gigabyte."""
+    import json
+
+    out = out or sys.stdout
+    w = out.write
+
+    def one(v) -> str:
+        try:
+            return json.dumps(v, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):  # a numpy value or a non-finite float slipped in: the strict converter
+            return render.dumps(v, indent=None)
+
+    def fields(rec: dict, pad: str, last: bool) -> None:
+        items = list(rec.items())
+        for k, (key, v) in enumerate(items):
+            comma = "" if (last and k == len(items) - 1) else ","
+            if isinstance(v, list) or hasattr(v, "__next__"):
+                w(f"{pad}{json.dumps(key)}: [")
+                empty = True
+                for item in v:
+                    w(("\n" if empty else ",\n") + pad + "  " + one(item))
+                    empty = False
+                w(("]" if empty else "\n" + pad + "]") + comma + "\n")
+            else:
+                w(f"{pad}{json.dumps(key)}: {one(v)}{comma}\n")
+
+    w("{\n")
+    fields(record(traces[0], lazy=True), "  ", last=False)
+    w('  "runs": [\n')
+    for k, tr in enumerate(traces):
+        w("    {\n")
+        fields(record(tr, lazy=True), "      ", last=True)
+        w("    }" + ("," if k < len(traces) - 1 else "") + "\n")
+    w("  ]\n}\n")
+    out.flush()
+
+
 def csv_rows(traces: Sequence[scalar.ScalarTrace]) -> list[dict[str, Any]]:
     rows = []
     for tr in traces:
@@ -108,14 +159,27 @@ def csv_rows(traces: Sequence[scalar.ScalarTrace]) -> list[dict[str, Any]]:
     return rows
 
 
+def write_csv_rows(rows, columns, out=None) -> None:
+    """CSV with render's cell rules (floats as repr, None empty, booleans lower-case), flushed once at the end
+    (render.CsvWriter flushes every row, as a stream needs)."""
+    import csv
+
+    out = out or sys.stdout
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    cell = render.csv_cell
+    writer.writerows([cell(r.get(c)) for c in columns] for r in rows)
+    out.flush()
+
+
 def emit_traces(traces: Sequence[scalar.ScalarTrace], fmt: str, fractions: bool = False) -> None:
     if fmt == "jsonl":  # a stream of steps, one object per line
         for row in csv_rows(traces):
             render.write_jsonl(row)
     elif fmt == "json":
-        render.write_json(document(traces))
+        write_document(traces)
     elif fmt == "csv":
-        render.write_csv(csv_rows(traces), STEP_COLUMNS)
+        write_csv_rows(csv_rows(traces), STEP_COLUMNS)
     elif fmt == "markdown":
         sys.stdout.write(markdown(traces, fractions))
         sys.stdout.flush()
@@ -147,7 +211,7 @@ def fraction_label(q) -> str | None:
 def step_cells(tr: scalar.ScalarTrace, s: scalar.Step, fractions: bool = False) -> list[str]:
     """t, token, x_t, w·h_{t-1}, u·x_t, [b], [a_t], h_t: one row of the single-weight table."""
     q = s.q
-    cells = [str(s.t), s.token, value(tr, s.x, q and q.x), value(tr, s.wh, q and q.wh), value(tr, s.ux, q and q.ux)]
+    cells = [str(s.t), s.token, x_text(tr, s), value(tr, s.wh, q and q.wh), value(tr, s.ux, q and q.ux)]
     if tr.bias:
         cells.append(params(tr)[2])
     if not tr.linear:
@@ -194,6 +258,9 @@ def notes(traces: Sequence[scalar.ScalarTrace], texts: Sequence[str]) -> list[st
     out = []
     first = traces[0]
     if first.exact_mode:
+        if any(t.q_params is None for t in traces):
+            out.append(f"A number given is too long to compute with exactly (more than {scalar.EXACT_BITS} bits as a "
+                       f"fraction), so this trace is in floats.")
         if any(APPROX in t for t in texts):
             out.append(f"Numbers are exact unless marked {APPROX}: a value that does not end within "
                        f"{EXACT_DIGITS} significant digits is rounded to 6, half away from zero "
@@ -260,8 +327,7 @@ def tables(traces: Sequence[scalar.ScalarTrace], fractions: bool = False, after_
     if many:
         for tr in traces:
             steps.add_column(f"h_t (w={params(tr)[0]})", justify="right")
-        rows(steps, lambda k: [str(first.steps[k].t), first.steps[k].token, value(first, first.steps[k].x,
-                                                                               first.steps[k].q and first.steps[k].q.x),
+        rows(steps, lambda k: [str(first.steps[k].t), first.steps[k].token, x_text(first, first.steps[k]),
                                *[h_cell(tr, tr.steps[k], fractions) for tr in traces]])
     else:
         for name in step_headers(first)[3:]:
@@ -375,7 +441,7 @@ def markdown(traces: Sequence[scalar.ScalarTrace], fractions: bool = False) -> s
     if many:
         headers = ["t", "token", "x_t"] + [f"h_t (w={params(t)[0]})" for t in traces]
         rows = [[str(first.steps[k].t), first.steps[k].token,
-                 value(first, first.steps[k].x, first.steps[k].q and first.steps[k].q.x),
+                 x_text(first, first.steps[k]),
                  *[h_cell(t, t.steps[k], fractions) for t in traces]] for k in ks]
     else:
         headers = step_headers(first)

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 from rnn_tutor import render
 from rnn_tutor.core import scalar
 from rnn_tutor.core.numfmt import fraction_text
-from rnn_tutor.core.scalar_text import params, ratio_question, value
+from rnn_tutor.core.scalar_text import params, ratio_question, value, x_text
 from rnn_tutor.render.trace import equation, h_cell, md_table, step_cells, step_headers, vocab_line
 
 ANSWER_KEY = "Answer key: the same command without --worksheet."
@@ -129,7 +129,7 @@ def worksheet_tables(traces: Sequence[scalar.ScalarTrace]) -> list[Any]:
 # ---------------------------------------------------------------------------------------------- practice
 
 def practice_intro(tr: scalar.ScalarTrace) -> str:
-    inputs = ", ".join(f"{s.token}={value(tr, s.x, s.q and s.q.x)}" if s.token != value(tr, s.x, s.q and s.q.x)
+    inputs = ", ".join(f"{s.token}={x_text(tr, s)}" if s.token != x_text(tr, s)
                        else s.token for s in tr.steps)
     kind = ("Answers count when exact, or correctly rounded with at least 4 significant digits."
             if tr.exact_mode else
@@ -204,7 +204,7 @@ def step_lines(traces: Sequence[scalar.ScalarTrace], fractions: bool = False) ->
         lead.append(vl)
     if many:
         headers = ["t", "token", "x_t"] + [f"h_t (w={params(t)[0]})" for t in traces]
-        rows = [[str(s.t), s.token, value(first, s.x, s.q and s.q.x),
+        rows = [[str(s.t), s.token, x_text(first, s),
                  *[h_cell(t, t.steps[k], fractions) for t in traces]] for k, s in enumerate(first.steps)]
     else:
         headers = step_headers(first)
