@@ -112,8 +112,9 @@ def trace(
             raise RnnTutorError("vector cells are not available in this build") from None
         return run_cell_trace(source=source, sentence=sentence, values=values, model_input=model_input,
                               cell=None if cell is None else cell.value, hidden_size=hidden_size,
-                              weights=weights_file, seed=seed, one_hot=one_hot, fmt=fmt_value)
-    for name, given in (("--one-hot", one_hot), ("--input", model_input is not None)):
+                              weights=weights_file, seed=seed, one_hot=one_hot, fmt=fmt_value, layer=layer)
+    for name, given in (("--one-hot", one_hot), ("--input", model_input is not None),
+                        ("--layer", layer is not None)):
         if given:
             raise BadValueError(name, "needs --cell rnn|gru|lstm or --weights FILE")
     if tolerance is not None and not practice:

@@ -63,7 +63,7 @@ def _model_inputs(task, source, sentence, values, model_input, one_hot):
 
 
 def run_cell_trace(*, source, sentence, values, model_input, cell, hidden_size, weights, seed, one_hot,
-                   fmt) -> int:
+                   fmt, layer=None) -> int:
     """Feed the inputs to a seeded (or loaded) cell and hand every step to the renderer."""
     import numpy as np
 
@@ -119,7 +119,9 @@ def run_cell_trace(*, source, sentence, values, model_input, cell, hidden_size, 
     else:
         params = cells.init_params(cell, d, hidden_size, seed=seed)
         source_info = {"weights": None, "seed": seed, "one_hot": bool(one_hot), "task": None}
-    tr = cells.trace(cell, params, x, tokens, nonlinearity=nonlinearity)
+    tr = cells.trace(cell, params, x, tokens, nonlinearity=nonlinearity, layer=layer)  # a stack: one layer
+    if tr.layers > 1:
+        source_info.update(layer=tr.layer, layers=tr.layers)
     rcells.emit_cell_trace(tr, fmt, source=source_info, vocab=vocab)
     if tr.overflow:
         render.warn("a number left the 64-bit float range (inputs or weights too large); it is shown as nan "

@@ -112,6 +112,8 @@ def _shown(steps: Sequence) -> tuple[list, list, int]:
 def _x_cell(tr, s, one_hot: bool) -> str:
     if tr.input_size == 1:
         return num(s.x[0])
+    if getattr(tr, "layer", 0):  # above the bottom of a stack the input is the h_t of the layer below
+        return render.heat_strip(s.x, -1.0, 1.0) if tr.input_size > 4 else " ".join(num(v, 3) for v in s.x)
     if one_hot:
         hot = [j for j, v in enumerate(s.x) if v == 1.0]
         if tr.input_size > ONE_HOT_STRIP and len(hot) == 1:
@@ -164,6 +166,9 @@ def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | Non
         where = f"weights from --seed {source.get('seed')}"
     feed = ("one-hot words" if one_hot else
             "a number per step" if tr.input_size == 1 else f"{tr.input_size} numbers per step")
+    if tr.layers > 1:  # a stack: one layer's steps; above layer 0 the input is the h_t of the layer below
+        feed = f"layer {tr.layer} of a {tr.layers}-layer stack, reading " + (
+            feed if tr.layer == 0 else f"h_t of layer {tr.layer - 1}")
     out.append(Text(f"{tr.cell.upper()} cell · H = {tr.hidden_size} · D = {tr.input_size} ({feed}) · {where}",
                     style="bold"))
     tokens = [s.token for s in tr.steps]
@@ -364,7 +369,7 @@ def gradcheck_data(results: Sequence) -> dict[str, Any]:
     def one(res) -> dict[str, Any]:
         return {
             "cell": res.cell, "input_size": res.input_size, "hidden_size": res.hidden_size,
-            "length": res.length, "batch": res.batch, "seed": res.seed, "loss": res.loss,
+            "length": res.length, "batch": res.batch, "layers": res.layers, "seed": res.seed, "loss": res.loss,
             "max_rel_error": res.max_rel_error, "passed": res.passed,
             "tensors": [{"name": r.name, "shape": list(r.shape), "checked": r.checked, "size": r.size,
                          "max_rel_error": r.max_rel_error, "max_abs_error": r.max_abs_error,
@@ -411,7 +416,7 @@ def gradcheck_tables(results: Sequence) -> list[Any]:
     out: list[Any] = [Text(
         f"Gradient check: BPTT against central differences (eps = {first.eps:g}), "
         f"B = {first.batch}, T = {first.length}, D = {first.input_size}, H = {first.hidden_size}, "
-        f"seed {first.seed}", style="bold")]
+        + (f"{first.layers} layers, " if first.layers > 1 else "") + f"seed {first.seed}", style="bold")]
     out.append(Text(
         "Loss L = Σ_t R_t·h_t with fixed random R. For each number θ: numeric = (L(θ+eps) - L(θ-eps)) / 2eps; "
         f"relative error = |analytic - numeric| / max(|analytic|, |numeric|, {first.floor:g})."))
