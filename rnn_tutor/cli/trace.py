@@ -73,6 +73,9 @@ def trace(
         "--seed", help="Cell: seed for the initial weights.", min=0, max=2**32 - 1)] = 0,
     one_hot: Annotated[bool, typer.Option(
         "--one-hot", help="Cell: feed each word as a one-hot vector over the vocabulary instead of its number.")] = False,
+    layer: Annotated[Optional[int], typer.Option(
+        "--layer", help="Cell: which layer of a stacked --weights file to show (0 = the bottom, as in "
+        "weight_ih_l0; default: the top layer).", min=0, show_default=False)] = None,
     fmt: Annotated[TraceFormat, typer.Option(
         "--format", "-f", help=FORMAT_HELP + " jsonl streams one object per line; markdown pastes into notes.",
         case_sensitive=False, show_default=True)] = TraceFormat.table,
