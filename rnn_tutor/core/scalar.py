@@ -115,16 +115,29 @@ def activate(name: str, a: float) -> tuple[float, float]:
     raise BadValueError("--activation", f"unknown activation {name!r} (choose from {', '.join(ACTIVATIONS)})")
 
 
-@dataclass(frozen=True)
 class ExactStep:
-    """The exact values of one step (Fractions), when it was computed exactly."""
+    """The exact values of one step (Fractions), when it was computed exactly: x, h_prev, wh, ux, pre, h.
 
-    x: Fraction
-    h_prev: Fraction
-    wh: Fraction
-    ux: Fraction
-    pre: Fraction
-    h: Fraction
+    A plain read-only class, not a dataclass: building a dataclass costs about a millisecond at import, and the
+    scalar trace is the command whose start-up is measured (benchmarks/bench_startup.py).
+    """
+
+    __slots__ = ("x", "h_prev", "wh", "ux", "pre", "h")
+
+    def __init__(self, x: Fraction, h_prev: Fraction, wh: Fraction, ux: Fraction, pre: Fraction, h: Fraction):
+        for name, v in zip(self.__slots__, (x, h_prev, wh, ux, pre, h)):
+            object.__setattr__(self, name, v)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("ExactStep is read-only")
+
+    def __eq__(self, other):
+        return isinstance(other, ExactStep) and all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "ExactStep(" + ", ".join(f"{n}={getattr(self, n)!s}" for n in self.__slots__) + ")"
 
 
 @dataclass(frozen=True)
