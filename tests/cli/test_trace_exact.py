@@ -76,7 +76,7 @@ def _agrees(cell: str, exact: Fraction) -> bool:
     return Fraction(cell) == exact
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(xs=st.lists(decimals, min_size=1, max_size=8), w=decimals, u=decimals, b=decimals)
 def test_no_printed_value_differs_from_the_exact_one_unless_marked(xs, w, u, b):
     cli = invoke
@@ -132,14 +132,14 @@ def test_stream_json_has_the_same_shape(cli):
 
 
 def test_long_traces_show_first_and_last_rows(cli):
-    values = "\n".join(str(i) for i in range(1, 20001))
+    values = "\n".join(str(i) for i in range(1, 2001))  # (issue 12: `seq 1 20000 | trace -` printed 40,017 lines)
     out = cli(["trace", "-"], input=values).stdout
     assert len(out.splitlines()) < 500
-    assert "Steps 101 to 19,900 (19,800) are left out of these tables" in " ".join(out.split())
+    assert "Steps 101 to 1,900 (1,800) are left out of these tables" in " ".join(out.split())
     starts = [line.split()[0] for line in out.splitlines() if line.strip()]
-    assert "100" in starts and "19901" in starts and "5000" not in starts and "⋮" in starts
+    assert "100" in starts and "1901" in starts and "1000" not in starts and "⋮" in starts
     rows = list(csv.DictReader(io.StringIO(cli(["trace", "-", "-f", "csv"], input=values).stdout)))
-    assert len(rows) == 20000
+    assert len(rows) == 2000
 
 
 def test_step_cap_but_stream_is_unbounded(cli, monkeypatch):
