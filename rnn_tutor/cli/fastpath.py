@@ -12,6 +12,7 @@ the same bytes for the same arguments.
 
 from __future__ import annotations
 
+import os
 import sys
 
 _VALUE_OPTS = {
@@ -111,5 +112,11 @@ def try_fast(args: list[str]) -> int | None:
         from rnn_tutor.cli import quiet_stdout
 
         quiet_stdout()
+        return 1
+    except Exception as e:  # a bug: the same words as the typer path (cli/app.py run_guarded), never a traceback
+        if os.environ.get("RNN_TUTOR_DEBUG"):
+            raise
+        sys.stderr.write(f"Error: internal error: {type(e).__name__}: {e} (this is a bug in rnn-tutor; rerun with "
+                         "--debug or RNN_TUTOR_DEBUG=1 to see the traceback)\n")
         return 1
     return 0

@@ -193,6 +193,7 @@ class ScalarTrace:
     q_half_life: Fraction | None = None  # exact when |w| = 2^-k (then 1/k)
     q_doubling_time: Fraction | None = None  # exact when |w| = 2^k
     exact_until: int | None = None  # exact arithmetic stopped after this step (the fractions grew too large)
+    exact_stop: str | None = None  # why: "input" (an input too long), "size" (a value) or "budget" (the total)
 
     @property
     def length(self) -> int:
@@ -298,6 +299,7 @@ class ScalarRNN:
         self.t = 0
         self.bits_used = 0
         self.exact_until: int | None = None  # the last exact step, once exact arithmetic has stopped
+        self.exact_stop: str | None = None  # why: "input" (a value too long), "size" or "budget"
 
     @property
     def exact(self) -> bool:
@@ -323,6 +325,7 @@ class ScalarRNN:
                     return s
                 self._stop_exact(overflow=True)
             else:
+                self.exact_stop = "input"
                 self._stop_exact()
         h_prev = self.h
         if not _finite(h_prev):  # once the state has overflowed, every later state is unknown
@@ -360,6 +363,7 @@ class ScalarRNN:
         step = Step(self.t, tok, xf, *floats, slope, False, ExactStep(qx, q_prev, qwh, qux, qpre, qh))
         if bits(qh) > EXACT_BITS or self.bits_used > EXACT_TOTAL_BITS:
             self.exact_until = self.t
+            self.exact_stop = "size" if bits(qh) > EXACT_BITS else "budget"
             self.qh = None
         return step
 
@@ -435,7 +439,7 @@ def run(values: Sequence[float], weight: float = 0.5, input_weight: float = 0.5,
         influence=tuple(influence), final=steps[-1].h, half_life=hl, doubling_time=dt,
         h0_term=h0_term, bias_term=bias_term, overflow=overflow, vocab=dict(vocab or {}),
         rate=rate, q_params=qp, q_h0_term=q_h0_term, q_bias_term=q_bias_term, q_half_life=q_hl,
-        q_doubling_time=q_dt, exact_until=rnn.exact_until,
+        q_doubling_time=q_dt, exact_until=rnn.exact_until, exact_stop=rnn.exact_stop,
     )
 
 

@@ -270,13 +270,25 @@ def notes(traces: Sequence[scalar.ScalarTrace], texts: Sequence[str]) -> list[st
         for t in traces:
             if t.exact_until is not None:
                 lead = f"w = {params(t)[0]}: " if len(traces) > 1 else ""
-                out.append(f"{lead}exact arithmetic stopped after step {t.exact_until:,}: the fractions grew past "
-                           f"{scalar.EXACT_BITS} bits (or the trace's budget of about {scalar.EXACT_TOTAL_BITS:,} "
-                           f"bits), so later numbers are floats, marked {APPROX}.")
+                out.append(lead + exact_stop_note(t))
     else:
         out.append(f"{first.activation} makes the numbers irrational: they are floats, shown rounded to 6 "
                    "significant digits, half away from zero (--format json and csv have every digit).")
     return out
+
+
+def exact_stop_note(tr: scalar.ScalarTrace) -> str:
+    """Where and why exact arithmetic stopped (the trace goes on in floats)."""
+    k = tr.exact_until
+    rest = f"so {'the' if k == 0 else 'later'} numbers are floats, marked {APPROX}."
+    if tr.exact_stop == "input":
+        return (f"Exact arithmetic stopped at step {k + 1:,}: its input needs more than {scalar.EXACT_BITS} bits as "
+                f"a fraction, {rest}")
+    if tr.exact_stop == "budget":
+        return (f"Exact arithmetic stopped after step {k:,}: the trace's fractions passed their budget of about "
+                f"{scalar.EXACT_TOTAL_BITS:,} bits in all, {rest}")
+    return (f"Exact arithmetic stopped after step {k:,}: the fractions grew past {scalar.EXACT_BITS} bits (about "
+            f"{scalar.EXACT_BITS * 3 // 10} digits), {rest}")
 
 
 def vocab_line(vocab: dict[str, int], tokens: Sequence[str], label: str = "Words as numbers") -> str | None:

@@ -129,8 +129,7 @@ def worksheet_tables(traces: Sequence[scalar.ScalarTrace]) -> list[Any]:
 # ---------------------------------------------------------------------------------------------- practice
 
 def practice_intro(tr: scalar.ScalarTrace) -> str:
-    inputs = ", ".join(f"{s.token}={x_text(tr, s)}" if s.token != x_text(tr, s)
-                       else s.token for s in tr.steps)
+    inputs = ", ".join(f"{s.token}={x_text(tr, s)}" if tr.vocab else s.token for s in tr.steps)
     kind = ("Answers count when exact, or correctly rounded with at least 4 significant digits."
             if tr.exact_mode else
             f"{tr.activation} is irrational: answers count when correctly rounded to at least 3 significant digits.")
