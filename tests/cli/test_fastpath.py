@@ -68,3 +68,14 @@ arg_values = st.one_of(nasty_values, st.sampled_from(["tanh", "relu", "sigmoid",
 def test_fast_and_full_paths_agree(pairs, fractions):
     args = ["trace"] + [x for pair in pairs for x in pair] + (["--fractions"] if fractions else [])
     _assert_same(args)
+
+
+def test_a_bug_in_the_fast_path_is_a_message_not_a_traceback(monkeypatch):
+    from rnn_tutor.render import trace as rtrace
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(rtrace, "emit_traces", boom)
+    code, out, err = _fast(["trace"])
+    assert code == 1 and err.startswith("Error: internal error: ZeroDivisionError: boom") and "Traceback" not in err
