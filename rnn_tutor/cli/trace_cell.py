@@ -16,13 +16,14 @@ DEFAULT_HIDDEN = 4  # trace's --hidden-size default
 
 
 def _task_of(path):
-    """The task a saved model was trained on, or None for a plain weights file."""
+    """The task a saved model was trained on, or None for a plain weights file (read as task_vocabulary reads it)."""
     from rnn_tutor.core import weights as wio
     from rnn_tutor.core.tasks import get_task
-    from rnn_tutor.core.train import _meta_value
+    from rnn_tutor.core.train import MODEL_META
     from rnn_tutor.errors import BadValueError
 
-    name = _meta_value(wio._read_arrays(path), path, "task")
+    with wio.ModelFile(path, missing_hint="check the path given to --weights") as f:
+        name = f.meta({"meta_task": MODEL_META["meta_task"]})["meta_task"]
     if name is None:
         return None
     try:
