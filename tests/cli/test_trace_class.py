@@ -109,3 +109,12 @@ def test_practice_ratio_with_a_negative_weight_asks_and_works_with_sizes(cli):
     assert "0.5 / -0.0625 = 8" not in wrong.stderr
     assert "|0.5| / |-0.0625| = 0.5 / 0.0625 = 8" in wrong.stderr
 
+
+def test_practice_ratio_working_under_tanh_shows_the_answer_it_checks(cli):
+    # dh_5/dx_5 / dh_5/dx_1 = 1972.5065...; the answer column says 1972.51, so the working must not say "= 1970"
+    answers = ["0.462", "0.8429", "0.95804", "0.7526", "0.9829", "1970"]
+    r = _practice(cli, answers, "--sentence", "The dog bit the man", "-a", "tanh", "-f", "json")
+    last = loads_strict(r.stdout)["answers"][-1]
+    assert last["correct"] is False and abs(last["expected"] - 1972.50654) < 1e-4
+    assert "0.0169637 / 8.60009e-06 = 1972.51" in r.stderr
+    assert "= 1970:" not in r.stderr
