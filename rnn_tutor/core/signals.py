@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tutor.core.numbers import plain_float
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SIGNALS = ("knocks", "sines", "regimes")
@@ -159,7 +160,7 @@ def _number(text: str, decimal_comma: bool = False) -> float | None:
     if decimal_comma and s.count(",") == 1 and "." not in s:
         s = s.replace(",", ".")
     try:
-        v = float(s)
+        v = plain_float(s)
     except ValueError:
         return None
     return v if math.isfinite(v) else None

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tutor.core.numbers import plain_float
 from rnn_tutor.errors import BadValueError
 
 # Output patterns ("kinds") the heads know how to train.
@@ -141,7 +142,7 @@ def _parse_adding(task: Task, text: str) -> tuple[np.ndarray, np.ndarray]:
     for w in words:
         mark = w.endswith("*")
         try:
-            v = float(w.rstrip("*"))
+            v = plain_float(w.rstrip("*"))
         except ValueError:
             raise BadValueError(
                 "--input", f"{w!r} is not a number; give numbers in [-1, 1], mark two of them with '*'"
@@ -378,7 +379,7 @@ def _parse_readings(task: Task, text: str) -> np.ndarray:
     values = []
     for w in words:
         try:
-            v = float(w)
+            v = plain_float(w)
         except ValueError:
             raise BadValueError("--input", f"{w!r} is not a number; give readings separated by spaces") from None
         if not np.isfinite(v):

@@ -197,3 +197,10 @@ def test_prepare_a_file_holds_out_its_end_and_normalises_by_the_training_part(tm
 def test_scale_never_overflows():
     m, s = signals.scale_of(np.array([1e300, -1e300, 1e300]))
     assert np.isfinite(m) and np.isfinite(s) and s > 1e299
+
+
+def test_readings_python_would_misread_are_skipped_not_taken(tmp_path):
+    """float('1_000') is 1000.0 and float('٣') is 3.0; in a file of readings they are not numbers a person wrote."""
+    rows = "\n".join(["0.5"] * 20 + ["1_000", "٣"]) + "\n"
+    r = signals.read_readings(_write(tmp_path, "r.txt", rows))
+    assert r.values.tolist() == [0.5] * 20 and r.skipped == 2
