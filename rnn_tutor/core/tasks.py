@@ -389,7 +389,17 @@ def _parse_readings(task: Task, text: str) -> np.ndarray:
 
 
 def _enc_forecast(task, text):
-    return _signal(task).normalise(_parse_readings(task, text))[None, :, None]  # (1, T, 1)
+    from rnn_tutor.core.stream import MAX_Z
+
+    x = _parse_readings(task, text)
+    with np.errstate(over="ignore"):
+        z = _signal(task).normalise(x)  # (T,)
+    far = np.flatnonzero(~(np.abs(z) <= MAX_Z))
+    if far.size:  # as the stream refuses it: the cell's products would overflow to inf and NaN
+        w = text.replace(",", " ").split()[int(far[0])]
+        raise BadValueError("--input", f"{w!r} is more than {MAX_Z:.0e} standard deviations from the training "
+                            "readings' mean, beyond what the model can take without overflowing")
+    return z[None, :, None]  # (1, T, 1)
 
 
 def _ans_forecast(task, text):

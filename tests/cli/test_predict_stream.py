@@ -237,3 +237,12 @@ def test_numbers_python_reads_but_people_do_not_write_are_refused(models, kind, 
     assert s.exit_code == 0 and "line 1" in s.stderr and repr(text) in s.stderr
     assert len(_jsonl(s.stdout)) == 1  # only 0.2 was read
 
+
+def test_a_reading_too_far_from_the_training_mean_is_refused_by_input_as_by_the_stream(models):
+    """1e308 normalised overflows to inf: the stream skips it; --input and trace --weights must refuse it too,
+    not feed inf to the cell behind a RuntimeWarning."""
+    r = invoke(["predict", models["forecast"], "--input", "1e308 0.1", "-f", "json"])
+    assert r.exit_code == 2 and "'1e308'" in r.stderr and "standard deviations" in r.stderr
+    assert "RuntimeWarning" not in r.stderr
+    t = invoke(["trace", "--weights", models["forecast"], "--values", "1e308,0.1"])
+    assert t.exit_code == 2 and "--values" in t.stderr and "RuntimeWarning" not in t.stderr
