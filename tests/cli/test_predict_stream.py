@@ -246,3 +246,8 @@ def test_a_reading_too_far_from_the_training_mean_is_refused_by_input_as_by_the_
     assert "RuntimeWarning" not in r.stderr
     t = invoke(["trace", "--weights", models["forecast"], "--values", "1e308,0.1"])
     assert t.exit_code == 2 and "--values" in t.stderr and "RuntimeWarning" not in t.stderr
+
+
+def test_closing_line_counts_one_prediction_in_the_singular(models):
+    r = invoke(["predict", models["forecast"], "--stream"], input="0.1\n0.2\n")
+    assert "over 1 prediction " in r.stderr and "1 predictions" not in r.stderr
