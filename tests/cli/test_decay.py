@@ -215,29 +215,7 @@ def test_plot_into_a_missing_folder_is_exit_1(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# help at a projector (80 columns): the calculators' help paragraphs are not broken mid-line
-
-
-@pytest.mark.parametrize("command", ["decay", "params", "gradcheck", "order", "cost", "bottleneck", "learn"])
-def test_help_lines_fit_80_columns(command):
-    import importlib
-    import inspect
-
-    importlib.import_module(f"rnn_tutor.cli.{command}")
-    from rnn_tutor.cli.app import app
-
-    callback = next(c.callback for c in app.registered_commands if (c.name or c.callback.__name__) == command)
-    res = invoke([command, "--help"], env={"COLUMNS": "80"})
-    assert res.exit_code == 0
-    shown = [" ".join(line.split()) for line in res.stdout.splitlines()]
-    for line in inspect.getdoc(callback).splitlines():
-        line = " ".join(line.split())
-        if line:  # each docstring line shows whole on one line of the help, not wrapped mid-sentence
-            assert line in shown, f"{command} --help breaks {line!r} at 80 columns"
-    first = " ".join(inspect.getdoc(callback).splitlines()[0].split())
-    listing = invoke(["--help"], env={"COLUMNS": "80"}).stdout
-    assert any(first in " ".join(line.split()) for line in listing.splitlines()), \
-        f"the command list cuts {command}'s first help line {first!r} at 80 columns"
+# help (every command's page at 80 columns is checked in tests/cli/test_help.py)
 
 
 def test_plot_help_names_the_extra_to_install():
