@@ -90,6 +90,35 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+class signals_held:
+    """``with signals_held():`` Ctrl-C, SIGTERM and SIGHUP wait until the block is done (say, a model being
+    saved), then end the command as usual."""
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __enter__(self):
+        import signal
+
+        self.caught: list[int] = []
+        self.previous = {}
+        for name in self.NAMES:
+            sig = getattr(signal, name, None)
+            try:
+                if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                    self.previous[sig] = signal.signal(sig, lambda s, f: self.caught.append(s))
+            except (ValueError, OSError):  # not the main thread: nothing to hold
+                pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        if self.caught and exc[0] is None:
+            raise KeyboardInterrupt
+
+
 def polite_signals() -> None:
     """SIGTERM and SIGHUP raise KeyboardInterrupt, so every command ends as on Ctrl-C. A signal the caller
     chose to ignore (``nohup`` ignores SIGHUP) stays ignored."""

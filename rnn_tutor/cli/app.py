@@ -180,10 +180,14 @@ def adopt(command) -> None:
 
 def _errors_know_their_command(command) -> None:
     """click's parser raises some usage errors without a context ("Option '-w' requires an argument");
-    give them this command's, so the message can point at the right --help."""
+    give them this command's, so the message can point at the right --help. Also reads the parameters click
+    adds late (the help option, typer's completion options) with our readers."""
+    from rnn_tutor.cli import values
+
     parse = command.parse_args
 
     def parse_args(ctx, args):
+        values.adopt_params(command, command.get_params(ctx))
         try:
             return parse(ctx, args)
         except UsageError as e:

@@ -97,9 +97,8 @@ def try_fast(args: list[str]) -> int | None:
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
         return 130
-    except BrokenPipeError:
-        from rnn_tutor.cli import quiet_stdout
+    except BrokenPipeError:  # the reader went away (| head): quietly, exit 141 like every command
+        from rnn_tutor.cli import finish_closed
 
-        quiet_stdout()
-        return 1
+        return finish_closed()
     return 0

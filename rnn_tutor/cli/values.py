@@ -300,9 +300,10 @@ def _leaf_for(annotation, info, param):
     return None
 
 
-def adopt_params(command) -> None:
-    """Give each parameter of ``command`` our reader (typer's is built lazily, only where none is set)."""
-    for param in getattr(command, "params", ()):
+def adopt_params(command, params=None) -> None:
+    """Give each parameter of ``command`` (or ``params``) our reader (typer builds its own lazily, only where
+    none is set)."""
+    for param in getattr(command, "params", ()) if params is None else params:
         if getattr(param, "_runtime_param", "absent") is None:
             reader = reader_for(param)
             if reader is not None:

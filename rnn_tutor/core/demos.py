@@ -17,7 +17,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
+from rnn_tutor.core.lazy import numpy as np  # loaded on first use: `cost` needs none of it
 
 from rnn_tutor.core.validate import check_int, check_number
 from rnn_tutor.errors import BadValueError
