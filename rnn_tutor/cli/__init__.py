@@ -27,13 +27,14 @@ def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
 
 def _run(args: list[str], prog_name: str) -> int:
     completing = bool(os.environ.get(_COMPLETE_VAR))
-    if not completing and args in (["--version"], ["-V"]):
+    fast = not completing and not os.environ.get("RNN_TUTOR_NO_FASTPATH")
+    if fast and args in (["--version"], ["-V"]):
         try:
             sys.stdout.write(version_line())
         except BrokenPipeError:
             return finish_closed()
         return 0
-    if not completing and not os.environ.get("RNN_TUTOR_NO_FASTPATH"):
+    if fast:
         from rnn_tutor.cli.fastpath import try_fast
 
         code = try_fast(args)

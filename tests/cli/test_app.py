@@ -1,0 +1,35 @@
+"""The app as a whole: the two fast answers print what the typer path prints, and main()'s lazily built
+commands behave as the app built whole (which the in-process tests use)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rnn_tutor.cli.app import root_command
+
+
+def _main(args, env=None):
+    e = {k: v for k, v in os.environ.items() if k != "RNN_TUTOR_NO_FASTPATH"}
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-c", "from rnn_tutor.cli import main; main()", *args],
+                          capture_output=True, env=e, timeout=120)
+
+
+def test_version_fast_answer_equals_the_typer_path():
+    fast, slow = _main(["--version"]), _main(["--version"], {"RNN_TUTOR_NO_FASTPATH": "1"})
+    assert fast.returncode == slow.returncode == 0 and fast.stdout == slow.stdout and fast.stdout.strip()
+    assert _main(["-V"]).stdout == fast.stdout
+
+
+@pytest.mark.parametrize("args", [["trace", "--format", "json"], ["decay", "-w", "0.5", "--format", "csv"],
+                                  ["params", "--cell", "gru", "-f", "json"], ["quiz", "list", "--format", "csv"],
+                                  ["learn"], ["order", "-w", "abc"], ["frobnicate"]])
+def test_lazy_root_matches_the_whole_app(cli, capsys, args):
+    whole = cli(args)
+    code = root_command().main(args=args, prog_name="rnn-tutor", standalone_mode=False)
+    lazy = capsys.readouterr()
+    assert (code, lazy.out, lazy.err) == (whole.exit_code, whole.stdout, whole.stderr)
