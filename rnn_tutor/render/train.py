@@ -141,23 +141,63 @@ def _train_table(result, s: dict[str, Any]):
     t.add_column("loss", justify="right")
     t.add_column("accuracy", justify="right")
     t.add_column("", no_wrap=True)
+    t.add_column("", no_wrap=True)
     recs = list(result.records)
-    if len(recs) > 12:  # keep it readable: first, evenly spaced, last
-        idx = sorted({round(i * (len(recs) - 1) / 11) for i in range(12)})
-        recs = [recs[i] for i in idx]
-    for r in recs:
-        t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), _pct(r.accuracy), render.bar(r.accuracy, 12))
+    labels = row_labels(recs, s["solved_step"])
+    for i in sampled_rows(recs, s["solved_step"]):
+        r = recs[i]
+        t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), _pct(r.accuracy), render.bar(r.accuracy, 12),
+                  ", ".join(labels.get(i, [])))
     cfg = result.config  # at most 40 glyphs on the budget's axis (it was one per evaluation: 2,001 for 100k steps)
     curve = budget_curve([r.accuracy for r in result.records], cfg.eval_every, s["steps"], cfg.steps, width=40)
     solved = (f"solved (>= 99%) at step {s['solved_step']:,} = {s['solved_sequences']:,} sequences"
               if s["solved"] else "not solved (99% of held-out sequences)")
+    axis = f"accuracy 0-100% over the {cfg.steps:,}-step budget"
+    if s["steps"] < cfg.steps:
+        axis += f"; {'interrupted' if s['interrupted'] else 'stopped'} at step {s['steps']:,}"
     lines = [
         t,
         f"accuracy {_pct(s['accuracy'])} (a constant guess: {_pct(s['baseline_accuracy'])}), "
         f"loss {_num(s['loss'])}; {solved}; {s['seconds']:.1f} s",
-        f"learning curve (accuracy 0-100%, over {result.config.steps:,} steps): {curve}",
+        f"learning curve ({axis}):",
+        f"  {curve}",
     ]
     return lines
+
+
+def _best(recs) -> int | None:
+    scored = [(r.accuracy, -(r.loss if r.loss is not None else float("inf")), -i) for i, r in enumerate(recs)
+              if r.accuracy is not None]
+    return -max(scored)[2] if scored else None
+
+
+def row_labels(recs, solved_step) -> dict[int, list[str]]:
+    """The rows a reader looks for: where the task was first solved, the best evaluation, the last."""
+    out: dict[int, list[str]] = {}
+    if solved_step is not None:
+        first = next((i for i, r in enumerate(recs) if r.step == solved_step), None)
+        if first is not None:
+            out.setdefault(first, []).append("first >= 99%")
+    best = _best(recs)
+    if best is not None and len(recs) > 1:
+        out.setdefault(best, []).append("best")
+    if len(recs) > 1:
+        out.setdefault(len(recs) - 1, []).append("last")
+    return out
+
+
+def sampled_rows(recs, solved_step, n: int = 12) -> list[int]:
+    """Which evaluations the table shows: all of up to ``n``, else about ``n`` evenly spaced, always with the
+    first, the one where the task was first solved, the best and the last."""
+    if len(recs) <= n:
+        return list(range(len(recs)))
+    must = {0, *row_labels(recs, solved_step)}
+    spaced = max(2, n - len(must))
+    while True:
+        keep = must | {round(i * (len(recs) - 1) / (spaced - 1)) for i in range(spaced)}
+        if len(keep) >= n or spaced >= len(recs):
+            return sorted(keep)
+        spaced += 1
 
 
 # ---------------------------------------------------------------------------------------------- compare
