@@ -381,9 +381,12 @@ def gradcheck_tables(results: Sequence) -> list[Any]:
     failed = [(res.cell, r) for res in results for r in res.rows if not r.passed]
     if failed:
         cell, r = max(failed, key=lambda cr: cr[1].max_rel_error)
+        a, n = distinguish(r.analytic, r.numeric)
+        tensors = f"{len(failed)} tensor{'s' if len(failed) != 1 else ''} disagree{'s' if len(failed) == 1 else ''}"
         out.append(Text(
-            f"✗ {len(failed)} tensor(s) disagree beyond {first.tolerance:g}; worst: {cell} {r.name}"
-            f"{list(r.worst_index)} analytic {r.analytic:.6g} vs numeric {r.numeric:.6g}.", style="bold"))
+            f"✗ {tensors} beyond {first.tolerance:g}; worst: {cell} {r.name}{list(r.worst_index)}, analytic {a} vs "
+            f"numeric {n}: a difference of {_sci(abs(r.analytic - r.numeric))}, relative error "
+            f"{_sci(r.max_rel_error)}.", style="bold"))
     else:
         worst = max(res.max_rel_error for res in results)
         out.append(Text(
@@ -392,7 +395,26 @@ def gradcheck_tables(results: Sequence) -> list[Any]:
     from rnn_tutor.core.gradcheck import difference_error, short_e
 
     eps = first.eps
-    out.append(Text("Why it works: a wrong backward pass (a missing term, a gate in the wrong place) is off by "
-                    f"far more than the central difference's own error, about eps² + 2.2e-16/eps = "
-                    f"{short_e(difference_error(eps))} at eps = {eps:g}.", style="dim"))
+    noise = f"about eps² + 2.2e-16/eps = {short_e(difference_error(eps))} at eps = {eps:g}"
+    if failed:  # the message on stderr says whether the settings or the backward pass explain it
+        out.append(Text(f"How to read it: the central difference is itself off by {noise}; a difference far "
+                        "beyond that points at the backward pass, one near it at --eps or --tolerance.", style="dim"))
+    else:
+        out.append(Text("Why it works: a wrong backward pass (a missing term, a gate in the wrong place) is off by "
+                        f"far more than the central difference's own error, {noise}.", style="dim"))
     return out
+
+
+def distinguish(a: float, b: float) -> tuple[str, str]:
+    """Both numbers with the same number of significant digits, enough to see where they differ (6 to 17):
+    -0.039296612 vs -0.039296600, where 6 digits showed -0.0392966 twice."""
+    digits = next((d + 1 for d in range(6, 17) if f"{a:.{d}g}" != f"{b:.{d}g}"), 17)
+    sa, sb = f"{a:#.{digits}g}", f"{b:#.{digits}g}"
+
+    def split(x: str) -> tuple[str, str]:
+        return (x[: x.index("e")], x[x.index("e"):]) if "e" in x else (x, "")
+
+    (ma, ea), (mb, eb) = split(sa), split(sb)
+    while ma.endswith("0") and mb.endswith("0"):  # trailing zeros both share say nothing
+        ma, mb = ma[:-1], mb[:-1]
+    return ma.rstrip(".") + ea, mb.rstrip(".") + eb

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -206,6 +207,11 @@ def test_plot_without_matplotlib_is_a_clear_error(tmp_path, monkeypatch):
     assert res.exit_code == 1
     assert "matplotlib" in res.stderr and "pip install" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "x.png").exists()
+    depth, deepest = 0, 0  # one level of brackets: "(install it with ... 'rnn-tutor[plot]', or ...)"
+    for ch in re.sub(r"'[^']*'", "''", res.stderr):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0)
+        deepest = max(deepest, depth)
+    assert deepest == 1, res.stderr
 
 
 def test_plot_into_a_missing_folder_is_exit_1(tmp_path):
