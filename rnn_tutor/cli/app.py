@@ -96,9 +96,9 @@ def _usage_text(e: Any) -> tuple[str, str | None]:
     m = re.fullmatch(r"Got unexpected extra argument\(s\) \((.*)\)", msg)
     if m:
         return f"Unexpected extra argument: {m.group(1)}", "quote a value that has spaces"
-    m = re.fullmatch(r"(No such command '[^']*')(?:; (did you mean .*\?))?", msg)
-    if m:
-        return m.group(1), m.group(2)
+    m = re.fullmatch(r"(No such command '[^']*')(?:[.;] [Dd]id you mean (.*)\?)?\.?", msg)
+    if m:  # ours ('; did you mean') or typer's, in a subcommand group ('. Did you mean')
+        return m.group(1), (f"did you mean {m.group(2)}?" if m.group(2) else None)
     return msg.rstrip("."), None
 
 

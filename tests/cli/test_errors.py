@@ -92,6 +92,9 @@ def test_a_list_where_one_number_goes_suggests_repeating_the_option(capsys):
     (["trace", "--weight"], "Error: Option '--weight' needs a value (see 'rnn-tutor trace --help')"),
     (["trace", "--bogus"], "Error: No such option '--bogus' (did you mean '--bias'? see 'rnn-tutor trace --help')"),
     (["trac"], "Error: No such command 'trac' (did you mean 'trace' or 'train'? see 'rnn-tutor --help')"),
+    (["quiz", "lsit"], "Error: No such command 'lsit' (did you mean 'list'? see 'rnn-tutor quiz --help')"),
+    (["order", "a b"], "Error: Invalid value for 'SENTENCE_B': missing, got only SENTENCE_A 'a b' (give two "
+                       "sentences to compare, or none for the lesson's pair)"),
     (["predict"], "Error: Missing argument 'MODEL' (see 'rnn-tutor predict --help')"),
     (["trace", "a", "b"], "Error: Unexpected extra argument: b"),
     (["quiz", "list", "--format", "jsonl"], "Error: Invalid value for '--format': must be one of table, json, csv, "
