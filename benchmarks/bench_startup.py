@@ -61,21 +61,9 @@ EXTRA = [  # more rows worth seeing: the other paths of the busiest commands
 
 
 def command_paths() -> list[str]:
-    from rnn_tutor.cli.app import root_command
+    from rnn_tutor.cli.app import command_paths as paths
 
-    out = []
-
-    def walk(group, path):
-        for name in group.list_commands(None):
-            sub = group.get_command(None, name)
-            if sub is None or sub.hidden:
-                continue
-            out.append(" ".join(path + [name]))
-            if hasattr(sub, "list_commands"):
-                walk(sub, path + [name])
-
-    walk(root_command(), [])
-    return out
+    return [" ".join(path) for path, _ in paths()]
 
 
 def run_once(cmd: list[str], env: dict, stdin: str | None) -> tuple[float, float, float, int]:

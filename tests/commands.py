@@ -40,21 +40,9 @@ DECK = '[[card]]\nid = "t-1"\ntopic = "test"\nquestion = "What is h_1?"\nanswer 
 
 def discovered() -> list[str]:
     """Every command and subcommand path the app has, as 'quiz list'."""
-    from rnn_tutor.cli.app import root_command
+    from rnn_tutor.cli.app import command_paths
 
-    out: list[str] = []
-
-    def walk(group, path):
-        for name in group.list_commands(None):
-            sub = group.get_command(None, name)
-            if sub is None or sub.hidden:
-                continue
-            out.append(" ".join(path + [name]))
-            if hasattr(sub, "list_commands"):
-                walk(sub, path + [name])
-
-    walk(root_command(), [])
-    return out
+    return [" ".join(path) for path, _ in command_paths()]
 
 
 def prepare(folder: Path, env: dict) -> dict[str, str]:

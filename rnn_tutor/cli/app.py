@@ -336,6 +336,24 @@ def root_command() -> RnnTutorGroup:
     return group
 
 
+def command_paths(root=None) -> list[tuple[list[str], Any]]:
+    """Every visible command and subcommand as (path, command), in the order --help lists them:
+    (['trace'], ...), ..., (['quiz'], ...), (['quiz', 'list'], ...). For tests and benchmarks that hold every
+    command to a rule."""
+    out: list[tuple[list[str], Any]] = []
+
+    def walk(group, path: list[str]) -> None:
+        for name in group.list_commands(None):
+            sub = group.get_command(None, name)
+            if sub is not None and not sub.hidden:
+                out.append((path + [name], sub))
+                if hasattr(sub, "list_commands"):
+                    walk(sub, path + [name])
+
+    walk(root if root is not None else root_command(), [])
+    return out
+
+
 def _load_commands() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(f"rnn_tutor.cli.{name}")

@@ -19,17 +19,10 @@ from tests.fuzzing import invoke
 WIDTH = 80
 
 
-def _walk(group, path):
-    yield path, group
-    if hasattr(group, "list_commands"):
-        for name in group.list_commands(None):
-            sub = group.get_command(None, name)
-            if sub is not None and not sub.hidden:
-                yield from _walk(sub, path + [name])
-
-
 def command_paths() -> list[tuple[list[str], object]]:
-    return list(_walk(root_command(), []))
+    from rnn_tutor.cli.app import command_paths as paths
+
+    return [([], root_command())] + paths()
 
 
 PATHS = command_paths()
