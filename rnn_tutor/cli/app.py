@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "decay",
     "params", "gradcheck",
     "train", "compare", "predict",
+    "signal",
 ]
 
 PIPE_CLOSED = 141  # 128 + SIGPIPE: what `seq 1 100000 | head -1` reports for seq
