@@ -27,6 +27,8 @@ QUICK_RUNS: dict[str, tuple[list[str], str | None]] = {
                "--format", "jsonl"], None),
     "compare": (["compare", "--task", "order", "-n", "1", "--eval-every", "1", "-H", "2", "--cells", "rnn"], None),
     "predict": (["predict", "{model}", "--samples", "2"], None),
+    "predict --stream": (["predict", "{model}", "--stream", "--format", "jsonl"], "the\ndog\nbit\n"),
+    "signal": (["signal", "-n", "100"], None),
     "quiz": (["quiz", "--limit", "1", "--format", "jsonl"], "\n3\n"),
     "quiz list": (["quiz", "list"], None),
     "quiz stats": (["quiz", "stats"], None),
