@@ -8,6 +8,7 @@ pass by accident.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -30,7 +31,12 @@ IDS = [" ".join(p) or "(root)" for p, _ in PATHS]
 
 
 def page(path: list[str]) -> str:
-    r = invoke(path + ["--help"], env={"COLUMNS": str(WIDTH)})
+    return _page(tuple(path))
+
+
+@functools.lru_cache(maxsize=None)
+def _page(path: tuple[str, ...]) -> str:
+    r = invoke(list(path) + ["--help"], env={"COLUMNS": str(WIDTH)})
     assert r.exit_code == 0, (path, r.stderr)
     return r.stdout
 

@@ -50,10 +50,24 @@ def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pipes")
     env = clean_env(folder / "home")
     files = prepare(folder, env)
+    paths = list(QUICK_RUNS)
+
+    def run_chain(chain: list[str]) -> dict:
+        done = {}
+        for path in chain:
+            args, stdin = quick_args(path, files)
+            done[path] = (args, *run_closed(args, stdin, env, folder / f"modules-{paths.index(path)}.json"))
+        return done
+
+    # two at a time (the machine has two cores); the quiz's runs share a store, so they go in order, in one chain
+    quiz = [p for p in paths if p.split()[0] == "quiz"]
+    chains = [quiz] + [[p] for p in paths if p not in quiz]
+    from concurrent.futures import ThreadPoolExecutor
+
     out = {}
-    for i, path in enumerate(QUICK_RUNS):
-        args, stdin = quick_args(path, files)
-        out[path] = (args, *run_closed(args, stdin, env, folder / f"modules-{i}.json"))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for done in pool.map(run_chain, chains):
+            out.update(done)
     return out
 
 
