@@ -63,8 +63,9 @@ def _stderr_line(text: str) -> None:
 
 
 def bad_parameter(problem, ctx, param) -> BadParameter:
-    """A refused value (``values.ValueProblem``) as the click error that carries it to ``_usage_message``."""
-    err = BadParameter(problem.message, ctx=ctx, param=param, param_hint=f"'{problem.option}'")
+    """A refused value (a ``BadValueError`` raised while reading the command line) as the click error that
+    carries it to ``_usage_message``."""
+    err = BadParameter(problem.message, ctx=ctx, param=param, param_hint=f"'{problem.option or _label(param)}'")
     err.hint = problem.hint
     return err
 

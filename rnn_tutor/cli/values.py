@@ -3,9 +3,9 @@
 typer 0.29 reads every value through a pydantic ``TypeAdapter`` built per parameter: importing pydantic and
 building the adapters cost about 100 ms per run here, and its messages reach the user in pydantic's words
 ("Input should be a valid number, unable to parse string as a number"). The types our commands use are few
-(numbers, whole numbers, text, paths, flags, choices from an Enum, lists of those), so ``adopt()`` gives each
-parameter a small reader of its own before typer would build one (typer builds its reader lazily, only if the
-parameter has none). Anything else keeps typer's reader.
+(numbers, whole numbers, text, paths, flags, choices from an Enum, lists of those, or an option's own
+``parser=``), so ``adopt()`` gives each parameter a small reader of its own before typer would build one (typer
+builds its reader lazily, only if the parameter has none). Anything else keeps typer's reader.
 
 Every bad value is refused in one style, one line: which option, what is allowed, what was given, and a hint
 where one helps::
@@ -137,7 +137,7 @@ class Reader:
     def _one(self, value: Any, param, ctx) -> Any:
         try:
             return self.leaf(value, param)
-        except ValueProblem as e:
+        except BadValueError as e:  # ours, or one an option's own parser raised: the same line either way
             from rnn_tutor.cli.app import bad_parameter
 
             raise bad_parameter(e, ctx, param) from None
@@ -264,10 +264,11 @@ def reader_for(param) -> Reader | None:
     if desc is None:
         return None
     info = desc.parameter_info
-    if getattr(info, "parser", None) is not None or getattr(info, "click_type", None) is not None:
+    if getattr(info, "click_type", None) is not None or desc.is_file or desc.is_tuple or desc.is_datetime:
         return None
-    if desc.is_file or desc.is_tuple or desc.is_datetime:
-        return None
+    parser = getattr(info, "parser", None)
+    if parser is not None:  # the option's own parser (say, the shared number grammar) reads every value
+        return Reader(lambda value, param: parser(value))
     annotation = desc.annotation
     if desc.is_list:
         from typing import get_args

@@ -33,3 +33,36 @@ def test_lazy_root_matches_the_whole_app(cli, capsys, args):
     code = root_command().main(args=args, prog_name="rnn-tutor", standalone_mode=False)
     lazy = capsys.readouterr()
     assert (code, lazy.out, lazy.err) == (whole.exit_code, whole.stdout, whole.stderr)
+
+
+def test_an_options_own_parser_is_used_without_pydantic():
+    """typer would wrap a parser= in a pydantic adapter; our reader calls it directly (and on defaults too)."""
+    code = r"""
+import sys
+from typing import Annotated
+import typer
+from rnn_tutor.cli.app import RnnTutorGroup
+from rnn_tutor.errors import BadValueError
+
+def half(text):
+    if str(text) == "bad":
+        raise BadValueError("--x", "must be a fraction, got 'bad'")
+    return float(str(text).split("/")[0]) / float(str(text).split("/")[1]) if "/" in str(text) else float(text)
+
+t = typer.Typer(cls=RnnTutorGroup)
+@t.command("show")
+def show(x: Annotated[float, typer.Option("--x", parser=half)] = 1.0):
+    print(x)
+@t.command("other")
+def other():
+    pass
+group = typer.main.get_command(t)
+assert group.main(args=["show", "--x", "1/2"], standalone_mode=False) == 0
+assert group.main(args=["show"], standalone_mode=False) == 0
+assert group.main(args=["show", "--x", "bad"], standalone_mode=False) == 2
+print("pydantic" in sys.modules)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["0.5", "1.0", "False"], r.stdout
+    assert "must be a fraction, got 'bad'" in r.stderr
