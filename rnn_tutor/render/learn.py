@@ -83,6 +83,7 @@ def emit_lesson(lesson: RenderedLesson, n: int, next_topic: str | None, fmt: str
         long = lines > console.height - 1
     if long:
         with console.capture() as captured:
+            console.print(Text("Space: next page · b: back · /: search · q: quit the lesson", style="dim"), width=width)
             for p in parts:
                 console.print(p, width=width)
         if page(captured.get()):

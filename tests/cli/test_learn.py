@@ -114,6 +114,7 @@ def test_pager_only_for_long_lessons_on_a_terminal(monkeypatch, height, flag, pa
     assert len(paged_texts) == (1 if paged else 0)
     shown = paged_texts[0] if paged else buf.getvalue()
     assert "The limits that led to attention" in shown
+    assert ("q: quit the lesson" in shown) == paged  # the pager's keys, said on its first line
     assert (buf.getvalue() == "") == paged  # paged or printed, never both
 
 
