@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 # path -> (arguments, stdin). "{model}" and "{deck}" are filled with files made by ``prepare``.
-# Order matters: "quiz" answers one card, so "quiz export" has a review to write; "quiz reset" comes last.
+# Order matters: "quiz" answers one card, so "quiz export" has a review to write and "quiz undo" one to take
+# back; "quiz reset" comes last.
 QUICK_RUNS: dict[str, tuple[list[str], str | None]] = {
     "trace": (["trace", "-", "--format", "csv"], "1 2 3\n"),
     "learn": (["learn"], None),
@@ -33,6 +34,7 @@ QUICK_RUNS: dict[str, tuple[list[str], str | None]] = {
     "quiz list": (["quiz", "list"], None),
     "quiz stats": (["quiz", "stats"], None),
     "quiz export": (["quiz", "export"], None),
+    "quiz undo": (["quiz", "undo"], None),  # after export: it takes back the one review
     "quiz import": (["quiz", "import", "{deck}"], None),
     "quiz reset": (["quiz", "reset", "--yes"], None),
 }
