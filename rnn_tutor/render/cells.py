@@ -349,35 +349,51 @@ def _sci(x: float) -> str:
 
 
 def gradcheck_tables(results: Sequence) -> list[Any]:
+    first = results[0]
+    return (gradcheck_intro(first) + [gradcheck_cell_table(res) for res in results]
+            + gradcheck_summary(results))
+
+
+def gradcheck_intro(first) -> list[Any]:
+    """The heading: what is compared, at which sizes. ``first`` needs only the settings (eps, batch, length,
+    input_size, hidden_size, layers, seed, floor), so it can be shown before any cell is checked."""
+    from rich.text import Text
+
+    return [Text(
+        f"Gradient check: BPTT against central differences (eps = {first.eps:g}), "
+        f"B = {first.batch}, T = {first.length}, D = {first.input_size}, H = {first.hidden_size}, "
+        + (f"{first.layers} layers, " if first.layers > 1 else "") + f"seed {first.seed}", style="bold"),
+        Text("Loss L = Σ_t R_t·h_t with fixed random R. For each number θ: numeric = (L(θ+eps) - L(θ-eps)) / 2eps; "
+             f"relative error = |analytic - numeric| / max(|analytic|, |numeric|, {first.floor:g}).")]
+
+
+def gradcheck_cell_table(res) -> Any:
     from rich import box
     from rich.table import Table
+
+    tol_exp = math.log10(res.tolerance) if res.tolerance > 0 else -6.0
+    lo, hi = tol_exp - 10, tol_exp + 2
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False,
+              title=f"{res.cell.upper()}: {'pass' if res.passed else 'FAIL'}", title_justify="left")
+    t.add_column("tensor")
+    t.add_column("shape", justify="right")
+    t.add_column("checked", justify="right")
+    t.add_column("max rel. error", justify="right")
+    t.add_column("(log scale)", no_wrap=True)
+    t.add_column("verdict")
+    for r in res.rows:
+        checked = f"{r.checked}" if r.checked == r.size else f"{r.checked}/{r.size}"
+        t.add_row(r.name, _shape(r.shape), checked, _sci(r.max_rel_error),
+                  f"{render.log_bar(r.max_rel_error, lo, hi, 12):<12}",
+                  "✓ pass" if r.passed else "✗ FAIL")
+    return t
+
+
+def gradcheck_summary(results: Sequence) -> list[Any]:
     from rich.text import Text
 
     first = results[0]
-    out: list[Any] = [Text(
-        f"Gradient check: BPTT against central differences (eps = {first.eps:g}), "
-        f"B = {first.batch}, T = {first.length}, D = {first.input_size}, H = {first.hidden_size}, "
-        + (f"{first.layers} layers, " if first.layers > 1 else "") + f"seed {first.seed}", style="bold")]
-    out.append(Text(
-        "Loss L = Σ_t R_t·h_t with fixed random R. For each number θ: numeric = (L(θ+eps) - L(θ-eps)) / 2eps; "
-        f"relative error = |analytic - numeric| / max(|analytic|, |numeric|, {first.floor:g})."))
-    tol_exp = math.log10(first.tolerance) if first.tolerance > 0 else -6.0
-    lo, hi = tol_exp - 10, tol_exp + 2
-    for res in results:
-        t = Table(box=box.SIMPLE_HEAD, pad_edge=False,
-                  title=f"{res.cell.upper()}: {'pass' if res.passed else 'FAIL'}", title_justify="left")
-        t.add_column("tensor")
-        t.add_column("shape", justify="right")
-        t.add_column("checked", justify="right")
-        t.add_column("max rel. error", justify="right")
-        t.add_column("(log scale)", no_wrap=True)
-        t.add_column("verdict")
-        for r in res.rows:
-            checked = f"{r.checked}" if r.checked == r.size else f"{r.checked}/{r.size}"
-            t.add_row(r.name, _shape(r.shape), checked, _sci(r.max_rel_error),
-                      f"{render.log_bar(r.max_rel_error, lo, hi, 12):<12}",
-                      "✓ pass" if r.passed else "✗ FAIL")
-        out.append(t)
+    out: list[Any] = []
     failed = [(res.cell, r) for res in results for r in res.rows if not r.passed]
     if failed:
         cell, r = max(failed, key=lambda cr: cr[1].max_rel_error)

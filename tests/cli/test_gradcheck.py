@@ -122,3 +122,17 @@ def test_distinguish_gives_just_enough_digits():
     assert distinguish(1.25e-7, 1.26e-7) == ("1.25e-07", "1.26e-07")
     a, b = distinguish(0.1, 0.1 + 2 ** -55)
     assert a != b and len(a) <= 20
+
+
+def test_the_streamed_table_is_the_whole_table(cli, capsys):
+    """The heading is printed before any cell is checked and each cell's table as soon as it is done; the
+    page is the same as drawn at once."""
+    from rnn_tutor import render
+    from rnn_tutor.core.gradcheck import gradcheck
+    from rnn_tutor.render import cells as rcells
+
+    streamed = cli(["gradcheck", "-T", "2"]).stdout
+    results = [gradcheck(c, length=2) for c in cells.CELLS]
+    capsys.readouterr()
+    render.print_table(rcells.gradcheck_tables(results))
+    assert capsys.readouterr().out == streamed and streamed.startswith("Gradient check: BPTT")
