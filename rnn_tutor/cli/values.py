@@ -63,12 +63,14 @@ _LIST_SPLIT = re.compile(r"\s*[,;]\s*|\s+")
 
 
 def parse_number(text: str) -> float:
-    """A decimal number as people type it: 0.5, -2, .5, 1e-3, 1_000; nan and inf parse (the core decides
-    whether they are allowed). Only ASCII: full-width or other scripts' digits are refused, as are hex."""
-    s = text.strip()
-    if not s or not s.isascii():
-        raise ValueError(text)
-    return float(s)
+    """A number as people type it, in the grammar every number goes through (``rnn_tutor.core.numbers``):
+    0.5, -2.5e-3, 5/4, a decimal comma (1,5); NaN, infinity and 1/0 are refused. Raises ValueError."""
+    from rnn_tutor.core.numbers import parse_number as grammar
+
+    try:
+        return grammar("", text, decimal_comma=False)
+    except BadValueError as e:
+        raise ValueError(e.message) from None
 
 
 def parse_whole(text: str) -> int:
@@ -91,9 +93,19 @@ def _looks_like_a_list(text: str, parse: Callable[[str], Any]) -> bool:
     try:
         for p in parts:
             parse(p)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, BadValueError):
         return False
     return True
+
+
+def one_value_problem(param, text: str, what: str) -> ValueProblem:
+    """'-w 0.5,0.9' where one value goes: say so, and for an option that repeats, how to give several."""
+    hint = None
+    if getattr(param, "multiple", False):
+        parts = [p for p in _LIST_SPLIT.split(text.strip()) if p]
+        flag = _short_label(param)
+        hint = "to give several, repeat it: " + " ".join(f"{flag} {p}" for p in parts[:3])
+    return _problem(param, f"must be {what}", text, hint)
 
 
 def _fmt_bound(v: float | int) -> str:
@@ -148,7 +160,6 @@ def _problem(param, allowed: str, given: Any, hint: str | None = None) -> ValueP
 
 
 def _number_leaf(whole: bool, lo, hi):
-    parse = parse_whole if whole else parse_number
     kind = "a whole number" if whole else "a number"
     one = "one whole number" if whole else "one number"
 
@@ -158,19 +169,24 @@ def _number_leaf(whole: bool, lo, hi):
         if isinstance(value, (int, float)) and not isinstance(value, str):
             number = int(value) if whole else float(value)
             text = value
-        else:
+        elif whole:
             text = str(value)
             try:
-                number = parse(text)
+                number = parse_whole(text)
             except (ValueError, OverflowError):
-                if _looks_like_a_list(text, parse):
-                    hint = None
-                    if getattr(param, "multiple", False):
-                        parts = [p for p in _LIST_SPLIT.split(text.strip()) if p]
-                        flag = _short_label(param)
-                        hint = "to give several, repeat it: " + " ".join(f"{flag} {p}" for p in parts[:3])
-                    raise _problem(param, f"must be {one}", text, hint) from None
+                if _looks_like_a_list(text, parse_whole):
+                    raise one_value_problem(param, text, one) from None
                 raise _problem(param, f"must be {kind}", text) from None
+        else:  # the shared grammar, in its own words ("must be a finite number, got 'nan' (...)")
+            from rnn_tutor.core.numbers import parse_number as grammar
+
+            text = str(value)
+            try:
+                number = grammar(option_label(param), text)
+            except BadValueError:
+                if _looks_like_a_list(text, parse_number):
+                    raise one_value_problem(param, text, one) from None
+                raise
         bad_low = lo is not None and not (number >= lo)
         bad_high = hi is not None and not (number <= hi)
         if bad_low or bad_high:  # NaN compares false, so a bounded option refuses it too
@@ -266,9 +282,6 @@ def reader_for(param) -> Reader | None:
     info = desc.parameter_info
     if getattr(info, "click_type", None) is not None or desc.is_file or desc.is_tuple or desc.is_datetime:
         return None
-    parser = getattr(info, "parser", None)
-    if parser is not None:  # the option's own parser (say, the shared number grammar) reads every value
-        return Reader(lambda value, param: parser(value))
     annotation = desc.annotation
     if desc.is_list:
         from typing import get_args
@@ -277,6 +290,19 @@ def reader_for(param) -> Reader | None:
         if len(args) != 1:
             return None
         annotation = args[0]
+    parser = getattr(info, "parser", None)
+    if parser is not None:  # the option's own parser (say, the shared number grammar) reads every value
+        what = {int: "one whole number", float: "one number"}.get(annotation, "one value")
+
+        def leaf(value: Any, param) -> Any:
+            try:
+                return parser(value)
+            except BadValueError:
+                if isinstance(value, str) and _looks_like_a_list(value, parser):
+                    raise one_value_problem(param, value, what) from None
+                raise
+
+        return Reader(leaf)
     leaf = _leaf_for(annotation, info, param)
     return Reader(leaf) if leaf is not None else None
 

@@ -66,3 +66,20 @@ print("pydantic" in sys.modules)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["0.5", "1.0", "False"], r.stdout
     assert "must be a fraction, got 'bad'" in r.stderr
+
+
+def test_every_number_option_takes_the_shared_grammar():
+    """issue 11's grammar (decimals, fractions, a decimal comma) is how every command reads a number, not only
+    trace: each option read as a float takes '1/2'."""
+    from rnn_tutor.cli import helpfmt, values
+    from rnn_tutor.cli.app import command_paths
+
+    checked = []
+    for path, cmd in command_paths():
+        values.adopt_params(cmd)
+        for p in cmd.params:
+            if helpfmt._annotation(p) is float and not p.hidden:
+                got = p._runtime_param.coerce(["1/2"] if p.multiple else "1/2", p, None)
+                assert got == ([0.5] if p.multiple else 0.5), (path, p.opts)
+                checked.append(f"{' '.join(path)} {p.opts[0]}")
+    assert "trace --weight" in checked and "decay --weight" in checked and "train --lr" in checked

@@ -27,6 +27,7 @@ def command_paths() -> list[tuple[list[str], object]]:
 
 
 PATHS = command_paths()
+PATHS_BY_NAME = [(" ".join(p), c) for p, c in PATHS]
 IDS = [" ".join(p) or "(root)" for p, _ in PATHS]
 
 
@@ -272,21 +273,47 @@ def _typer_page(path, capsys, monkeypatch):
     return capsys.readouterr().out, cmd
 
 
+# What typer drew, as the issue quoted it: defects that depend on the text's width are kept verbatim here, so the
+# checkers' own test does not change when a command's help text does.
+TYPER_CUT_CHOICE = """\
+│ --activation    -a      <linear|tanh|relu|sigmoi  f in h_t = f(w*h_{t-1} +   │
+│                         d>                        u*x_t + b).                │
+"""
+TYPER_HARD_BREAK = """\
+ Usage: rnn-tutor train [OPTIONS]
+
+ A progress bar runs on stderr; --format jsonl streams one object per
+ evaluation. Ctrl-C stops cleanly and
+ still prints (and saves) what it has. The same --seed gives the same numbers.
+
+╭─ Options ────────────────────────────────────────────────────────────────────╮
+"""
+TYPER_WRAPPED_EXAMPLE = """\
+ Examples:
+
+     rnn-tutor compare --task recall --length 60 --format json | jq '.[] |
+ {cell, accuracy}'
+
+╭─ Options ────────────────────────────────────────────────────────────────────╮
+"""
+
+
 def test_checkers_catch_typers_own_help(capsys, monkeypatch):
     """Each rule finds the defect the issue reported in typer's rich help, so it would catch it coming back."""
-    trace, trace_cmd = _typer_page(["trace"], capsys, monkeypatch)
+    trace, trace_cmd = _typer_page(["trace"], capsys, monkeypatch)  # typer's renderer on today's commands
     assert any("<bool>" in p for p in flag_placeholders(trace, trace_cmd))
-    assert any("list[" in p for p in python_types(trace)) and any("(0.5)" in p for p in python_types(trace))
-    assert any("'sigmoid'" in p for p in broken_choices(trace, trace_cmd))
+    assert any("<str>" in p for p in python_types(trace))
     assert any("not indented" in p for p in bad_examples(trace, trace_cmd))
-    train, _ = _typer_page(["train"], capsys, monkeypatch)
-    assert any("'still'" in p for p in hard_breaks(train))
-    compare, compare_cmd = _typer_page(["compare"], capsys, monkeypatch)
-    assert any("not a command" in p for p in bad_examples(compare, compare_cmd))
     predict, _ = _typer_page(["predict"], capsys, monkeypatch)
-    assert any("{model}" in p for p in python_types(predict))
+    assert any("{model}" in p for p in python_types(predict)) and any("list[" in p for p in python_types(predict))
+    assert python_types("│ --weight  -w  <list[float]>  Recurrence weight w.  [default: (0.5)] │")
+    order = dict(PATHS_BY_NAME)["order"]
+    assert any("'sigmoid'" in p for p in broken_choices(TYPER_CUT_CHOICE, order))
+    assert any("'still'" in p for p in hard_breaks(TYPER_HARD_BREAK))
+    compare = dict(PATHS_BY_NAME)["compare"]
+    assert any("not a command" in p for p in bad_examples(TYPER_WRAPPED_EXAMPLE, compare))
     # and ours passes the same checkers on the same commands
-    assert not flag_placeholders(page(["trace"]), trace_cmd) and not broken_choices(page(["trace"]), trace_cmd)
+    assert not flag_placeholders(page(["trace"]), trace_cmd) and not broken_choices(page(["order"]), order)
 
 
 def test_a_long_example_is_continued_where_a_shell_reads_it_the_same():
