@@ -70,7 +70,7 @@ print("pydantic" in sys.modules)
 
 def test_every_number_option_takes_the_shared_grammar():
     """issue 11's grammar (decimals, fractions, a decimal comma) is how every command reads a number, not only
-    trace: each option read as a float takes '1/2'."""
+    trace: each option read as a float takes a fraction ('1/2', or one inside its range)."""
     from rnn_tutor.cli import helpfmt, values
     from rnn_tutor.cli.app import command_paths
 
@@ -79,7 +79,13 @@ def test_every_number_option_takes_the_shared_grammar():
         values.adopt_params(cmd)
         for p in cmd.params:
             if helpfmt._annotation(p) is float and not p.hidden:
-                got = p._runtime_param.coerce(["1/2"] if p.multiple else "1/2", p, None)
-                assert got == ([0.5] if p.multiple else 0.5), (path, p.opts)
+                from fractions import Fraction
+
+                lo = -1e300 if p.min is None else p.min
+                hi = 1e300 if p.max is None else p.max
+                x = Fraction(min(max(0.5, lo), hi)).limit_denominator(10**6)  # 1/2, or a fraction in its range
+                text = f"{x.numerator}/{x.denominator}"
+                got = p._runtime_param.coerce([text] if p.multiple else text, p, None)
+                assert got == ([float(x)] if p.multiple else float(x)), (path, p.opts, text)
                 checked.append(f"{' '.join(path)} {p.opts[0]}")
     assert "trace --weight" in checked and "decay --weight" in checked and "train --lr" in checked
