@@ -182,9 +182,7 @@ def _train_table(result, s: dict[str, Any]):
     curve = budget_curve([r.accuracy for r in result.records], cfg.eval_every, s["steps"], cfg.steps, width=40)
     solved = (f"solved (>= 99%) at step {s['solved_step']:,} = {s['solved_sequences']:,} sequences"
               if s["solved"] else "not solved (99% of held-out sequences)")
-    axis = f"accuracy 0-100% over the {cfg.steps:,}-step budget"
-    if s["steps"] < cfg.steps:
-        axis += f"; {'interrupted' if s['interrupted'] else 'stopped'} at step {s['steps']:,}"
+    axis = curve_axis("accuracy 0-100%", cfg.steps, s["steps"], s["interrupted"])
     whole = f"; {_pct(s['sequence_accuracy'])} of outputs right in every symbol" if "sequence_accuracy" in s else ""
     lines = [
         t,
@@ -198,6 +196,15 @@ def _train_table(result, s: dict[str, Any]):
 
         lines.append(f"decoder: {s['score']} attention ({PAPERS[s['score']]}) over every encoder state")
     return lines
+
+
+def curve_axis(what: str, budget: int, steps: int, interrupted: bool) -> str:
+    """What a learning curve's axis is: "accuracy 0-100% over the 1,000-step budget; interrupted at step 288"
+    (the curve is drawn on the budget's axis, blank past the step where the run ended)."""
+    axis = f"{what} over the {budget:,}-step budget"
+    if steps < budget:
+        axis += f"; {'interrupted' if interrupted else 'stopped'} at step {steps:,}"
+    return axis
 
 
 def _best(recs) -> int | None:
