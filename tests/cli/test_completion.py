@@ -43,14 +43,14 @@ done
 @pytest.mark.skipif(shutil.which("bash") is None or not HAS_SCRIPT, reason="needs bash and the installed script")
 def test_bash_completes_commands_options_and_choices(tmp_path):
     lines = ["rnn-tutor tr", "rnn-tutor trace --act", "rnn-tutor trace --activation ", "rnn-tutor quiz l",
-             "rnn-tutor quiz export --format ", "rnn-tutor train --task re", "rnn-tutor learn --no",
+             "rnn-tutor quiz export --format ", "rnn-tutor train --task ad", "rnn-tutor learn --no",
              "rnn-tutor quiz --n"]
     r = subprocess.run(["bash", "--norc", "-c", BASH, "bash", *lines], capture_output=True, text=True,
                        env=_env(tmp_path), timeout=120)
     assert r.returncode == 0, r.stderr
     got = r.stdout.splitlines()
     assert got == ["trace train", "--activation", "linear tanh relu sigmoid", "list", "jsonl csv",
-                   "recall reverse", "--no-pager", "--new"], got  # the hidden --now is not offered
+                   "adding", "--no-pager", "--new"], got  # the hidden --now is not offered
 
 
 def _complete(cli, shell: str, line: str, **extra) -> str:
