@@ -418,10 +418,10 @@ def gradcheck_intro(first) -> list[Any]:
     input_size, hidden_size, layers, seed, floor), so it can be shown before any cell is checked."""
     from rich.text import Text
 
-    return [Text(
-        f"Gradient check: BPTT against central differences (eps = {first.eps:g}), "
-        f"B = {first.batch}, T = {first.length}, D = {first.input_size}, H = {first.hidden_size}, "
-        + (f"{first.layers} layers, " if first.layers > 1 else "") + f"seed {first.seed}", style="bold"),
+    sizes = (f"B = {first.batch}, T = {first.length}, D = {first.input_size}, H = {first.hidden_size}, "
+             + (f"{first.layers} layers, " if first.layers > 1 else "") + f"seed {first.seed}")
+    return [Text(  # the sizes on a line of their own: at 80 columns they wrapped inside "D = 2"
+        f"Gradient check: BPTT against central differences (eps = {first.eps:g})\n{sizes}", style="bold"),
         Text("Loss L = Σ_t R_t·h_t with fixed random R. For each number θ: numeric = (L(θ+eps) - L(θ-eps)) / 2eps; "
              f"relative error = |analytic - numeric| / max(|analytic|, |numeric|, {first.floor:g}).")]
 
