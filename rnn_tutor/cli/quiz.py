@@ -63,12 +63,12 @@ def _now(value: Optional[str]):
         raise BadValueError("--now", f"{value!r} is not a date-time like 2026-11-28T09:00:00Z") from None
 
 
-def _open_store(ctx: typer.Context, value: Optional[Path]):
+def _open_store(ctx: typer.Context, value: Optional[Path], write: bool = True):
     from rnn_tutor.quiz.store import Store
     from rnn_tutor.render import quiz as rq
     from rnn_tutor.render import warn
 
-    store = Store.open(_data_dir(ctx, value))
+    store = Store.open(_data_dir(ctx, value), write=write)  # write=False: a read-only location still reads
     if store.moved_aside is not None:
         warn(rq.moved_aside(store.moved_aside))
     return store
@@ -78,8 +78,8 @@ class _store:
     """``with _store(ctx, data_dir) as store``: open, and on the way out close and tell the user about rows of
     the database that could not be read (they stay in the file; everything else still works, export too)."""
 
-    def __init__(self, ctx: typer.Context, value: Optional[Path]):
-        self.store = _open_store(ctx, value)
+    def __init__(self, ctx: typer.Context, value: Optional[Path], write: bool = True):
+        self.store = _open_store(ctx, value, write)
 
     def __enter__(self):
         return self.store
@@ -174,7 +174,7 @@ def list_cards(
     from rnn_tutor.render import quiz as rq
 
     moment = _now(now) or schedule.utc()
-    with _store(ctx, data_dir) as store:
+    with _store(ctx, data_dir, write=False) as store:
         cards = _cards(store, deck, topic)
         states = store.states()
         counts = dict(store.conn.execute("SELECT card_id, COUNT(*) FROM reviews GROUP BY card_id"))
@@ -208,7 +208,7 @@ def stats(
     from rnn_tutor.render import quiz as rq
 
     moment = _now(now) or schedule.utc()
-    with _store(ctx, data_dir) as store:
+    with _store(ctx, data_dir, write=False) as store:
         cards = _cards(store, None, topic)
         ids = {c.id for c in cards}
         reviews = [r for r in store.reviews() if topic is None or r.card_id in ids]
@@ -331,7 +331,7 @@ def export(
     target = output.expanduser() if to_file else None
     if target is not None:
         _refuse_database(target)
-    with _store(ctx, data_dir) as store:
+    with _store(ctx, data_dir, write=False) as store:
         records = [r.as_record() for r in store.reviews()]
     text = history_csv(records) if fmt == ExportFormat.csv else history_jsonl(records)
     if target is None:
