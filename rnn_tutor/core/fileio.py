@@ -388,7 +388,7 @@ class NpzArchive:
             raise self.bad("holds a single array, not named arrays",
                            "save a dict of arrays with numpy.savez(path, **arrays)")
         if magic[:1] == b"\x80":
-            raise self.bad("holds pickled data, which is never loaded (it could run code)",
+            raise self.bad("holds pickled data, which is never loaded because it could run code",
                            "save plain arrays with numpy.savez")
         if not magic.startswith(b"PK"):
             raise self.bad("not a .npz archive (it does not start like a zip file)")
@@ -397,7 +397,7 @@ class NpzArchive:
         try:
             return zipfile.ZipFile(self._fh)
         except zipfile.BadZipFile as exc:
-            raise self.bad(f"cannot be read as a .npz archive ({exc})") from None
+            raise self.bad(f"is not a complete zip archive, so it is truncated or damaged ({exc})") from None
         except (OSError, EOFError, ValueError, OverflowError) as exc:
             raise self.bad(f"cannot be read as a .npz archive ({exc or type(exc).__name__})") from None
 
@@ -410,8 +410,8 @@ class NpzArchive:
         for member in members:
             name = member.filename
             if not name.endswith(".npy") or len(name) == 4:
-                raise self.bad(f"entry {name!r} is not a .npy array (a .npz archive holds only .npy members, "
-                               "one per named array)")
+                raise self.bad(f"entry {name!r} is not a .npy array; a .npz archive holds only .npy members, "
+                               "one per named array")
             key = name[:-4]
             if key in infos:
                 raise self.bad(f"holds two entries named {name!r}")
@@ -435,7 +435,7 @@ class NpzArchive:
             with self._zip.open(member) as fp:
                 magic = fp.read(len(npy.MAGIC_PREFIX))
                 if magic != npy.MAGIC_PREFIX:
-                    what = ("pickled data, which is never loaded (it could run code)" if magic[:1] == b"\x80"
+                    what = ("pickled data, which is never loaded because it could run code" if magic[:1] == b"\x80"
                             else "raw bytes" if magic else "nothing (it is empty)")
                     raise self.bad(f"entry {key!r} is not in .npy format: it holds {what}",
                                    "save plain arrays with numpy.savez")
@@ -453,11 +453,10 @@ class NpzArchive:
             text = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
             raise self.bad(f"entry {key!r} has an unreadable .npy header ({text})") from None
         except Exception as exc:  # zlib.error, BadZipFile, EOFError, OSError: the member itself is damaged
-            raise self.bad(f"entry {key!r} cannot be read; the file is damaged or truncated "
-                           f"({type(exc).__name__}: {str(exc)[:80]})") from None
+            raise self._damaged(key, exc) from None
         dtype = np.dtype(dtype)
         if dtype.hasobject:
-            raise self.bad(f"entry {key!r} holds pickled objects, which are never loaded (they could run code)",
+            raise self.bad(f"entry {key!r} holds pickled objects, which are never loaded because they could run code",
                            "store plain numeric arrays")
         if dtype.fields is not None or dtype.subdtype is not None or dtype.kind == "V":
             raise self.bad(f"entry {key!r} has a structured dtype {dtype}; expected plain numbers or text")
@@ -485,15 +484,17 @@ class NpzArchive:
         except MemoryError:
             raise self.bad(f"entry {key!r} ({size_text(self.infos[key].nbytes)}) does not fit in memory",
                            "free some memory", kind="too_large") from None
-        except zipfile.BadZipFile as exc:
-            why = "its checksum does not match its data" if "CRC" in str(exc) else str(exc)
-            raise self.bad(f"entry {key!r} is damaged ({why})") from None
         except ValueError as exc:
             raise self.bad(f"entry {key!r} is shorter than its header says: the file is truncated or damaged "
                            f"({str(exc)[:80]})") from None
-        except Exception as exc:  # zlib.error, EOFError, OSError
-            raise self.bad(f"entry {key!r} cannot be read; the file is damaged or truncated "
-                           f"({type(exc).__name__})") from None
+        except Exception as exc:  # BadZipFile (a checksum), zlib.error, EOFError, OSError
+            raise self._damaged(key, exc) from None
+
+    def _damaged(self, key: str, exc: Exception) -> FileError:
+        if isinstance(exc, zipfile.BadZipFile) and "CRC" in str(exc):
+            return self.bad(f"entry {key!r} is damaged: its checksum does not match its data")
+        return self.bad(f"entry {key!r} cannot be read; the file is damaged or truncated "
+                        f"({type(exc).__name__}: {str(exc)[:80]})")
 
     def close(self) -> None:
         zf = getattr(self, "_zip", None)

@@ -206,7 +206,7 @@ def read_import(path: str | Path, option: str = "FILE") -> tuple[str, list]:
         raise BadValueError(option, f"{path}: import takes a deck (.toml, .csv) or an export "
                                     "(.jsonl, .csv from 'rnn-tutor quiz export')")
     history = suffix in (".jsonl", ".ndjson")
-    text = read_text(path, option, what="export" if history else "file",
+    text = read_text(path, option, what="export" if history else "",
                      limit=MAX_HISTORY_BYTES if suffix != ".toml" else None)
     if history:
         return "history", parse_history_jsonl(text, name=str(path), option=option)
