@@ -90,6 +90,8 @@ def train(
         "--length", "-T", help="Sequence length (default: the task's: adding 100, recall 50, order 8, "
         "tagging 20, reverse 6).", show_default=False)] = None,
     hidden: Annotated[int, typer.Option("--hidden", "-H", help="Hidden size (1-1024).")] = 16,
+    layers: Annotated[int, typer.Option(
+        "--layers", help="Stacked layers of the cell (1-3); each layer reads the h_t of the one below.")] = 1,
     steps: Annotated[int, typer.Option("--steps", "-n", help="Optimizer steps (mini-batches).")] = 1000,
     batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.01,
@@ -126,8 +128,8 @@ def train(
     from rnn_tutor.core.train import TrainConfig
 
     config = TrainConfig(
-        cell=cell.value, task=task.value, length=length, hidden=hidden, steps=steps, batch=batch, lr=lr,
-        clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
+        cell=cell.value, task=task.value, length=length, hidden=hidden, layers=layers, steps=steps, batch=batch,
+        lr=lr, clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
         stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}")

@@ -1,12 +1,13 @@
-"""Weights files: one-layer cell parameters in a ``.npz`` archive that PyTorch can read and write.
+"""Weights files: cell parameters (one layer or a stack) in a ``.npz`` archive that PyTorch can read and write.
 
 Layout (all plain numeric or string arrays; nothing pickled):
 
     weight_ih_l0 (G*H, D)  weight_hh_l0 (G*H, H)  bias_ih_l0 (G*H,)  bias_hh_l0 (G*H,)   -- PyTorch's names
+    weight_ih_l1 (G*H, H)  weight_hh_l1 (G*H, H)  ...  bias_hh_l{L-1}                   -- a stack of L layers
     meta_cell "lstm"  meta_input_size D  meta_hidden_size H  meta_nonlinearity "tanh"  meta_version 1
 
-A ``state_dict`` of ``torch.nn.RNN/GRU/LSTM`` (one layer, one direction) saved with ``numpy.savez`` loads as-is
-(the cell is then told apart by G = rows / H). Files are always opened with ``allow_pickle=False``, so no code
+A ``state_dict`` of ``torch.nn.RNN/GRU/LSTM`` (any number of layers, one direction) saved with ``numpy.savez``
+loads as-is (the cell is then told apart by G = rows / H; the layers by the names). Files are always opened with ``allow_pickle=False``, so no code
 inside a file ever runs; every problem becomes an ``RnnTutorError`` (exit 1) saying what is wrong and what was
 expected.
 """
@@ -31,9 +32,10 @@ class Weights:
     cell: str
     input_size: int
     hidden_size: int
-    params: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]  # every layer's, under PyTorch's names
     nonlinearity: str = "tanh"
     source: str = ""
+    num_layers: int = 1
 
 
 def save_weights(path, cell: str, params: dict[str, np.ndarray], *, nonlinearity: str = "tanh") -> Path:
@@ -45,7 +47,7 @@ def save_weights(path, cell: str, params: dict[str, np.ndarray], *, nonlinearity
         raise RnnTutorError(f"cannot save these weights: {exc.message}") from None
     if nonlinearity not in cells.NONLINEARITIES or (nonlinearity != "tanh" and cell != "rnn"):
         raise BadValueError("--nonlinearity", f"{nonlinearity!r} is not allowed for a {cell} cell")
-    arrays = {k: np.ascontiguousarray(params[k]) for k in cells.PARAM_KEYS}
+    arrays = {k: np.ascontiguousarray(params[k]) for k in cells.param_keys(cells.num_layers(params))}
     arrays.update(
         meta_cell=np.array(cell),
         meta_input_size=np.array(d, dtype=np.int64),
@@ -183,23 +185,33 @@ class ModelFile:
 
     def cell_weights(self, cell: str | None = None, input_size: int | None = None, hidden_size: int | None = None,
                      *, dtype=np.float64) -> "Weights":
-        """The one-layer cell the file holds, checked (names, dtypes, shapes, metadata, the caller's request)
-        before its arrays are read."""
+        """The cell (one layer or a stack) the file holds, checked (names, dtypes, shapes, metadata, the caller's
+        request) before its arrays are read."""
         infos = self.infos
         tensors = {k: v for k, v in infos.items() if not k.startswith(META_PREFIX)}
-        extra = sorted(set(tensors) - set(cells.PARAM_KEYS))
+        n_layers = 0
+        while f"weight_ih_l{n_layers}" in tensors:
+            n_layers += 1
+        keys = cells.param_keys(max(n_layers, 1))
+        extra = sorted(set(tensors) - set(keys))
         if extra:
-            layered = [k for k in extra if "_reverse" in k or any(k.endswith(f"_l{n}") for n in range(1, 100))]
+            reverse = [k for k in extra if "_reverse" in k]
+            if reverse:
+                raise self.bad(f"holds a bidirectional model ({', '.join(reverse[:4])}); rnn-tutor cells run in "
+                               "one direction", "save a unidirectional model")
+            stems = {k.replace("_l0", "") for k in cells.PARAM_KEYS}
+            layered = [k for k in extra if k.rsplit("_l", 1)[0] in stems]
             if layered:
-                raise self.bad(f"holds a multi-layer or bidirectional model ({', '.join(layered[:4])}); "
-                               "rnn-tutor cells are one layer in one direction (keys ending in _l0)",
-                               "save a single-layer, unidirectional model")
+                raise self.bad(f"has layer entries {', '.join(layered[:4])} beyond its {max(n_layers, 1)} "
+                               f"layer(s) (weight_ih_l0 .. weight_ih_l{max(n_layers, 1) - 1}): the layers must be "
+                               "numbered 0, 1, 2, ... without a gap, each with all four arrays")
             raise self.bad(f"has unexpected entries {', '.join(extra[:6])}; expected exactly "
-                           f"{', '.join(cells.PARAM_KEYS)} (plus meta_* metadata)")
-        missing = [k for k in cells.PARAM_KEYS if k not in tensors]
+                           f"{', '.join(keys)} (plus meta_* metadata)")
+        missing = [k for k in keys if k not in tensors]
         if missing:
-            raise self.bad(f"lacks {', '.join(missing)}; a cell needs {', '.join(cells.PARAM_KEYS)}")
-        for k in cells.PARAM_KEYS:
+            raise self.bad(f"lacks {', '.join(missing[:4])}; every layer of a cell needs "
+                           f"{', '.join(k.replace('_l0', '_lK') for k in cells.PARAM_KEYS)}")
+        for k in keys:
             if tensors[k].dtype.kind != "f":
                 raise self.bad(f"{k} has dtype {tensors[k].dtype}; expected floating-point numbers")
 
@@ -220,11 +232,12 @@ class ModelFile:
             raise self.bad(f"has format version {version}; this rnn-tutor reads up to {FORMAT_VERSION}",
                            "upgrade rnn-tutor")
         d = w_ih.shape[1]
-        expected = cells.param_shapes(found, d, h)
+        expected = cells.param_shapes(found, d, h, n_layers)
         for k, shape in expected.items():
             if tensors[k].shape != shape:
                 raise self.bad(f"{k} has shape {tensors[k].shape}; a {found} cell with input size "
-                               f"{d} and hidden size {h} expects {shape}")
+                               f"{d} and hidden size {h} expects {shape}"
+                               + (" (layers above the first read H numbers)" if not k.endswith("_l0") else ""))
         for key, value in (("meta_input_size", d), ("meta_hidden_size", h)):
             if meta[key] is not None and meta[key] != value:
                 raise self.bad(f"{key} says {meta[key]} but the weights have {value}")
@@ -242,12 +255,12 @@ class ModelFile:
             raise self.bad(f"expects {d} number(s) per step, but the input has {input_size}",
                            "match the input size the weights were trained with")
         params = {}
-        for k in cells.PARAM_KEYS:
+        for k in keys:
             v = self.archive.read(k)
             if not np.all(np.isfinite(v)):
                 raise self.bad(f"{k} contains NaN or infinite values", "the model diverged; train it again")
             params[k] = np.array(v, dtype=dtype)
-        return Weights(found, int(d), int(h), params, nonlinearity, str(self.path))
+        return Weights(found, int(d), int(h), params, nonlinearity, str(self.path), n_layers)
 
 
 def load_weights(
