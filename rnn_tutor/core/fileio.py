@@ -165,6 +165,19 @@ def _kind_of(mode: int) -> str:
     return "not a regular file"
 
 
+def kind_if_not_regular(path) -> str | None:
+    """'a pipe (FIFO)', 'a character device (/dev/zero)', ... when ``path`` exists and is not a regular file
+    (symlinks followed), else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    real = os.path.realpath(path)
+    return _kind_of(mode) + (f" ({real})" if real != os.path.abspath(path) else "")
+
+
 def _not_regular(path, what: str, mode: int, option: str | None, pipes_ok: bool) -> RnnTutorError:
     if stat.S_ISDIR(mode):
         return fail("directory", f"{_label(path, what)} is a folder, not a file", "give the path of a file", option)

@@ -152,8 +152,9 @@ class Store:
                 raise RnnTutorError(f"cannot create the data directory {data_dir}: "
                                     f"{exc.strerror or exc}",
                                     "choose another with --data-dir or RNN_TUTOR_HOME") from None
-        if path.is_dir():
-            raise RnnTutorError(f"{path} is a directory, not a database",
+        kind = fileio.kind_if_not_regular(path)
+        if kind is not None:  # a folder, a FIFO, a device (a link to /dev/zero): not moved aside, not opened
+            raise RnnTutorError(f"{path} is {kind}, not a database file",
                                 "move it away or choose another --data-dir")
         if not data_dir.is_dir():  # reading, and the folder cannot be made: no progress yet
             opened = storefile.Opened(storefile.read_only_database(path, MIGRATIONS, SCHEMA_VERSION), None, True)

@@ -113,6 +113,20 @@ def test_a_foreign_database_is_moved_aside_whatever_its_version(tmp_path, statem
         assert s.schema_version() == SCHEMA_VERSION and s.review_count() == 0
 
 
+@pytest.mark.parametrize("make, words", [
+    (lambda p: os.mkfifo(p), "a pipe (FIFO)"),
+    (lambda p: p.symlink_to("/dev/zero"), "a character device (/dev/zero)"),
+    (lambda p: p.mkdir(), "a folder"),
+], ids=["fifo", "dev-zero", "folder"])
+def test_a_store_path_that_is_not_a_file_is_named_and_left_alone(tmp_path, make, words):
+    make(tmp_path / DB_NAME)
+    before = snapshot(tmp_path)
+    for args in (["quiz", "stats"], ["quiz", "export"], ["quiz"]):
+        r = invoke([*args, "--data-dir", str(tmp_path)], input="")
+        assert r.exit_code == 1 and f"is {words}, not a database file" in r.stderr, r.stderr
+    assert snapshot(tmp_path) == before
+
+
 def test_our_own_store_is_recognised_at_every_step(tmp_path, sched):
     _with_reviews(tmp_path, sched)
     for _ in range(2):
