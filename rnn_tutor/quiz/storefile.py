@@ -225,6 +225,10 @@ def open_database(path: Path, migrations: dict[int, list[str]], latest: int, *, 
         except StoreBusy:
             if attempt == 2:
                 raise
+        except (StoreFull, StoreReadOnly):  # a full disk: reading commands still read what is there
+            if write or not path.exists():
+                raise
+            return Opened(read_only_database(path, migrations, latest), None, True)
     raise AssertionError("unreachable")
 
 

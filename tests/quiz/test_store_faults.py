@@ -203,6 +203,10 @@ def test_a_real_disk_filling_mid_session(full_home):
     assert "Your answer to this card" in last and "rollback" not in r.stderr and "internal error" not in r.stderr
     saved = [loads_strict(x) for x in r.stdout.splitlines() if x.strip()]
     assert saved, "some cards fit before the disk filled"
+    with open(full_home / "more", "wb") as fh:  # now really nothing left
+        fh.write(bytes(os.statvfs(full_home).f_bavail * os.statvfs(full_home).f_frsize))
+    r = invoke(["quiz", "export", "--data-dir", str(full_home)])  # the data still comes out
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 1 + len(saved), r.stderr
     (full_home / "filler").unlink()
     with Store.open(full_home) as s:
         assert s.review_count() == 1 + len(saved)  # exactly the answers reported saved, plus the one before
