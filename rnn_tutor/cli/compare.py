@@ -32,6 +32,9 @@ def compare(
         case_sensitive=False)] = GateInit.chrono,
     dtype: Annotated[DType, typer.Option(
         "--dtype", help="float64 (exact numbers) or float32 (faster).", case_sensitive=False)] = DType.float64,
+    signal: Annotated[Optional[str], typer.Option(
+        "--signal", help="forecast: knocks (default), sines, regimes or a FILE of readings.",
+        show_default=False)] = None,
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -75,8 +78,9 @@ def compare(
         for n in length_list:
             get_task(task.value).check_length(n, option="--lengths")
     configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, layers=layers, steps=steps, batch=batch,
-                                lr=lr, clip=clip, seed=seed, eval_every=eval_every, stop_at=core.SOLVED,
-                                gate_init=gate_init.value, dtype=dtype.value).checked()
+                                lr=lr, clip=clip, seed=seed, eval_every=eval_every,
+                                stop_at=None if task.value == "forecast" else core.SOLVED,  # a forecast is never "solved"
+                                gate_init=gate_init.value, dtype=dtype.value, signal=signal).checked()
                for n in length_list]
     base = configs[0]
     rows, baseline, interrupted = [], None, False

@@ -39,10 +39,41 @@ def test_every_lesson_renders_at_80_columns(topic):
         assert f"$ {command}" in lines, f"'{command}' is wrapped or missing at 80 columns"
 
 
+def _run_pipeline(command: str):
+    """`rnn-tutor a | rnn-tutor b`: each stage in-process, the stdout of one the stdin of the next.
+    Returns (the last stage's arguments, its result), or the first stage that failed."""
+    stages = [part.strip() for part in command.split(" | ")]
+    stdin, args, r = None, [], None
+    for stage in stages:
+        args = command_args(stage)
+        r = invoke(args, input=stdin)
+        if r.exit_code != 0:
+            return args, r
+        stdin = r.stdout
+    return args, r
+
+
+_LESSON_RUNS: dict[str, dict] = {}
+
+
+@pytest.fixture
+def lesson_runs(tmp_path_factory, monkeypatch):
+    """Every command of a lesson run once, in order, in a folder of its own (a command may use a file an
+    earlier one saved, as a learner typing them would)."""
+
+    def run(topic):
+        if topic not in _LESSON_RUNS:
+            monkeypatch.chdir(tmp_path_factory.mktemp(f"lesson-{topic}"))
+            lesson = next(lesson for lesson in LESSONS if lesson.topic == topic)
+            _LESSON_RUNS[topic] = {c: _run_pipeline(c) for c in lesson.commands}
+        return _LESSON_RUNS[topic]
+
+    return run
+
+
 @pytest.mark.parametrize("topic, command", COMMANDS, ids=[c for _, c in COMMANDS])
-def test_every_try_it_command_runs(topic, command):
-    args = command_args(command)
-    r = invoke(args)
+def test_every_try_it_command_runs(topic, command, lesson_runs):
+    args, r = lesson_runs(topic)[command]
     assert r.exit_code == 0, f"lesson {topic}: `{command}` exited {r.exit_code}: {r.stderr}"
     assert r.stdout.strip()
     if output_format(args) == "json":
