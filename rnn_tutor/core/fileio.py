@@ -344,6 +344,8 @@ class ArrayInfo:
     shape: tuple[int, ...]
     dtype: object  # numpy.dtype
     nbytes: int
+    header_bytes: int = 0  # where the data starts in the member
+    fortran_order: bool = False
 
     @property
     def ndim(self) -> int:
@@ -411,8 +413,8 @@ class NpzArchive:
             return zipfile.ZipFile(self._fh)
         except zipfile.BadZipFile as exc:
             raise self.bad(f"is not a complete zip archive, so it is truncated or damaged ({exc})") from None
-        except (OSError, EOFError, ValueError, OverflowError) as exc:
-            raise self.bad(f"cannot be read as a .npz archive ({exc or type(exc).__name__})") from None
+        except Exception as exc:  # OSError, EOFError, ValueError, NotImplementedError (a "zip version 10.9")...
+            raise self.bad(f"cannot be read as a .npz archive ({type(exc).__name__}: {str(exc)[:80]})") from None
 
     def _scan(self, limit: int) -> dict[str, ArrayInfo]:
         members = self._zip.infolist()
@@ -485,15 +487,24 @@ class NpzArchive:
             raise self.bad(f"entry {key!r} declares shape {info.shape} of {dtype} ({nbytes:,} bytes of data), but "
                            f"the archive holds {more} ({member.file_size - header_bytes:,} bytes): the file is "
                            "damaged or truncated")
-        return ArrayInfo(key, info.shape, dtype, nbytes)
+        return ArrayInfo(key, info.shape, dtype, nbytes, header_bytes, bool(fortran))
 
     def read(self, key: str):
-        """The array stored under ``key`` (validate ``infos[key]`` first)."""
-        from numpy.lib import format as npy
+        """The array stored under ``key`` (validate ``infos[key]`` first), read as its checked header declared:
+        exactly ``nbytes`` bytes after the header, never more."""
+        import numpy as np
 
+        info = self.infos[key]
         try:
             with self._zip.open(key + ".npy") as fp:
-                return npy.read_array(fp, allow_pickle=False, max_header_size=MAX_NPY_HEADER)
+                fp.read(info.header_bytes)
+                data = fp.read(info.nbytes)
+                if len(data) != info.nbytes:
+                    raise ValueError(f"expected {info.nbytes:,} bytes of data, got {len(data):,}")
+                fp.read(1)  # the end of the member: the zip reader checks its checksum here
+            shape = info.shape[::-1] if info.fortran_order else info.shape
+            array = np.frombuffer(data, dtype=info.dtype).reshape(shape).copy()
+            return array.T if info.fortran_order else array
         except MemoryError:
             raise self.bad(f"entry {key!r} ({size_text(self.infos[key].nbytes)}) does not fit in memory",
                            "free some memory", kind="too_large") from None

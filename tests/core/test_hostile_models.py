@@ -178,6 +178,26 @@ def test_a_checksum_mismatch_is_named(tmp_path):
     _refused(tmp_path / "m.npz", "weight_hh_l0", "checksum")
 
 
+def test_every_single_byte_flip_is_a_message(tmp_path):
+    """Flip each byte of a small weights file in turn (zip headers and directory, .npy headers, data): loading
+    it either works (a flip inside a number) or raises an RnnTutorError, never anything else."""
+    path = tmp_path / "m.npz"
+    hostile.model_with(path, hostile.good_arrays("rnn", 1, 1), meta_cell=np.array("rnn"))
+    data = path.read_bytes()
+    bad = tmp_path / "flip.npz"
+    outcomes = set()
+    for i in range(len(data)):
+        flipped = bytearray(data)
+        flipped[i] ^= 0xFF
+        bad.write_bytes(bytes(flipped))
+        try:
+            weights.load_weights(bad)
+            outcomes.add("loaded")
+        except RnnTutorError as e:
+            outcomes.add(e.exit_code)
+    assert outcomes <= {"loaded", 1} and 1 in outcomes
+
+
 def test_model_files_must_be_regular(tmp_path):
     import os
 
