@@ -275,7 +275,7 @@ def read_only_database(path: Path, migrations, latest: int) -> sqlite3.Connectio
     conn = _try_read_only(path, "mode=ro")
     wal = path.with_name(path.name + "-wal")
     if conn is None and wal.exists() and wal.stat().st_size:
-        conn = _read_copy(path, wal)  # SQLite cannot read the WAL here without its -shm: read a copy of both
+        conn = _read_copy(path)  # SQLite cannot read the WAL here without its -shm: read a copy of both
     if conn is None:
         conn = _try_read_only(path, "immutable=1")  # nothing in a WAL: the file alone is the whole store
     if conn is None:
@@ -291,12 +291,16 @@ def read_only_database(path: Path, migrations, latest: int) -> sqlite3.Connectio
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise RnnTutorError(f"{path} cannot be read: {exc}", "copy it somewhere writable and look") from None
-    if version != latest:
+    if version > latest:
         conn.close()
-        newer = version > latest
-        raise RnnTutorError(f"{path} has schema {version}, and this rnn-tutor reads schema {latest}"
-                            + ("" if newer else "; the upgrade cannot be written here, read-only"),
-                            "upgrade rnn-tutor" if newer else "open it once from a writable location")
+        raise RnnTutorError(f"{path} was written by a newer rnn-tutor (schema {version}, this one knows up to "
+                            f"{latest})", "upgrade rnn-tutor; your progress is untouched")
+    if version < latest:  # an older store: upgrade a copy (the original cannot be written here)
+        conn.close()
+        conn = _read_copy(path, migrations, latest)
+        if conn is None:
+            raise RnnTutorError(f"{path} has schema {version} and needs an upgrade, which cannot be written here "
+                                "(read-only) nor in a temporary copy", "open it once from a writable location")
     return conn
 
 
@@ -312,20 +316,27 @@ def _try_read_only(path: Path, query: str) -> sqlite3.Connection | None:
         return None
 
 
-def _read_copy(path: Path, wal: Path) -> sqlite3.Connection | None:
-    """A read-only connection to a temporary copy of the store and its WAL (removed when the program ends)."""
+def _read_copy(path: Path, migrations=None, latest: int = 0) -> sqlite3.Connection | None:
+    """A connection to a temporary copy of the store and its WAL (removed when the program ends): read-only,
+    or upgraded to ``latest`` first when ``migrations`` are given. The original is never written."""
     import atexit
     import shutil
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix="rnn-tutor-readonly-"))
+    conn = None
     try:
-        shutil.copyfile(path, folder / path.name)
-        shutil.copyfile(wal, folder / wal.name)
-    except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-    conn = _try_read_only(folder / path.name, "mode=ro")
+        for suffix in ("", "-wal"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                shutil.copyfile(side, folder / side.name)
+        copy = folder / path.name
+        if migrations is None:
+            conn = _try_read_only(copy, "mode=ro")
+        else:
+            conn = _connect_checked(copy, migrations, latest)
+    except (OSError, NotOurs, RnnTutorError, sqlite3.Error):
+        conn = None
     if conn is None:
         shutil.rmtree(folder, ignore_errors=True)
     else:

@@ -270,3 +270,23 @@ def test_a_write_on_a_read_only_store_says_why(ro_home, sched):
             with pytest.raises(StoreReadOnly) as e:
                 s.record_review(Card("c9", "t", "Q", "A"), 3, T0, sched)
             assert "not saved" in e.value.user_message()
+
+
+def test_an_older_store_on_a_read_only_location_is_read_through_an_upgraded_copy(ro_home, sched):
+    """A schema-1 store (before review counts) on a read-only location: the upgrade cannot be written there,
+    so reading commands upgrade a temporary copy; the original stays byte for byte."""
+    _with_reviews(ro_home, sched)
+    conn = sqlite3.connect(ro_home / DB_NAME)
+    for trigger in ("insert", "delete", "update"):  # what schema 1 looked like: no counts, no triggers
+        conn.execute(f"DROP TRIGGER review_counts_{trigger}")
+    conn.execute("DROP TABLE review_counts")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with read_only(ro_home):
+        before = snapshot(ro_home)
+        r = invoke(["quiz", "stats", "-f", "json", "--data-dir", str(ro_home)])
+        assert r.exit_code == 0 and loads_strict(r.stdout)["reviews_total"] == 3, r.stderr
+        r = invoke(["quiz", "export", "--data-dir", str(ro_home)])
+        assert r.exit_code == 0 and len(r.stdout.splitlines()) == 3, r.stderr
+        assert snapshot(ro_home) == before
