@@ -18,6 +18,7 @@ class TaskName(str, enum.Enum):
     order = "order"
     tagging = "tagging"
     reverse = "reverse"
+    reorder = "reorder"
     forecast = "forecast"
 
 
@@ -36,8 +37,24 @@ class GateInit(str, enum.Enum):
     plain = "plain"
 
 
+class Decoder(str, enum.Enum):
+    plain = "plain"
+    attention = "attention"
+
+
+class Score(str, enum.Enum):
+    additive = "additive"
+    dot = "dot"
+
+
+DECODER_HELP = ("Encoder-decoder tasks (reverse, reorder): plain hands the decoder only the encoder's final state; "
+                "attention lets it look at every encoder state at every step.")
+SCORE_HELP = ("With --decoder attention: additive (Bahdanau et al. 2014, the default) or dot (Luong et al. 2015).")
+
+
 TASK_HELP = ("adding (two marked numbers, long lag), recall (first symbol), order (who did it), tagging "
-             "(a tag per word), reverse (encoder-decoder), forecast (the next reading of --signal).")
+             "(a tag per word), reverse (encoder-decoder), reorder (encoder-decoder: subject-verb-object to "
+             "subject-object-verb), forecast (the next reading of --signal).")
 SIGNAL_HELP = ("forecast: knocks (a machine knocking every 16 readings; the default), sines, regimes, or a FILE of "
                "readings (one number per line, or a CSV column).")
 
@@ -119,6 +136,9 @@ def train(
     dtype: Annotated[DType, typer.Option(
         "--dtype", help="float64 (exact numbers) or float32 (about twice as fast for LSTMs).",
         case_sensitive=False)] = DType.float64,
+    decoder: Annotated[Decoder, typer.Option("--decoder", help=DECODER_HELP, case_sensitive=False)] = Decoder.plain,
+    score: Annotated[Optional[Score], typer.Option("--score", help=SCORE_HELP, case_sensitive=False,
+                                                   show_default=False)] = None,
     signal: Annotated[Optional[str], typer.Option("--signal", help=SIGNAL_HELP, show_default=False)] = None,
     column: Annotated[Optional[str], typer.Option(
         "--column", help="forecast from a CSV FILE: the column to read (its header name or number).",
@@ -132,7 +152,8 @@ def train(
     """Train a tiny RNN, GRU or LSTM from scratch and report held-out loss and accuracy.
 
     A progress bar runs on stderr; --format jsonl streams one object per evaluation. Ctrl-C stops cleanly and
-    still prints (and saves) what it has. The same --seed gives the same numbers.
+    still prints (and saves) what it has. The same --seed gives the same numbers. For reverse and reorder,
+    --decoder attention lets the decoder look at every encoder state.
 
     Examples:
 
@@ -148,6 +169,7 @@ def train(
         cell=cell.value, task=task.value, length=length, hidden=hidden, layers=layers, steps=steps, batch=batch,
         lr=lr, clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
         stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value, signal=signal, column=column,
+        decoder=decoder.value, score=score.value if score else None,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}")
     if code:

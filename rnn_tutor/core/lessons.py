@@ -239,6 +239,14 @@ def _first_influence(weight: float, length: int) -> float | None:
 
 
 @functools.lru_cache(maxsize=None)
+def _saturated():
+    """h_t = tanh(2 h_{t-1} + x_t), x_t = 1 for 10 steps: the unit saturates, so |w tanh'(a_t)| is far below 1."""
+    from rnn_tutor.core import scalar
+
+    return scalar.run([1] * 10, weight=2, input_weight=1, activation="tanh")
+
+
+@functools.lru_cache(maxsize=None)
 def _params(cell: str, input_size: int, hidden: int) -> int:
     from rnn_tutor.core.cells import param_shapes
 
@@ -263,6 +271,34 @@ def _bottleneck():
     from rnn_tutor.core.demos import bottleneck_demo
 
     return bottleneck_demo(size=4, max_length=32)
+
+
+@functools.lru_cache(maxsize=None)
+def _decoders():
+    """The plain decoder against attention on reverse, as ``compare --decoders plain,attention`` trains them (an
+    LSTM of 16 units, 1,000 steps, seed 0, stopping at 99%): lengths 2, 4, 8, ... until the plain decoder gets
+    fewer than half of the held-out outputs right in every symbol, then attention at that length. Returns
+    (length, plain exact-sequence accuracy, attention exact-sequence accuracy)."""
+    from rnn_tutor.core import train
+    from rnn_tutor.core.decoders import HALF
+
+    def run(length: int, decoder: str) -> float:
+        cfg = train.TrainConfig(cell="lstm", task="reverse", length=length, hidden=16, steps=1000,
+                                stop_at=train.SOLVED, decoder=decoder)
+        return train.train(cfg).final.sequence_accuracy
+
+    length = 2
+    while True:
+        plain = run(length, "plain")
+        if plain < HALF or length >= 32:
+            return length, plain, run(length, "attention")
+        length *= 2
+
+
+def _madds(kind: str, n: int, d: int) -> str:
+    from rnn_tutor.core import measure
+
+    return _int(measure.lstm_madds(n, d) if kind == "lstm" else measure.attention_madds(n, d))
 
 
 def _hand_values() -> dict[str, Callable[[], str]]:
@@ -331,6 +367,10 @@ VALUES: dict[str, Callable[[], str]] = {
     "grad.w11_t50": lambda: _num(_first_influence(1.1, 50), 3),
     "grad.w09_t10": lambda: _num(_first_influence(0.9, 10), 3),
     "grad.w09_half_life": lambda: _num(_hand(0.9).half_life, 3),
+    # a saturated tanh unit: w = 2 > 1, yet its gradient vanishes
+    "grad.sat_h": lambda: _num(_saturated().final, 3),
+    "grad.sat_rate": lambda: _num(_saturated().rate, 2),
+    "grad.sat_half_life": lambda: _num(_saturated().half_life, 2),
     # LSTM and GRU: parameters for input size 10, hidden size 20
     "params.rnn": lambda: _int(_params("rnn", 10, 20)),
     "params.gru": lambda: _int(_params("gru", 10, 20)),
@@ -345,6 +385,13 @@ VALUES: dict[str, Callable[[], str]] = {
     "neck.first_32": lambda: _pct(_bottleneck().rows[-1].context_first),
     "neck.last_32": lambda: _pct(_bottleneck().rows[-1].context_last),
     "neck.all_32": lambda: _pct(_bottleneck().rows[-1].all_states_measured),
+    # the limits, with the constants: multiply-adds of one LSTM layer and one self-attention layer (issue 14)
+    "cost.lstm_madds_512": lambda: _madds("lstm", 512, 512),
+    "cost.attn_madds_512": lambda: _madds("attention", 512, 512),
+    # the plain decoder against attention on reverse, as compare --decoders trains them (issue 14)
+    "attn.first_fail": lambda: _int(_decoders()[0]),
+    "attn.plain_at_fail": lambda: _pct(_decoders()[1]),
+    "attn.attention_at_fail": lambda: _pct(_decoders()[2]),
     # streaming: one LSTM layer of width 256 after 4096 tokens, float32
     "stream.lstm_numbers": lambda: _int(_cost(4096, 256).stream[-1].lstm_numbers),
     "stream.lstm_bytes": lambda: human_bytes(_cost(4096, 256).stream[-1].lstm_bytes),

@@ -127,7 +127,10 @@ def test_a_store_written_by_the_first_version_upgrades_in_place(tmp_path):
         exported = [json.loads(line) for line in (DATA / "store_v1_export.jsonl").read_text().splitlines()]
         assert [r.as_record() for r in s.reviews()] == exported
         old_stats = json.loads((DATA / "store_v1_stats.json").read_text())
-        new = stats.compute(collection(s), s, datetime(2026, 11, 22, 12, tzinfo=timezone.utc)).as_record()
+        # the deck as it was when the stats were written: cards of topics added since (attention, issue 14) left out
+        topics_then = {t["topic"] for t in old_stats["topics"]}
+        cards = [c for c in collection(s) if c.topic in topics_then]
+        new = stats.compute(cards, s, datetime(2026, 11, 22, 12, tzinfo=timezone.utc)).as_record()
         assert {k: v for k, v in new.items() if k in old_stats} == old_stats
 
 
