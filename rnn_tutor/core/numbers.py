@@ -129,7 +129,7 @@ def plain_float(text: str) -> float:
     return float(t)
 
 
-def parse_number(option: str, text, *, decimal_comma: bool = True, where: str = "") -> Number:
+def parse_number(option: str, text, *, decimal_comma: bool = False, where: str = "") -> Number:
     """One number the user typed, exact, as a ``Number``; BadValueError naming ``option`` otherwise.
 
     ``where`` names an item inside a list in the message ("item 3"). A float or int (a default, or a value
