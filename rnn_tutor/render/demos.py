@@ -313,7 +313,7 @@ def bottleneck_tables(r: BottleneckResult) -> list[Any]:
     elif last.context_first_exact > last.context_last_exact + 0.05:
         lean = " What it keeps leans to the start of the sequence."
     out.append(Text(f"Read linearly, a context of d numbers gives back at most min(1, d/T) of the variance of T "
-                    "independent inputs (a bound on linear decoding, not on information in general)."
+                    "independent unit-variance inputs (a bound on linear decoding, not on information in general)."
                     f"{lean} "
                     f"A decoder that sees every encoder state (as attention does) recovers "
                     f"{_pct(last.all_states_measured)} at T = {last.length}."))
