@@ -446,12 +446,12 @@ def gradcheck_tables(results: Sequence) -> list[Any]:
     else:
         worst = max(res.max_rel_error for res in results)
         out.append(Text(
-            f"✓ Every gradient agrees with finite differences to {_sci(worst)} (tolerance {first.tolerance:g}): "
-            "the backward pass through time is right.", style="bold"))
+            f"✓ Every gradient agrees with finite differences to {_sci(worst)} (tolerance {first.tolerance:g}) "
+            "at these weights and inputs.", style="bold"))
     from rnn_tutor.core.gradcheck import difference_error, short_e
 
     eps = first.eps
-    out.append(Text("Why it works: a wrong backward pass (a missing term, a gate in the wrong place) is off by "
-                    f"far more than the central difference's own error, about eps² + 2.2e-16/eps = "
+    out.append(Text("Why it works: a wrong backward pass (a missing term, a gate in the wrong place) is almost "
+                    f"always off by far more than the central difference's own error, about eps² + 2.2e-16/eps = "
                     f"{short_e(difference_error(eps))} at eps = {eps:g}.", style="dim"))
     return out
