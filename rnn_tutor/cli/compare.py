@@ -145,7 +145,7 @@ def compare(
             raise typer.Exit(130)
         return
     if len(configs) > 1:
-        sentence = core.length_sentence(rows, base.hidden)
+        sentence = core.length_sentence(rows, base.hidden, base.task)
     else:
         sentence = core.compare_sentence(rows, base.task, base.length, base.steps, baseline or 0.0)
     meta = {"task": base.task, "length": base.length, "lengths": [c.length for c in configs],
