@@ -38,7 +38,7 @@ def compare(
         "--gate-init", help="chrono: gated cells start out remembering (as in train); plain: PyTorch's init.",
         case_sensitive=False)] = GateInit.chrono,
     dtype: Annotated[DType, typer.Option(
-        "--dtype", help="float64 (exact numbers) or float32 (faster).", case_sensitive=False)] = DType.float64,
+        "--dtype", help="float64 (about 16 digits) or float32 (about 7, faster).", case_sensitive=False)] = DType.float64,
     signal: Annotated[Optional[str], typer.Option(
         "--signal", help="forecast: knocks (default), sines, regimes or a FILE of readings.",
         show_default=False)] = None,
