@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from rnn_tutor.cli.app import app
+from rnn_tutor.cli.app import PIPE_CLOSED, app
 from rnn_tutor.cli.options import Cell, SeedOpt, StreamFormat, StreamFormatOpt
 
 
@@ -72,7 +72,8 @@ def one_blas_thread():
 
 
 def run_training(config, fmt: str, save: Optional[Path], label: str) -> int:
-    """Train with progress on stderr; Ctrl-C stops, prints and saves what there is, and exits 130."""
+    """Train with progress on stderr; Ctrl-C (or SIGTERM, SIGHUP) stops, prints and saves what there is, and
+    exits 130; a closed output (``| head``) stops and saves, exit 141."""
     from rnn_tutor.core import train as core
     from rnn_tutor.render import train as view
 
@@ -86,19 +87,28 @@ def run_training(config, fmt: str, save: Optional[Path], label: str) -> int:
                   f"{lines}).")
     if save is not None:
         core.check_save_path(save)
-    interrupted = False
+    interrupted = closed = False
     with one_blas_thread(), view.Progress(cfg.steps, label) as progress:
         try:
             for rec in trainer.run():
                 progress.update(rec)
                 if fmt == "jsonl":
                     view.stream_record(rec, cfg.cell, cfg.task)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP
             interrupted = True
+        except BrokenPipeError:  # the reader of the output went away (| head): stop, keep what there is
+            interrupted = closed = True
     result = trainer.result(interrupted=interrupted)
     saved = None
     if save is not None and result.records:
-        saved = str(core.save_model(save, result))
+        from rnn_tutor.cli import signals_held
+
+        with signals_held():  # a second Ctrl-C or SIGTERM waits until the file is written
+            saved = str(core.save_model(save, result))
+    if closed:
+        if saved:
+            view.note(f"Output closed at step {trainer.step:,}; the model so far is saved to {saved}.")
+        return PIPE_CLOSED
     if interrupted:
         view.note(f"Interrupted at step {trainer.step:,}: the results so far follow"
                   + (f", saved to {saved}." if saved else "."))
