@@ -84,25 +84,8 @@ def step_formula(tr, step) -> str:
 def ratio_question(tr) -> str:
     T = tr.length
     first, last = tr.steps[0], tr.steps[-1]
-    if _signs_differ(tr):  # the ratio is a size: with a negative sensitivity "divided by" alone gives its negative
-        how = f"|dh_{T}/dx_{T}| divided by |dh_{T}/dx_1|, the sizes whatever their signs"
-    else:
-        how = f"dh_{T}/dx_{T} divided by dh_{T}/dx_1"
     return (f"How many times as much does the last input ({last.token}) move h_{T} as the first ({first.token})? "
-            f"({how})")
-
-
-def _size(text: str) -> str:
-    """A written number without its minus sign: '-0.0625' -> '0.0625', '≈-0.0555556' -> '≈0.0555556'."""
-    mark = APPROX if text.startswith(APPROX) else ""
-    return mark + text[len(mark):].removeprefix("-")
-
-
-def _signs_differ(tr) -> bool:
-    """Either end's sensitivity is negative (a negative w, or a negative u), so the quotient's sign is not the
-    ratio's."""
-    ends = (tr.influence[0], tr.influence[-1]) if tr.influence else ()
-    return any(i.sensitivity is not None and i.sensitivity < 0 for i in ends)
+            f"(|dh_{T}/dx_{T}| divided by |dh_{T}/dx_1|)")
 
 
 def ratio_formula(tr) -> str:
@@ -116,9 +99,8 @@ def ratio_formula(tr) -> str:
     w = params(tr)[0]
     why = (f"every step in between multiplies an input's effect by w = {w}, so the ratio is 1/|w|^{T - 1}"
            if tr.linear else f"every step in between multiplies by w times the slope of {tr.activation}")
-    quotient = f"{a} / {b}"
-    if _signs_differ(tr):  # sizes: |0.5| / |-0.0625| = 0.5 / 0.0625 = 8, not the -8 that 0.5 / -0.0625 is
-        quotient = f"|{a}| / |{b}| = {_size(a)} / {_size(b)}"
+    signed = (last.sensitivity or 0) < 0 or (first.sensitivity or 0) < 0  # the ratio is of sizes: write the bars
+    quotient = f"|{a}| / |{b}|" if signed else f"{a} / {b}"
     return f"dh_{T}/dx_{T} = {a} and dh_{T}/dx_1 = {b}, so the ratio is {quotient} = {r}: {why}."
 
 
