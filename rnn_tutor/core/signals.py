@@ -250,7 +250,7 @@ def _pick_column(column: str, header, width: int, name: str) -> int:
         folded = [h.casefold() for h in header]
         if key.casefold() in folded:
             return folded.index(key.casefold())
-    if key.isdigit() and 1 <= int(key) <= width:
+    if key.isascii() and key.isdigit() and 1 <= int(key) <= width:  # not "²": isdigit, but no int
         return int(key) - 1
     known = ", ".join(repr(h) for h in header) if header else f"1 to {width}"
     raise BadValueError("--column", f"{name} has no column {column!r}; choose one of {known}")

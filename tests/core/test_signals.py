@@ -204,3 +204,9 @@ def test_readings_python_would_misread_are_skipped_not_taken(tmp_path):
     rows = "\n".join(["0.5"] * 20 + ["1_000", "٣"]) + "\n"
     r = signals.read_readings(_write(tmp_path, "r.txt", rows))
     assert r.values.tolist() == [0.5] * 20 and r.skipped == 2
+
+
+def test_a_superscript_column_number_is_refused_not_an_internal_error(tmp_path):
+    csv = _write(tmp_path, "c.csv", "a,b\n" + "1,2\n" * 30)
+    with pytest.raises(BadValueError, match="no column '²'"):
+        signals.read_readings(csv, "²")  # '²'.isdigit() is True, int('²') raises ValueError
