@@ -20,7 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from rnn_tutor.core import cells, heads, optim, weights
-from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ2SEQ, SEQ_REGRESSION, Task, get_task
+from rnn_tutor.core.tasks import ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_REGRESSION, Task, get_task
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SOLVED = 0.99  # a run counts as solved once the held-out accuracy reaches 99%
@@ -62,6 +62,10 @@ class TrainConfig:
     stop_at: float | None = None  # stop once the held-out accuracy reaches this (e.g. 0.99)
     dtype: str = "float64"
     gate_init: str = "chrono"  # or "plain" (PyTorch's init); see heads.init_model
+    # --task text (a language model, core/lm.py): the corpus, the held-out file, the cap on characters
+    text: str | None = None  # a file, or brackets / lessons / stdlib (default brackets); "-" is read by the CLI
+    valid: str | None = None  # a held-out file instead of the last 10%
+    max_chars: int | None = None  # None: corpus.DEFAULT_MAX_CHARS (brackets: corpus.BRACKETS_CHARS)
 
     def checked(self) -> "TrainConfig":
         """The config with the task's default length filled in; BadValueError for any value out of range."""
@@ -88,12 +92,21 @@ class TrainConfig:
             raise BadValueError("--gate-init", f"choose one of {', '.join(heads.GATE_INITS)}, got {self.gate_init!r}")
         if self.dtype not in DTYPES:
             raise BadValueError("--dtype", f"choose one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if task.kind == NEXT_CHAR:
+            from rnn_tutor.core import corpus
+
+            if self.max_chars is not None:
+                corpus.check_max_chars(self.max_chars)
+            for option, value in (("--text", self.text), ("--valid", self.valid)):
+                if value is not None and not str(value).strip():
+                    raise BadValueError(option, "is empty; give a file, '-' for stdin, or one of "
+                                                + ", ".join(corpus.BUILTINS))
         if self.eval_size * length * task.input_size > 20_000_000:
             raise BadValueError(
                 "--eval-size", f"eval-size x length x input size = {self.eval_size * length * task.input_size:,} "
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
-        width = self.hidden + task.input_size + 1
+        width = self.hidden + (256 if task.kind == NEXT_CHAR else task.input_size) + 1  # text: V <= 256
         need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, self.dtype)
         if need > MEMORY_LIMIT:
             raise BadValueError(
@@ -138,6 +151,7 @@ class TrainResult:
     seconds: float
     baseline_accuracy: float  # accuracy of the best constant answer on the same held-out set
     baseline_loss: float
+    text: object = field(default=None, repr=False)  # --task text: the lm.TextData (vocabulary, n-gram baseline)
 
     @property
     def final(self) -> EvalRecord | None:
@@ -171,17 +185,26 @@ def baseline(task: Task, y: np.ndarray) -> tuple[float, float]:
 class Trainer:
     """Holds the model, optimizer and data streams; ``run()`` trains and yields evaluation records."""
 
-    def __init__(self, config: TrainConfig):
+    def __init__(self, config: TrainConfig, text=None):
         self.config = cfg = config.checked()
         self.task = get_task(cfg.task)
+        self.text = None  # a language model's lm.TextData (``text``, or read from config.text)
+        if self.task.kind == NEXT_CHAR:
+            from rnn_tutor.core import lm
+
+            self.text = text if text is not None else lm.prepare_config(cfg)
+            self.task = lm.text_task(self.text, cfg.batch, cfg.length)
         self.dtype = DTYPES[cfg.dtype]
         self.model = heads.init_model(cfg.cell, self.task, cfg.hidden, seed=cfg.seed, dtype=self.dtype,
                                       gate_init=cfg.gate_init, length=cfg.length)
         self.optimizer = optim.make_optimizer(cfg.optimizer, self.model.params, cfg.lr)
         self.train_rng = np.random.default_rng([cfg.seed, 1])  # training batches
         eval_rng = np.random.default_rng([cfg.seed, 2])  # the held-out set: another stream, fixed
-        ev = self.task.batch(eval_rng, cfg.eval_size, cfg.length, dtype=self.dtype)
-        self.eval_x, self.eval_y = ev.x, ev.y
+        if self.text is not None:  # the held-out text, as tracks of ids (lm.evaluate one-hots them as it goes)
+            self.eval_x, self.eval_y = self.text.eval_tracks()
+        else:
+            ev = self.task.batch(eval_rng, cfg.eval_size, cfg.length, dtype=self.dtype)
+            self.eval_x, self.eval_y = ev.x, ev.y
         self.baseline_accuracy, self.baseline_loss = baseline(self.task, self.eval_y)
         self.records: list[EvalRecord] = []
         self.step = 0
@@ -191,6 +214,10 @@ class Trainer:
         self._first_loss: float | None = None
 
     def evaluate(self) -> heads.Evaluation:
+        if self.text is not None:
+            from rnn_tutor.core import lm
+
+            return lm.evaluate(self.model, self.eval_x, self.eval_y)  # tracks in chunks, state carried
         return heads.evaluate(self.model, self.eval_x, self.eval_y)  # in chunks: bounded memory
 
     def _diverged(self, what: str) -> RnnTutorError:
@@ -212,7 +239,8 @@ class Trainer:
             yield self.records[-1]
         while self.step < cfg.steps:
             batch = self.task.batch(self.train_rng, cfg.batch, cfg.length, dtype=self.dtype)
-            loss, grads, _ = heads.loss_and_grads(self.model, batch.x, batch.y)
+            carried = {} if batch.state is None else {"state": batch.state}  # a language model's state (lm.py)
+            loss, grads, _ = heads.loss_and_grads(self.model, batch.x, batch.y, **carried)
             norm = optim.clip_global_norm(grads, cfg.clip)
             if not math.isfinite(loss):
                 raise self._diverged("the loss became NaN or infinite")
@@ -258,7 +286,7 @@ class Trainer:
                     self.solved_step = self.step
         return TrainResult(self.config, tuple(self.records), {k: v.copy() for k, v in self.model.params.items()},
                            self.solved_step, self.interrupted, self.seconds,
-                           self.baseline_accuracy, self.baseline_loss)
+                           self.baseline_accuracy, self.baseline_loss, self.text)
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -318,7 +346,7 @@ def save_model(path, result: TrainResult):
     arrays = {k: np.ascontiguousarray(p[k]) for k in cells.PARAM_KEYS}
     arrays.update(
         meta_cell=np.array(cfg.cell),
-        meta_input_size=np.array(task.input_size, dtype=np.int64),
+        meta_input_size=np.array(p["weight_ih_l0"].shape[1], dtype=np.int64),
         meta_hidden_size=np.array(cfg.hidden, dtype=np.int64),
         meta_nonlinearity=np.array("tanh"),
         meta_version=np.array(weights.FORMAT_VERSION, dtype=np.int64),
@@ -333,6 +361,10 @@ def save_model(path, result: TrainResult):
     for k, v in p.items():
         if k not in cells.PARAM_KEYS:
             arrays[EXTRA_PREFIX + k] = np.ascontiguousarray(v)
+    if task.kind == NEXT_CHAR:
+        from rnn_tutor.core import lm
+
+        arrays.update(lm.save_meta(result))
     check_save_path(path)
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
@@ -407,6 +439,10 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
     except BadValueError:
         raise RnnTutorError(f"model file {path} was trained on an unknown task {task_name!r}",
                             "train and save the model again") from None
+    if t.kind == NEXT_CHAR:
+        from rnn_tutor.core import lm
+
+        t = lm.task_from_arrays(arrays, path)
     if task is not None and get_task(task).name != t.name:
         raise RnnTutorError(f"{path} holds a model for the {t.name} task, not {task}",
                             f"use --task {t.name} or another model file")
@@ -475,6 +511,10 @@ def predict_one(saved: SavedModel, text: str) -> Prediction:
     if x.shape[1] > 10_000:
         raise BadValueError("--input", f"at most 10,000 steps, got {x.shape[1]:,}")
     out = heads.predict(model, x)
+    if task.kind == NEXT_CHAR:  # the likeliest next character after the whole input
+        p = out[0, -1]
+        k = int(p.argmax())
+        return Prediction(text, task.classes[k], None, None, float(p[k]))
     if task.kind == SEQ_REGRESSION:
         value = float(out[0])
         target = task.target_of(text)
@@ -498,6 +538,9 @@ def predict_one(saved: SavedModel, text: str) -> Prediction:
 def sample_inputs(task: Task, n: int, length: int, seed: int) -> list[str]:
     """``n`` fresh inputs of the task as text (from ``seed``; not the training or evaluation streams)."""
     _whole("--samples", n, 1, 1000)
+    if task.kind == NEXT_CHAR:
+        raise BadValueError("--input", "a language model continues a text you give: --input 'def ' (to let it "
+                                       "write on its own: rnn-tutor sample MODEL)")
     if n * length > 1_000_000:
         raise BadValueError("--samples", f"samples x length = {n * length:,} is too many steps (at most 1,000,000)")
     b = task.batch(np.random.default_rng([seed, 3]), n, length)

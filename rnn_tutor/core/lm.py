@@ -1,0 +1,545 @@
+"""A character-level language model: the recurrent cells of ``cells.py``/``fastlstm.py`` reading one-hot characters,
+and the per-step readout of ``heads.py`` predicting the next one. It trains in the one loop of ``train.py``; this
+module brings its data (a text, cut into tracks and chunks) and its loss (with the state carried across chunks).
+
+Truncated backpropagation through time over a stream (as char-rnn does). The training text is cut into B
+parallel tracks (``--batch``), each read in chunks of T characters (``--length``):
+
+    track b = text[b n : (b + 1) n],  n = (N - 1) // B;  chunk k of every track = positions k T .. (k + 1) T - 1
+
+The hidden state at the end of one chunk is where the next chunk of the same track starts (so the model can use
+context older than T characters), but the gradient stops at the boundary: BPTT runs through T steps only. Full
+BPTT over the whole text would need the activations of all N steps kept in memory and one update per pass over
+the text; truncation gives frequent updates at a memory cost of T steps, and gives up learning from gradients
+that would have to travel more than T steps back (information can still be carried further forward, it is just
+not trained to be). After the last whole chunk the tracks restart from their beginnings with a zero state.
+
+Loss: cross-entropy per character in nats, L = mean over B T of -ln p(next character); reported as bits per
+character, bpc = L / ln 2 (perplexity = 2^bpc). Held-out text: the last 10% (or ``--valid FILE``), cut into at
+most 32 tracks that are each read from a zero state, state carried, the way the n-gram baseline scores the
+same tracks from an empty history.
+
+The state the cells take and give is read in ONE place, ``_initial_state`` / ``_final_state``: h0/c0 (L, B, H) for
+L stacked layers (the layers contract: ``h_n``, ``c_n`` on the forward result), (B, H) for one layer.
+
+One-step API (streaming, sampling): ``Stepper(model).step(ids)`` feeds one character per stream and returns the
+distribution of the next one, with the state carried; it runs the same cell code as training (``heads._forward``
+with T = 1), so batch and stream cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnn_tutor.core import corpus, heads
+from rnn_tutor.core import ngram as ngrams
+from rnn_tutor.core.corpus import Text, Vocab
+from rnn_tutor.core.tasks import NEXT_CHAR, Task
+from rnn_tutor.errors import BadValueError
+
+LN2 = math.log(2.0)
+EVAL_TRACKS = 32  # held-out tracks at most (each at least EVAL_MIN_TRACK characters)
+EVAL_MIN_TRACK = 256
+EVAL_LENGTH = 256  # steps per forward pass in evaluation (bounded memory; the state is carried between them)
+MAX_SAMPLE = 100_000
+
+
+# ------------------------------------------------------------------------------------------- data
+
+
+@dataclass
+class TextData:
+    """A text ready for training: vocabulary, training ids, held-out ids, and the n-gram baseline (cached)."""
+
+    name: str  # "brackets", "stdlib", "lessons", a path or "stdin"
+    note: str
+    vocab: Vocab
+    train_ids: np.ndarray  # (N,) ids
+    valid_ids: np.ndarray  # (M,) ids
+    valid_name: str  # "the last 10% of brackets" or the --valid file
+    unknown: int  # characters (training + held-out) mapped to the unknown symbol
+    truncated: bool  # the text was cut at --max-chars
+    _ngram: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def V(self) -> int:
+        return self.vocab.size
+
+    def eval_tracks(self) -> tuple[np.ndarray, np.ndarray]:
+        """The held-out text as (inputs, targets), each (E, n): E tracks read from a zero state."""
+        M = len(self.valid_ids) - 1
+        E = max(1, min(EVAL_TRACKS, M // EVAL_MIN_TRACK))
+        n = M // E
+        x = self.valid_ids[: E * n].reshape(E, n)
+        y = self.valid_ids[1 : E * n + 1].reshape(E, n)
+        return x, y
+
+    def ngram(self, max_order: int = ngrams.MAX_ORDER) -> ngrams.NGramReport:
+        """Orders 1..max_order fitted on the training ids, scored on the held-out tracks (each from an empty
+        history, as the model reads them from a zero state)."""
+        if max_order not in self._ngram:
+            x, y = self.eval_tracks()
+            # the n-gram predicts y from x's history: score the stream x[0], y (the same targets)
+            seq = np.concatenate([np.concatenate([x[e, :1], y[e]]) for e in range(len(x))])
+            starts = np.arange(len(x)) * (y.shape[1] + 1)
+            model = ngrams.KneserNey(self.train_ids, self.V, max_order)
+            logs = model.log2_probs(seq, starts)
+            keep = np.ones(len(seq), dtype=bool)
+            keep[starts] = False  # the first character of a track is an input only, as for the model
+            bpc = {k: float(-np.mean(v[keep])) for k, v in sorted(logs.items())}
+            best = min(bpc, key=lambda k: (bpc[k], k))
+            self._ngram[max_order] = (ngrams.NGramReport(ngrams.SMOOTHING, bpc, best, bpc[best],
+                                                        ngrams.uniform_bpc(self.V), len(self.train_ids),
+                                                        int(keep.sum())), model)
+        return self._ngram[max_order][0]
+
+    def ngram_model(self, max_order: int = ngrams.MAX_ORDER) -> ngrams.KneserNey:
+        self.ngram(max_order)
+        return self._ngram[max_order][1]
+
+
+def prepare(text: Text, valid: Text | None = None, batch: int = 32, length: int = 100) -> TextData:
+    """Vocabulary (from the training and held-out text together), ids, and the checks a stream needs."""
+    if valid is None:
+        n_valid = max(2, int(round(corpus.VALID_SHARE * len(text.text))))
+        train_text, valid_text = text.text[:-n_valid], text.text[-n_valid:]
+        valid_name = f"the last {corpus.VALID_SHARE:.0%} of {text.name}"
+    else:
+        train_text, valid_text, valid_name = text.text, valid.text, valid.name
+        if len(valid_text) < 2:
+            raise BadValueError("--valid", f"{valid.name} has {len(valid_text)} character(s); the held-out text "
+                                           "needs at least 2 (one to read, one to predict)")
+    vocab, unknown = corpus.build_vocab(train_text + valid_text)
+    if vocab.size < 2:
+        raise BadValueError("--text", f"{text.name} has only one distinct character ({vocab.symbols[0]!r}); "
+                                      "there is nothing to predict", "give a real text")
+    train_ids, _ = vocab.encode(train_text)
+    valid_ids, _ = vocab.encode(valid_text)
+    need = batch * length + 1
+    if len(train_ids) < need:
+        raise BadValueError("--text", f"{text.name} gives {len(train_ids):,} training characters; one batch of "
+                                      f"{batch} chunks of {length} characters (--batch x --length) needs at least "
+                                      f"{need:,}", "give a longer text, or a smaller --batch or --length")
+    return TextData(text.name, text.note, vocab, train_ids, valid_ids, valid_name, unknown,
+                    text.truncated or bool(valid is not None and valid.truncated))
+
+
+def prepare_config(cfg) -> TextData:
+    """The text a TrainConfig names (built-ins and files; stdin is read by the CLI, which passes a TextData)."""
+    source = cfg.text or "brackets"
+    text = corpus.read_source(source, cfg.max_chars, seed=cfg.seed)
+    valid = None if cfg.valid is None else corpus.read_source(cfg.valid, cfg.max_chars, cfg.seed, option="--valid")
+    return prepare(text, valid, cfg.batch, cfg.length)
+
+
+def one_hot(ids: np.ndarray, V: int, dtype=np.float64) -> np.ndarray:
+    """ids (...) -> (..., V)."""
+    out = np.zeros(ids.shape + (V,), dtype=dtype)
+    np.put_along_axis(out, ids[..., None].astype(np.intp), 1.0, axis=-1)
+    return out
+
+
+class Stream:
+    """B tracks of the training ids, read in chunks of T; ``state`` is the carried state of every track."""
+
+    def __init__(self, ids: np.ndarray, batch: int, length: int, V: int):
+        self.B, self.T, self.V = int(batch), int(length), int(V)
+        n = (len(ids) - 1) // self.B
+        if n < self.T:
+            raise BadValueError("--length", f"each of the {self.B} tracks has {n:,} characters, fewer than one "
+                                            f"chunk of {self.T}")
+        self.x = ids[: self.B * n].reshape(self.B, n)  # (B, n) inputs
+        self.y = ids[1 : self.B * n + 1].reshape(self.B, n)  # (B, n) targets: the next character
+        self.n = n
+        self.pos = 0
+        self.passes = 0  # completed passes over the text
+        self.state: dict = {}  # {"h": (L, B, H), "c": (L, B, H)} after the last chunk; empty = zeros
+
+    def next(self, dtype=np.float64) -> tuple[np.ndarray, np.ndarray, dict]:
+        """The next chunk of every track: (x (B, T, V) one-hot, y (B, T) int, the state to start from)."""
+        if self.pos + self.T > self.n:  # a new pass: the tracks restart, so does the state
+            self.pos = 0
+            self.passes += 1
+            self.state.clear()
+        s = slice(self.pos, self.pos + self.T)
+        self.pos += self.T
+        return one_hot(self.x[:, s], self.V, dtype), self.y[:, s].astype(np.int64), self.state
+
+
+def text_task(data: TextData, batch: int, length: int) -> Task:
+    """The task of a language model on ``data``: next character over its vocabulary, batches from a Stream."""
+    sym = data.vocab.symbols
+    return Task("text", NEXT_CHAR, data.V, data.V, 1, 100,
+                f"next character of {data.name}", vocab=sym, classes=sym,
+                extra={"stream": Stream(data.train_ids, batch, length, data.V), "data": data,
+                       "vocab": data.vocab})
+
+
+def vocab_task(vocab: Vocab) -> Task:
+    """The task of a saved language model (no stream: for prediction, sampling and inspection)."""
+    sym = vocab.symbols
+    return Task("text", NEXT_CHAR, vocab.size, vocab.size, 1, 100, "next character", vocab=sym, classes=sym,
+                extra={"vocab": vocab})
+
+
+def vocab_of(task: Task) -> Vocab:
+    v = task.extra.get("vocab")
+    return v if v is not None else Vocab(tuple(task.vocab))
+
+
+# ------------------------------------------------------------------------------------------- state
+
+
+def num_layers(model: heads.Model) -> int:
+    """Layers of the model's stack (weight_ih_l0, weight_ih_l1, ...)."""
+    n = 0
+    while f"weight_ih_l{n}" in model.params:
+        n += 1
+    return max(n, 1)
+
+
+def _initial_state(state: dict | None, model: heads.Model):
+    """(h0, c0) as the cells take them, from a carried state {"h": (L, B, H), "c": (L, B, H)}; None = zeros.
+    THE place where the carried state goes in: one layer takes (B, H); stacked layers take (L, B, H)."""
+    if not state:
+        return None, None
+    h, c = state["h"], state.get("c")
+    if num_layers(model) == 1:
+        return h[0], (None if c is None else c[0])
+    return h, c
+
+
+def _final_state(fwd) -> dict:
+    """The state after a forward pass as {"h": (L, B, H), "c": ...}, copied (so the next pass cannot overwrite it,
+    and no gradient can flow through it: the carried state is a constant for the next chunk)."""
+    h_n = getattr(fwd, "h_n", None)
+    h_n = np.array(fwd.h_last)[None] if h_n is None else np.array(h_n)
+    out = {"h": h_n}
+    if getattr(fwd, "c_last", None) is not None:
+        c_n = getattr(fwd, "c_n", None)
+        out["c"] = np.array(fwd.c_last)[None] if c_n is None else np.array(c_n)
+    return out
+
+
+def loss_and_grads(model: heads.Model, x: np.ndarray, y: np.ndarray, state: dict | None = None,
+                   train: bool = True):
+    """Cross-entropy per character (nats) on one chunk and every parameter's gradient.
+
+    x (B, T, V) one-hot, y (B, T) the next characters. The cells start from ``state`` (a dict from the previous
+    chunk; empty or None: zeros) and, when ``state`` is a dict, leave their final state in it for the next chunk.
+    The gradient of the loss stops at the chunk's start: the initial state is a constant (truncated BPTT).
+    Returns (loss, grads, logits (B, T, V))."""
+    W, b = model.params["head.weight"], model.params["head.bias"]
+    h0, c0 = _initial_state(state, model)
+    fwd = heads._forward(model, x, h0=h0, c0=c0, ws_key="enc" if train else None)
+    h = np.asarray(fwd.h)  # (B, T, H) top layer
+    logits = heads.linear(W, b, h)  # (B, T, V)   logits = h W^T + b
+    loss, dlogits = heads.cross_entropy(logits, y)  # mean over B T of -ln softmax(logits)[y]
+    dW, db, dh = heads.linear_backward(W, h, dlogits)
+    new_state = _final_state(fwd) if state is not None else None
+    g = heads._backward(model, fwd, dh=dh)  # dh0 is not passed on: the gradient stops here
+    if new_state is not None:
+        state.clear()
+        state.update(new_state)
+    grads = {k: g[k] for k in model.params if k in g}
+    grads["head.weight"], grads["head.bias"] = dW, db
+    return loss, grads, logits
+
+
+# ------------------------------------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True)
+class Score:
+    log2p: np.ndarray  # (E, n) log2 of the probability given to each target
+    right: np.ndarray  # (E, n) bool: the target had the highest probability
+    extra: np.ndarray | None  # (E, n, k) probabilities of the ``extra_ids`` at every position
+
+
+def score(model: heads.Model, x_ids: np.ndarray, y_ids: np.ndarray, extra_ids=None,
+          chunk: int = EVAL_LENGTH) -> Score:
+    """Read each track of ``x_ids`` (E, n) from a zero state, state carried, in passes of ``chunk`` steps."""
+    E, n = x_ids.shape
+    V = model.task.input_size
+    dtype = model.params["head.weight"].dtype
+    W, b = model.params["head.weight"], model.params["head.bias"]
+    log2p = np.empty((E, n))
+    right = np.empty((E, n), dtype=bool)
+    extra = None if extra_ids is None else np.empty((E, n, len(extra_ids)))
+    state: dict = {}
+    rows = np.arange(E)[:, None]
+    for s in range(0, n, chunk):
+        xs = one_hot(x_ids[:, s : s + chunk], V, dtype)
+        T = xs.shape[1]
+        h0, c0 = _initial_state(state, model)
+        fwd = heads._forward(model, xs, h0=h0, c0=c0, ws_key="eval" if T == chunk else "eval-last")
+        logits = heads.linear(W, b, np.asarray(fwd.h)).astype(np.float64)  # (E, T, V)
+        state = _final_state(fwd)
+        z = logits - logits.max(-1, keepdims=True)
+        logz = np.log(np.exp(z).sum(-1))  # (E, T)
+        ys = y_ids[:, s : s + T].astype(np.intp)
+        picked = z[rows, np.arange(T)[None, :], ys]
+        log2p[:, s : s + T] = (picked - logz) / LN2
+        right[:, s : s + T] = logits.argmax(-1) == ys
+        if extra is not None:
+            extra[:, s : s + T] = np.exp(z[..., list(extra_ids)] - logz[..., None])
+    return Score(log2p, right, extra)
+
+
+def evaluate(model: heads.Model, x_ids: np.ndarray, y_ids: np.ndarray) -> heads.Evaluation:
+    """Held-out loss (nats per character) and top-1 accuracy of the next character."""
+    s = score(model, x_ids, y_ids)
+    return heads.Evaluation(float(-np.mean(s.log2p) * LN2), float(np.mean(s.right)))
+
+
+def bpc(loss_nats: float | None) -> float | None:
+    return None if loss_nats is None else loss_nats / LN2
+
+
+# ------------------------------------------------------------------------------------------- one step at a time
+
+
+class Stepper:
+    """Feed a language model one character at a time (``batch`` streams side by side), carrying its state.
+
+        st = Stepper(model)
+        p = st.step([vocab_id])     # (1, V): the distribution of the next character
+
+    The same cell code as training (heads._forward with T = 1)."""
+
+    def __init__(self, model: heads.Model, batch: int = 1):
+        self.model = model
+        self.B = int(batch)
+        self.V = model.task.input_size
+        self.dtype = model.params["head.weight"].dtype
+        self.state: dict = {}
+        self.last_fwd = None  # the last step's forward result (gates, states), for inspection
+
+    def reset(self) -> None:
+        self.state = {}
+
+    def logits(self, ids) -> np.ndarray:
+        ids = np.asarray(ids).reshape(self.B)
+        x = one_hot(ids[:, None], self.V, self.dtype)  # (B, 1, V)
+        h0, c0 = _initial_state(self.state, self.model)
+        fwd = heads._forward(self.model, x, h0=h0, c0=c0, ws_key=f"step{self.B}")
+        self.state = _final_state(fwd)
+        self.last_fwd = fwd
+        W, b = self.model.params["head.weight"], self.model.params["head.bias"]
+        return heads.linear(W, b, np.asarray(fwd.h)[:, 0]).astype(np.float64)  # (B, V)
+
+    def step(self, ids) -> np.ndarray:
+        return heads.softmax(self.logits(ids))
+
+
+def start_symbol(vocab: Vocab) -> int:
+    """What the model reads before a text or a sample without --prime: a newline (a line starts), else a
+    space, else the first character of the vocabulary."""
+    for ch in ("\n", " "):
+        if ch in vocab.chars:
+            return vocab.chars.index(ch)
+    return 0
+
+
+def tempered(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(logits / temperature); temperature 0 puts all the mass on the argmax (the first, on ties)."""
+    if temperature == 0:
+        p = np.zeros_like(logits)
+        np.put_along_axis(p, logits.argmax(-1)[..., None], 1.0, axis=-1)
+        return p
+    return heads.softmax(logits / temperature)
+
+
+def check_temperature(t) -> float:
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or not 0 <= t <= 100:
+        raise BadValueError("--temperature", f"must be a number from 0 (always the likeliest) to 100, got {t!r}")
+    return float(t)
+
+
+@dataclass(frozen=True)
+class SampledChar:
+    index: int  # 0-based position in the sample
+    char: str
+    id: int
+    probability: float  # the model's probability for it (temperature 1)
+    sampled_probability: float  # its probability under the temperature used to draw it
+
+
+def encode_prime(vocab: Vocab, prime: str, option: str = "--prime") -> np.ndarray:
+    try:
+        ids, _ = vocab.encode(prime)
+    except BadValueError as exc:
+        shown = "".join(vocab.chars[:60]).replace("\n", "\\n")
+        raise BadValueError(option, exc.message.replace("the character", f"{option} has the character")
+                            + f"; it knows: {shown!r}") from None
+    return ids
+
+
+def sample(model: heads.Model, length: int, temperature: float = 1.0, prime: str = "", seed: int = 0,
+           batch: int = 1):
+    """Generate ``length`` characters per stream, one at a time (a generator of lists of SampledChar, one per
+    stream). The same seed gives the same text; temperature 0 is the greedy argmax."""
+    vocab = vocab_of(model.task)
+    temperature = check_temperature(temperature)
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not 1 <= length <= MAX_SAMPLE:
+        raise BadValueError("--length", f"must be a whole number from 1 to {MAX_SAMPLE:,}, got {length!r}")
+    rng = np.random.default_rng([seed, 21])
+    st = Stepper(model, batch)
+    prime_ids = encode_prime(vocab, prime) if prime else np.array([start_symbol(vocab)])
+    for i in prime_ids:
+        logits = st.logits(np.full(batch, i))
+    for k in range(length):
+        p_model = heads.softmax(logits)
+        p = tempered(logits, temperature)
+        cum = np.cumsum(p, axis=-1)
+        u = rng.random(batch) * cum[:, -1]
+        ids = np.minimum((cum <= u[:, None]).sum(-1), vocab.size - 1)
+        if temperature == 0:
+            ids = logits.argmax(-1)
+        out = [SampledChar(k, vocab.symbol(int(i)), int(i), float(p_model[b, i]), float(p[b, i]))
+               for b, i in enumerate(ids)]
+        yield out
+        if k + 1 < length:
+            logits = st.logits(ids)
+
+
+# ------------------------------------------------------------------------------------------- brackets
+
+
+def bracket_depths(text: str) -> np.ndarray:
+    """Open brackets after each character, restarting at every newline: '(a [b] c)' -> 1 1 1 2 2 1 1 1 0."""
+    out = np.empty(len(text), dtype=np.int64)
+    d = 0
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            d = 0
+        elif ch in "([{":
+            d += 1
+        elif ch in ")]}":
+            d = max(d - 1, 0)
+        out[i] = d
+    return out
+
+
+def closer_targets(text: str, min_depth: int = 3) -> list[tuple[int, str]]:
+    """Positions i (0-based) where text[i] closes a bracket opened at depth >= ``min_depth`` (min_depth brackets
+    open just before it), with the closer that is right there. Lines that begin before the text does are
+    skipped (their depth is unknown), so are closers without an opener."""
+    out = []
+    stack: list[str] = []
+    known = False
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            stack, known = [], True
+            continue
+        if not known:
+            continue
+        if ch in "([":
+            stack.append(ch)
+        elif ch in ")]":
+            if not stack:
+                continue
+            if len(stack) >= min_depth:
+                out.append((i, corpus.PAIRS[stack[-1]]))
+            stack.pop()
+    return out
+
+
+@dataclass(frozen=True)
+class BracketMemory:
+    min_depth: int
+    closers: int  # closing brackets at depth >= min_depth in the held-out tracks
+    model_right: int  # the right closer got more probability than the wrong one
+    ngram_right: int
+    ngram_order: int
+
+    @property
+    def model_share(self) -> float | None:
+        return self.model_right / self.closers if self.closers else None
+
+    @property
+    def ngram_share(self) -> float | None:
+        return self.ngram_right / self.closers if self.closers else None
+
+
+def bracket_memory(model: heads.Model, data: TextData, min_depth: int = 3) -> BracketMemory | None:
+    """How often, at a closing bracket with at least ``min_depth`` brackets open, the right closer gets more
+    probability than the wrong one, for the model and for the best n-gram; None without both kinds of bracket."""
+    vocab = data.vocab
+    if not all(c in vocab.chars for c in "()[]"):
+        return None
+    close_ids = [vocab.chars.index(")"), vocab.chars.index("]")]
+    x, y = data.eval_tracks()
+    s = score(model, x, y, extra_ids=close_ids)
+    rep = data.ngram()
+    ng = data.ngram_model()
+    total = m_right = n_right = 0
+    for e in range(len(x)):
+        text = vocab.decode(np.concatenate([x[e, :1], y[e]]))
+        targets = closer_targets(text, min_depth)
+        if not targets:
+            continue
+        pos = np.array([i for i, _ in targets])  # position in text; it is target index pos - 1
+        right = np.array([0 if c == ")" else 1 for _, c in targets])
+        probs = s.extra[e, pos - 1]  # (k, 2)
+        m_right += int(np.sum(probs[np.arange(len(pos)), right] > probs[np.arange(len(pos)), 1 - right]))
+        ids = np.concatenate([x[e, :1], y[e]])
+        hist, hlen = ng.histories(ids)
+        p_ng = [ng.probs(hist[pos], hlen[pos], np.full(len(pos), cid), orders=[rep.best_order])[rep.best_order]
+                for cid in close_ids]
+        p_ng = np.stack(p_ng, axis=-1)
+        n_right += int(np.sum(p_ng[np.arange(len(pos)), right] > p_ng[np.arange(len(pos)), 1 - right]))
+        total += len(pos)
+    return BracketMemory(min_depth, total, m_right, n_right, rep.best_order)
+
+
+def balanced(line: str) -> bool:
+    """Every bracket of the line closed by the right kind, in order, and none left open."""
+    stack: list[str] = []
+    for ch in line:
+        if ch in "([":
+            stack.append(ch)
+        elif ch in ")]":
+            if not stack or corpus.PAIRS[stack.pop()] != ch:
+                return False
+    return not stack
+
+
+# ------------------------------------------------------------------------------------------- saved models
+
+
+def save_meta(result) -> dict[str, np.ndarray]:
+    """The language model's entries of a saved model (added to train.save_model's): vocabulary and scores."""
+    data: TextData = result.text
+    rep = data.ngram()
+    loss = result.loss
+    return {
+        "meta_vocab": data.vocab.codepoints(),
+        "meta_text": np.array(data.name),
+        "meta_valid": np.array(data.valid_name),
+        "meta_bpc": np.array(np.nan if loss is None else loss / LN2),
+        "meta_ngram_bpc": np.array(rep.best_bpc),
+        "meta_ngram_order": np.array(rep.best_order, dtype=np.int64),
+        "meta_ngram_smoothing": np.array(rep.smoothing),
+    }
+
+
+def task_from_arrays(arrays: dict, path) -> Task:
+    """The task of a saved language model, from its meta_vocab."""
+    from rnn_tutor.errors import RnnTutorError
+
+    v = arrays.get("meta_vocab")
+    if v is None:
+        raise RnnTutorError(f"model file {path} is a language model without meta_vocab (its characters)",
+                            "train and save it again")
+    try:
+        if v.dtype.kind not in "iu" or v.ndim != 1 or not 2 <= v.size <= corpus.MAX_VOCAB:
+            raise ValueError
+        vocab = Vocab.from_codepoints(v)
+    except ValueError:
+        raise RnnTutorError(f"model file {path}: meta_vocab is not a list of 2 to {corpus.MAX_VOCAB} distinct "
+                            "characters", "train and save it again") from None
+    return vocab_task(vocab)
