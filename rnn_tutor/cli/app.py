@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "decay",
     "params", "gradcheck",
     "train", "compare", "predict",
+    "sample", "inspect",
 ]
 
 _debug = {"on": bool(os.environ.get("RNN_TUTOR_DEBUG"))}

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rnn_tutor.cli import lmtext
 from rnn_tutor.cli.app import app
 from rnn_tutor.cli.options import Cell, SeedOpt, StreamFormat, StreamFormatOpt
 
@@ -18,6 +19,7 @@ class TaskName(str, enum.Enum):
     order = "order"
     tagging = "tagging"
     reverse = "reverse"
+    text = "text"
 
 
 class Optimizer(str, enum.Enum):
@@ -36,7 +38,7 @@ class GateInit(str, enum.Enum):
 
 
 TASK_HELP = ("adding (two marked numbers, long lag), recall (first symbol), order (who did it), tagging "
-             "(a tag per word), reverse (encoder-decoder).")
+             "(a tag per word), reverse (encoder-decoder), text (a character-level language model on --text).")
 
 
 def one_blas_thread():
@@ -51,22 +53,34 @@ def one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def run_training(config, fmt: str, save: Optional[Path], label: str) -> int:
+def run_training(config, fmt: str, save: Optional[Path], label: str, sample_every: int = 0) -> int:
     """Train with progress on stderr; Ctrl-C stops, prints and saves what there is, and exits 130."""
     from rnn_tutor.core import train as core
     from rnn_tutor.render import train as view
 
-    trainer = core.Trainer(config)
+    text = lmtext.prepare(config.checked()) if config.task == "text" else None  # a language model's corpus
+    trainer = core.Trainer(config, text=text)
     cfg = trainer.config
     if save is not None:
         core.check_save_path(save)
     interrupted = False
-    with one_blas_thread(), view.Progress(cfg.steps, label) as progress:
+    if text is not None:
+        from rnn_tutor.render import lm as lm_view
+
+        progress_bar = lm_view.Progress(cfg.steps, label, text.ngram().best_bpc)
+    else:
+        progress_bar = view.Progress(cfg.steps, label)
+    sampled = -1
+    with one_blas_thread(), progress_bar as progress:
         try:
             for rec in trainer.run():
                 progress.update(rec)
                 if fmt == "jsonl":
-                    view.stream_record(rec, cfg.cell, cfg.task)
+                    (lm_view.stream_record(rec, cfg.cell) if text is not None
+                     else view.stream_record(rec, cfg.cell, cfg.task))
+                if text is not None and sample_every and rec.step // sample_every > sampled:
+                    sampled = rec.step // sample_every  # watch noise turn into text, on stderr
+                    progress.say(lm_view.sample_line(rec.step, lmtext.sample_text(trainer.model, rec.step, cfg.seed)))
         except KeyboardInterrupt:
             interrupted = True
     result = trainer.result(interrupted=interrupted)
@@ -78,7 +92,8 @@ def run_training(config, fmt: str, save: Optional[Path], label: str) -> int:
                   + (f", saved to {saved}." if saved else "."))
     view.emit_train(result, fmt, saved)
     if saved and fmt == "table":
-        view.note(f"Saved to {saved}. Try: rnn-tutor predict {saved}")
+        view.note(f"Saved to {saved}. Try: rnn-tutor " + (f"sample {saved}" if text is not None
+                                                          else f"predict {saved}"))
     return 130 if interrupted else 0
 
 
@@ -89,7 +104,9 @@ def train(
     length: Annotated[Optional[int], typer.Option(
         "--length", "-T", help="Sequence length (default: the task's: adding 100, recall 50, order 8, "
         "tagging 20, reverse 6).", show_default=False)] = None,
-    hidden: Annotated[int, typer.Option("--hidden", "-H", help="Hidden size (1-1024).")] = 16,
+    hidden: Annotated[Optional[int], typer.Option(
+        "--hidden", "-H", help="Hidden size (1-1024; default 16, for --task text 128, brackets 64).",
+        show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", "-n", help="Optimizer steps (mini-batches).")] = 1000,
     batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.01,
@@ -109,6 +126,11 @@ def train(
     save: Annotated[Optional[Path], typer.Option(
         "--save", help="Write the model to this .npz (PyTorch names + task metadata).", show_default=False,
         dir_okay=True)] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help=lmtext.TEXT_HELP, show_default=False)] = None,
+    valid: Annotated[Optional[str], typer.Option("--valid", help=lmtext.VALID_HELP, show_default=False)] = None,
+    max_chars: Annotated[Optional[int], typer.Option(
+        "--max-chars", help=lmtext.MAX_CHARS_HELP, show_default=False)] = None,
+    sample_every: Annotated[int, typer.Option("--sample-every", help=lmtext.SAMPLE_HELP, min=0)] = 200,
     seed: SeedOpt = 0,
     fmt: StreamFormatOpt = StreamFormat.table,
 ) -> None:
@@ -117,19 +139,27 @@ def train(
     A progress bar runs on stderr; --format jsonl streams one object per evaluation. Ctrl-C stops cleanly and
     still prints (and saves) what it has. The same --seed gives the same numbers.
 
+    --task text trains a language model that reads one character at a time and reports held-out bits per
+    character beside the best n-gram's. The text is cut into --batch tracks read in chunks of --length: the state
+    carries over from chunk to chunk, the gradient stops at the boundary (truncated BPTT: full BPTT would keep
+    every step of the text in memory and update once per pass; truncation updates often, but cannot learn from a
+    gradient that would have to travel more than --length steps back).
+
     Examples:
 
         rnn-tutor train --cell lstm --task adding --length 100 --save model.npz
 
         rnn-tutor train --cell rnn --task recall --length 30 --format jsonl
+
+        rnn-tutor train --task text --text brackets --save brackets.npz
     """
     from rnn_tutor.core.train import TrainConfig
 
     config = TrainConfig(
         cell=cell.value, task=task.value, length=length, hidden=hidden, steps=steps, batch=batch, lr=lr,
         clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
-        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value,
+        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value, text=text, valid=valid, max_chars=max_chars,
     )
-    code = run_training(config, fmt.value, save, f"{cell.value} {task.value}")
+    code = run_training(config, fmt.value, save, f"{cell.value} {task.value}", sample_every)
     if code:
         raise typer.Exit(code)

@@ -193,10 +193,12 @@ def stdlib_files() -> tuple[Path, list[Path]]:
     return root, files
 
 
-def stdlib_text(max_chars: int) -> tuple[str, str]:
+def stdlib_text(max_chars: int, from_end: bool = False) -> tuple[str, str]:
     """(text, note): .py files of the standard library until ``max_chars`` characters; files that are not UTF-8
-    are skipped."""
+    are skipped. ``from_end``: the files in the reverse order (those a training run reads last, if at all)."""
     root, files = stdlib_files()
+    if from_end:
+        files = files[::-1]
     parts, size, used, skipped = [], 0, 0, 0
     for f in files:
         if size >= max_chars:

@@ -45,6 +45,14 @@ EVAL_TRACKS = 32  # held-out tracks at most (each at least EVAL_MIN_TRACK charac
 EVAL_MIN_TRACK = 256
 EVAL_LENGTH = 256  # steps per forward pass in evaluation (bounded memory; the state is carried between them)
 MAX_SAMPLE = 100_000
+# The size of a language model unless --hidden says otherwise: 128 units for real text; 64 for the generated
+# brackets, which a smaller model learns within the 60 s the tutor promises, and whose units are easier to read.
+DEFAULT_HIDDEN = 128
+SMALL_CORPORA = {"brackets": 64}
+
+
+def default_hidden(text: str | None) -> int:
+    return SMALL_CORPORA.get(str(text or "brackets").strip().lower(), DEFAULT_HIDDEN)
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -369,13 +377,15 @@ class SampledChar:
 
 
 def encode_prime(vocab: Vocab, prime: str, option: str = "--prime") -> np.ndarray:
-    try:
-        ids, _ = vocab.encode(prime)
-    except BadValueError as exc:
-        shown = "".join(vocab.chars[:60]).replace("\n", "\\n")
-        raise BadValueError(option, exc.message.replace("the character", f"{option} has the character")
-                            + f"; it knows: {shown!r}") from None
-    return ids
+    """Ids of a text the model is to read; a character it does not know is an error (unless the model has the
+    unknown symbol, which then stands for it)."""
+    if not vocab.unknown:
+        known = set(vocab.chars)
+        bad = next((c for c in prime if c not in known), None)
+        if bad is not None:
+            shown = "".join(vocab.chars[:80])
+            raise BadValueError(option, f"{bad!r} is not a character the model knows; it knows {shown!r}")
+    return vocab.encode(prime)[0]
 
 
 def sample(model: heads.Model, length: int, temperature: float = 1.0, prime: str = "", seed: int = 0,

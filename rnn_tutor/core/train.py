@@ -50,7 +50,7 @@ class TrainConfig:
     cell: str = "lstm"
     task: str = "adding"
     length: int | None = None  # None: the task's default length
-    hidden: int = 16
+    hidden: int | None = None  # None: 16; for --task text lm.default_hidden (128; brackets 64)
     steps: int = 1500
     batch: int = 32
     lr: float = 0.01
@@ -73,7 +73,12 @@ class TrainConfig:
         task = get_task(self.task)
         length = task.default_length if self.length is None else self.length
         task.check_length(length)
-        _whole("--hidden", self.hidden, 1, MAX_HIDDEN)
+        hidden = self.hidden
+        if hidden is None:
+            from rnn_tutor.core import lm
+
+            hidden = lm.default_hidden(self.text) if task.kind == NEXT_CHAR else 16
+        _whole("--hidden", hidden, 1, MAX_HIDDEN)
         _whole("--steps", self.steps, 1, MAX_STEPS)
         _whole("--batch", self.batch, 1, MAX_BATCH)
         _whole("--eval-every", self.eval_every, 1, MAX_STEPS)
@@ -106,18 +111,18 @@ class TrainConfig:
                 "--eval-size", f"eval-size x length x input size = {self.eval_size * length * task.input_size:,} "
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
-        width = self.hidden + (256 if task.kind == NEXT_CHAR else task.input_size) + 1  # text: V <= 256
+        width = hidden + (256 if task.kind == NEXT_CHAR else task.input_size) + 1  # text: V <= 256
         need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, self.dtype)
         if need > MEMORY_LIMIT:
             raise BadValueError(
-                "--hidden", f"this run would need about {need / 2**30:.1f} GB of memory for hidden {self.hidden} x "
+                "--hidden", f"this run would need about {need / 2**30:.1f} GB of memory for hidden {hidden} x "
                 f"batch {self.batch} x length {length:,} ({weights.a_cell(cell)}, {self.dtype}); the limit is "
                 f"{MEMORY_LIMIT // 2**30} GB",
                 "use a smaller --hidden, --batch or --length"
                 + (", or --dtype float32, which halves it" if self.dtype == "float64" else ""),
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
-                              "optimizer": str(self.optimizer).lower(), "clip": clip or None})
+                              "hidden": hidden, "optimizer": str(self.optimizer).lower(), "clip": clip or None})
 
 
 def _whole(option: str, value, low: int, high: int) -> None:
@@ -470,7 +475,7 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
         raise RnnTutorError(f"model file {path}: meta_length {length} is not a length the {t.name} task allows",
                             "train and save the model again") from None
     info = {"seed": meta("seed", int), "steps": meta("steps", int), "accuracy": meta("accuracy", float),
-            "loss": meta("loss", float), "gate_init": meta("gate_init")}
+            "loss": meta("loss", float), "gate_init": meta("gate_init"), "text": meta("text")}
     return SavedModel(heads.Model(w.cell, t, H, params), int(length), info, str(path))
 
 

@@ -144,7 +144,7 @@ def test_sampling_is_deterministic_and_temperature_zero_is_argmax():
         assert c.id == int(p[0].argmax()) and c.sampled_probability == 1.0
         assert c.probability == pytest.approx(p[0].max())
         p = st.step([c.id])
-    with pytest.raises(BadValueError, match="--prime has the character 'z'"):
+    with pytest.raises(BadValueError, match="'z' is not a character the model knows"):
         list(lm.sample(m, 5, prime="az"))
     for bad in (-1, float("nan"), 101, True):
         with pytest.raises(BadValueError):

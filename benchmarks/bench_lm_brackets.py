@@ -1,0 +1,112 @@
+"""The language model's quality bar on the generated brackets corpus, with the defaults, on one core.
+
+    python benchmarks/bench_lm_brackets.py [--cells lstm gru rnn] [--budget 60] [--seed 0]
+
+For each cell it trains `rnn-tutor train --task text --text brackets` with the defaults (the brackets size: one
+layer of 64 units, chunks of 100, batch 32, Adam lr 0.01, clip 1, float64) until `--budget` seconds of CPU time
+(training and evaluation, one BLAS thread) have passed, evaluating the held-out bpc every 50 steps. It prints:
+
+- the held-out bpc against CPU and wall time, beside the best n-gram's (orders 1-8, interpolated Kneser-Ney)
+  scored on the same held-out tracks, and when the model first went below it;
+- how many of 100 sampled lines (temperature 1, the sample command's default; each line is what the model writes
+  after a newline, up to the next, at most 400 characters) have balanced brackets;
+- `inspect --find`'s best bracket-depth unit and its r, on 20,000 characters of fresh brackets text;
+- at closing brackets with 3 or more brackets open in the held-out text, how often the right closer got more
+  probability than the wrong one, for the model and the best n-gram.
+
+The bar (issue 13): the LSTM below the best n-gram within 60 s, >= 90% of lines balanced, a depth unit with
+|r| >= 0.8. CPU time is reported beside wall time: the development machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import numpy as np  # noqa: E402
+
+from rnn_tutor.core import lm, units  # noqa: E402
+from rnn_tutor.core.train import TrainConfig, Trainer  # noqa: E402
+
+
+def sampled_lines(model, n=100, seed=0, max_len=400) -> list[str]:
+    lines = [""] * n
+    done = [False] * n
+    for k, chars in enumerate(lm.sample(model, max_len, temperature=1.0, seed=seed, batch=n)):
+        for b, c in enumerate(chars):
+            if not done[b]:
+                if c.char == "\n":
+                    done[b] = True
+                else:
+                    lines[b] += c.char
+        if all(done):
+            break
+    return [line if d else line + "<unfinished>" for line, d in zip(lines, done)]
+
+
+def run(cell: str, budget: float, seed: int, layers: int | None) -> None:
+    extra = {} if layers is None else {"layers": layers}
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    trainer = Trainer(TrainConfig(cell=cell, task="text", text="brackets", steps=10**7, eval_every=50, seed=seed,
+                                  **extra))
+    ng = trainer.text.ngram()
+    prep_cpu = time.process_time() - cpu0
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    crossed = None
+    print(f"\n{cell}: {lm.num_layers(trainer.model)} layer(s) of {trainer.config.hidden}; best n-gram "
+          f"{ng.best_bpc:.4f} bpc (order {ng.best_order}); uniform {ng.uniform_bpc:.4f}; data + n-gram "
+          f"{prep_cpu:.1f} s CPU")
+    print(f"{'step':>6} {'cpu s':>7} {'wall s':>7} {'bpc':>7}")
+    last = None
+    for rec in trainer.run():
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        bpc = rec.loss / lm.LN2
+        last = (rec.step, cpu, wall, bpc)
+        if rec.step % 500 == 0:
+            print(f"{rec.step:>6} {cpu:>7.1f} {wall:>7.1f} {bpc:>7.4f}", flush=True)
+        if crossed is None and bpc < ng.best_bpc:
+            crossed = last
+        if cpu >= budget:
+            break
+    step, cpu, wall, bpc = last
+    print(f"{step:>6} {cpu:>7.1f} {wall:>7.1f} {bpc:>7.4f}  (end of the budget)")
+    if crossed:
+        print(f"below the n-gram from step {crossed[0]:,}: {crossed[1]:.1f} s CPU, {crossed[2]:.1f} s wall "
+              f"({crossed[3]:.4f} < {ng.best_bpc:.4f})")
+    else:
+        print(f"NOT below the n-gram within {budget:.0f} s CPU ({bpc:.4f} vs {ng.best_bpc:.4f})")
+    model = trainer.model
+    lines = sampled_lines(model, 100, seed)
+    ok = sum(lm.balanced(line) and not line.endswith("<unfinished>") for line in lines)
+    print(f"balanced lines: {ok} of 100 (e.g. {lines[0][:60]!r})")
+    from rnn_tutor.core import corpus
+
+    text = corpus.brackets_text(20_000, seed=seed + 1_000_003)
+    ranked = units.find(units.read(model, text), top=1)
+    depth = next(f for f in ranked if f.feature == "bracket depth").units[0]
+    print(f"inspect --find: bracket depth -> {depth.unit} r = {depth.r:+.3f}")
+    bm = lm.bracket_memory(model, trainer.text)
+    print(f"right closer at depth >= 3: model {bm.model_share:.1%}, {bm.ngram_order}-gram {bm.ngram_share:.1%} "
+          f"of {bm.closers:,}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cells", nargs="+", default=["lstm", "gru", "rnn"])
+    ap.add_argument("--budget", type=float, default=60.0, help="CPU seconds of training per cell")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--layers", type=int, default=None)
+    args = ap.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        for cell in args.cells:
+            run(cell, args.budget, args.seed, args.layers)
+
+
+if __name__ == "__main__":
+    main()
