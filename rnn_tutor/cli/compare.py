@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rnn_tutor.cli import lmtext
 from rnn_tutor.cli.app import app
 from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
 from rnn_tutor.cli.train import TASK_HELP, DType, GateInit, TaskName, one_blas_thread
@@ -16,7 +17,9 @@ def compare(
     task: Annotated[TaskName, typer.Option("--task", "-t", help=TASK_HELP, case_sensitive=False)] = TaskName.adding,
     length: Annotated[Optional[int], typer.Option(
         "--length", "-T", help="Sequence length (default: the task's; adding 100).", show_default=False)] = None,
-    hidden: Annotated[int, typer.Option("--hidden", "-H", help="Hidden size of every cell.")] = 16,
+    hidden: Annotated[Optional[int], typer.Option(
+        "--hidden", "-H", help="Hidden size of every cell (default 16; for --task text 128, brackets 64).",
+        show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", "-n", help="The budget: at most this many steps each.")] = 1000,
     batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate (Adam).")] = 0.01,
@@ -31,6 +34,10 @@ def compare(
         case_sensitive=False)] = GateInit.chrono,
     dtype: Annotated[DType, typer.Option(
         "--dtype", help="float64 (exact numbers) or float32 (faster).", case_sensitive=False)] = DType.float64,
+    text: Annotated[Optional[str], typer.Option("--text", help=lmtext.TEXT_HELP, show_default=False)] = None,
+    valid: Annotated[Optional[str], typer.Option("--valid", help=lmtext.VALID_HELP, show_default=False)] = None,
+    max_chars: Annotated[Optional[int], typer.Option(
+        "--max-chars", help=lmtext.MAX_CHARS_HELP, show_default=False)] = None,
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -46,6 +53,8 @@ def compare(
         rnn-tutor compare --task recall --length 60 --format json | jq '.[] | {cell, accuracy}'
 
         rnn-tutor compare --task reverse --cells lstm --lengths 2,4,8,16
+
+        rnn-tutor compare --task text --text brackets --steps 500
     """
     from rnn_tutor.core import cells as core_cells
     from rnn_tutor.core import train as core
@@ -59,6 +68,16 @@ def compare(
         core_cells.check_cell(c, option="--cells")
     if len(set(names)) != len(names):
         raise BadValueError("--cells", f"each cell once, got {cells!r}")
+    if task.value == "text":  # language models: bpc beside the n-gram's (cli/lmtext.py)
+        if lengths is not None:
+            raise BadValueError("--lengths", "is for the toy tasks; a language model reads chunks of --length")
+        code = lmtext.compare_text(names, dict(
+            length=length, hidden=hidden, steps=steps, batch=batch, lr=lr, clip=clip, seed=seed,
+            eval_every=eval_every, gate_init=gate_init.value, dtype=dtype.value, text=text, valid=valid,
+            max_chars=max_chars), fmt.value)
+        if code:
+            raise typer.Exit(code)
+        return
     if lengths is not None and length is not None:
         raise BadValueError("--lengths", "give either --length or --lengths, not both")
     length_list: list = [length]

@@ -57,3 +57,74 @@ def sample_text(model, step: int, seed: int, length: int = 200) -> str:
     from rnn_tutor.core import lm
 
     return "".join(c[0].char for c in lm.sample(model, length, temperature=0.8, seed=seed * 7919 + step))
+
+
+def compare_text(names: list[str], options: dict, fmt: str) -> int:
+    """``compare --task text``: the cells trained on one text with the same budget, size and seed; held-out bpc,
+    the n-gram's, time, and (with brackets in the text) how often the right closer wins at depth >= 3."""
+    from dataclasses import replace
+
+    from rnn_tutor.cli.train import one_blas_thread
+    from rnn_tutor.core import lm
+    from rnn_tutor.core import train as core
+    from rnn_tutor.render import lm as view
+
+    base = core.TrainConfig(task="text", **options).checked()
+    data = prepare(base)
+    rep = data.ngram()
+    rows, interrupted, closers = [], False, None
+    for name in names:
+        trainer = core.Trainer(replace(base, cell=name), text=data)
+        with one_blas_thread(), view.Progress(base.steps, f"{name:4s} text", rep.best_bpc) as progress:
+            try:
+                for rec in trainer.run():
+                    progress.update(rec)
+            except KeyboardInterrupt:
+                interrupted = True
+        if trainer.records:
+            result = trainer.result(interrupted=interrupted)
+            with one_blas_thread():
+                bm = lm.bracket_memory(trainer.model, data)
+            closers = bm if bm is not None and bm.closers else closers
+            final = result.final
+            rows.append({
+                "cell": name, "bpc": lm.bpc(result.loss), "accuracy": result.accuracy,
+                "closers_right": bm.model_share if bm is not None else None, "steps": final.step,
+                "characters": final.step * base.batch * base.length, "seconds": result.seconds,
+                "parameters": sum(int(v.size) for v in result.params.values()),
+                "curve": [r.loss / lm.LN2 for r in result.records], "interrupted": interrupted,
+            })
+        if interrupted:
+            view.render.message(f"Interrupted while training {name}: the results so far follow.")
+            break
+    meta = {"task": "text", "text": data.name, "valid": data.valid_name, "budget": base.steps,
+            "hidden": base.hidden, "length": base.length, "batch": base.batch, "seed": base.seed,
+            "dtype": base.dtype, "vocab_size": data.V, "uniform_bpc": rep.uniform_bpc,
+            "smoothing": rep.smoothing, "ngram_order": rep.best_order, "ngram_bpc": rep.best_bpc,
+            "ngram_by_order": {str(k): v for k, v in rep.bpc.items()},
+            "closers": closers.closers if closers else None, "min_depth": closers.min_depth if closers else None,
+            "ngram_closers": closers.ngram_share if closers else None}
+    meta["summary"] = compare_sentence(rows, meta, interrupted)
+    view.emit_compare(rows, meta, fmt)
+    return 130 if interrupted else 0
+
+
+def compare_sentence(rows: list[dict], meta: dict, interrupted: bool) -> str:
+    if not rows:
+        return ""
+    if interrupted:
+        return "Interrupted: these numbers are partial, not a comparison; run it to the end to compare."
+    ng, order = meta["ngram_bpc"], meta["ngram_order"]
+    ranked = sorted(rows, key=lambda r: r["bpc"])
+    said = ", ".join(f"{r['cell']} {r['bpc']:.3f}" for r in ranked)
+    below = [r["cell"] for r in ranked if r["bpc"] < ng]
+    text = (f"Held-out bits per character after {meta['budget']:,} steps: {said}, against {ng:.3f} for the best "
+            f"n-gram (order {order}); ")
+    text += (f"{' and '.join(below)} went below it." if below else "no cell went below it yet: try more --steps.")
+    if meta.get("closers"):
+        best = max(rows, key=lambda r: r["closers_right"] or 0)
+        text += (f" At closing brackets with {meta['min_depth']} or more open, {best['cell']} gave the right closer "
+                 f"more probability {best['closers_right']:.0%} of the time, the {order}-gram "
+                 f"{meta['ngram_closers']:.0%}: beyond its {order - 1} characters of context it cannot see which "
+                 "bracket is open.")
+    return text
