@@ -281,6 +281,16 @@ def _hand_values() -> dict[str, Callable[[], str]]:
     return out
 
 
+LM_VALUES = ("brackets_v", "brackets_uniform", "brackets_ngram_order", "brackets_ngram_bpc", "brackets_ngram_ppl",
+             "brackets_ngram_closers", "full_bptt", "chunk_bptt", "temp_1", "temp_05", "temp_2")
+
+
+def _lm(name: str) -> str:
+    from rnn_tutor.core import lm
+
+    return lm.lesson_value(name)
+
+
 def _order_steps() -> str:
     r = _order()
     return ", ".join(f"{_num(s.h_a)} vs {_num(s.h_b)}" for s in r.steps)
@@ -323,4 +333,6 @@ VALUES: dict[str, Callable[[], str]] = {
     "stream.lstm_bytes": lambda: human_bytes(_cost(4096, 256).stream[-1].lstm_bytes),
     "stream.kv_numbers": lambda: _int(_cost(4096, 256).stream[-1].kv_numbers),
     "stream.kv_bytes": lambda: human_bytes(_cost(4096, 256).stream[-1].kv_bytes),
+    # language models (lesson 9): the brackets corpus and its n-gram, truncated BPTT's memory, temperature
+    **{f"lm.{k}": (lambda k=k: _lm(k)) for k in LM_VALUES},
 }

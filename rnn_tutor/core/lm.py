@@ -76,14 +76,14 @@ class TextData:
     def V(self) -> int:
         return self.vocab.size
 
+    @property
+    def newline(self) -> int | None:
+        return self.vocab.chars.index("\n") if "\n" in self.vocab.chars else None
+
     def eval_tracks(self) -> tuple[np.ndarray, np.ndarray]:
         """The held-out text as (inputs, targets), each (E, n): E tracks read from a zero state."""
         M = len(self.valid_ids) - 1
-        E = max(1, min(EVAL_TRACKS, M // EVAL_MIN_TRACK))
-        n = M // E
-        x = self.valid_ids[: E * n].reshape(E, n)
-        y = self.valid_ids[1 : E * n + 1].reshape(E, n)
-        return x, y
+        return tracks(self.valid_ids, max(1, min(EVAL_TRACKS, M // EVAL_MIN_TRACK)), self.newline)
 
     def ngram(self, max_order: int = ngrams.MAX_ORDER) -> ngrams.NGramReport:
         """Orders 1..max_order fitted on the training ids, scored on the held-out tracks (each from an empty
@@ -143,6 +143,28 @@ def prepare_config(cfg) -> TextData:
     return prepare(text, valid, cfg.batch, cfg.length)
 
 
+def tracks(ids: np.ndarray, count: int, newline: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``ids`` into ``count`` tracks of one length n: (inputs (count, n), targets (count, n)), the target being
+    the next character. Track b starts near b (N - 1) / count: at the first newline in the first half of its share
+    when there is one, so that a track's zero state is always met at a line start, where sampling and inspection
+    start too (they read a newline first). The few characters between one track's end and the next one's start
+    are left out."""
+    N = len(ids) - 1
+    share = max(N // count, 0)
+    starts = np.arange(count) * share
+    if newline is not None and share > 1:
+        nl = np.flatnonzero(ids[:N] == newline)
+        k = np.searchsorted(nl, starts)
+        for b in range(count):
+            if k[b] < len(nl) and nl[k[b]] < starts[b] + share // 2:
+                starts[b] = nl[k[b]]
+    ends = np.r_[starts[1:], N]
+    n = int((ends - starts).min()) if count else 0
+    x = np.stack([ids[s : s + n] for s in starts])
+    y = np.stack([ids[s + 1 : s + n + 1] for s in starts])
+    return x, y
+
+
 def one_hot(ids: np.ndarray, V: int, dtype=np.float64) -> np.ndarray:
     """ids (...) -> (..., V)."""
     out = np.zeros(ids.shape + (V,), dtype=dtype)
@@ -153,15 +175,14 @@ def one_hot(ids: np.ndarray, V: int, dtype=np.float64) -> np.ndarray:
 class Stream:
     """B tracks of the training ids, read in chunks of T; ``state`` is the carried state of every track."""
 
-    def __init__(self, ids: np.ndarray, batch: int, length: int, V: int):
+    def __init__(self, ids: np.ndarray, batch: int, length: int, V: int, newline: int | None = None):
         self.B, self.T, self.V = int(batch), int(length), int(V)
-        n = (len(ids) - 1) // self.B
+        self.x, self.y = tracks(ids, self.B, newline)  # (B, n) inputs, (B, n) targets: the next characters
+        n = self.n = self.x.shape[1]
         if n < self.T:
             raise BadValueError("--length", f"each of the {self.B} tracks has {n:,} characters, fewer than one "
-                                            f"chunk of {self.T}")
-        self.x = ids[: self.B * n].reshape(self.B, n)  # (B, n) inputs
-        self.y = ids[1 : self.B * n + 1].reshape(self.B, n)  # (B, n) targets: the next character
-        self.n = n
+                                            f"chunk of {self.T}", "give a longer text, or a smaller --batch or "
+                                                                  "--length")
         self.pos = 0
         self.passes = 0  # completed passes over the text
         self.state: dict = {}  # {"h": (L, B, H), "c": (L, B, H)} after the last chunk; empty = zeros
@@ -182,7 +203,7 @@ def text_task(data: TextData, batch: int, length: int) -> Task:
     sym = data.vocab.symbols
     return Task("text", NEXT_CHAR, data.V, data.V, 1, 100,
                 f"next character of {data.name}", vocab=sym, classes=sym,
-                extra={"stream": Stream(data.train_ids, batch, length, data.V), "data": data,
+                extra={"stream": Stream(data.train_ids, batch, length, data.V, data.newline), "data": data,
                        "vocab": data.vocab})
 
 
@@ -553,3 +574,79 @@ def task_from_arrays(arrays: dict, path) -> Task:
         raise RnnTutorError(f"model file {path}: meta_vocab is not a list of 2 to {corpus.MAX_VOCAB} distinct "
                             "characters", "train and save it again") from None
     return vocab_task(vocab)
+
+
+# ------------------------------------------------------------------------------------------- lesson numbers
+
+
+# numbers kept per step and sequence for BPTT, in units of H: LSTM gates (4H), c, tanh(c), h; GRU gates (3H),
+# W_hn h + b_hn, h; RNN h (cells.py's caches)
+KEPT_PER_STEP = {"lstm": 7, "gru": 5, "rnn": 1}
+
+
+def bptt_bytes(cell: str, hidden: int, steps: int, batch: int = 1, layers: int = 1, itemsize: int = 8) -> int:
+    """Bytes of activations BPTT keeps for ``steps`` steps of ``batch`` sequences (cells.py's caches)."""
+    return KEPT_PER_STEP[cell] * hidden * steps * batch * layers * itemsize
+
+
+def ngram_closer_share(data: TextData, min_depth: int = 3) -> float | None:
+    """How often the best n-gram gives the right closing bracket more probability than the wrong one, at
+    closers with ``min_depth`` or more brackets open in the held-out tracks."""
+    vocab = data.vocab
+    if not all(c in vocab.chars for c in "()[]"):
+        return None
+    close_ids = [vocab.chars.index(")"), vocab.chars.index("]")]
+    rep, ng = data.ngram(), data.ngram_model()
+    x, y = data.eval_tracks()
+    total = right_n = 0
+    for e in range(len(x)):
+        ids = np.concatenate([x[e, :1], y[e]])
+        targets = closer_targets(vocab.decode(ids), min_depth)
+        if not targets:
+            continue
+        pos = np.array([i for i, _ in targets])
+        right = np.array([0 if c == ")" else 1 for _, c in targets])
+        hist, hlen = ng.histories(ids)
+        p = np.stack([ng.probs(hist[pos], hlen[pos], np.full(len(pos), c), orders=[rep.best_order])[rep.best_order]
+                      for c in close_ids], axis=-1)
+        rows = np.arange(len(pos))
+        right_n += int(np.sum(p[rows, right] > p[rows, 1 - right]))
+        total += len(pos)
+    return right_n / total if total else None
+
+
+_LESSON_CACHE: dict = {}
+
+
+def _brackets_data() -> TextData:
+    if "brackets" not in _LESSON_CACHE:
+        _LESSON_CACHE["brackets"] = prepare(corpus.read_source("brackets"))
+    return _LESSON_CACHE["brackets"]
+
+
+def lesson_value(name: str) -> str:
+    """The text of one number lesson 9 quotes (lessons.VALUES['lm.<name>'])."""
+    from rnn_tutor.core.lessons import human_bytes
+
+    def probs(t):
+        return ", ".join(f"{p:.3f}" for p in tempered(np.array([2.0, 1.0, 0.0]), t))
+
+    if name.startswith("brackets"):
+        data = _brackets_data()
+        rep = data.ngram()
+        values = {
+            "brackets_v": lambda: str(data.V),
+            "brackets_uniform": lambda: f"{rep.uniform_bpc:.3f}",
+            "brackets_ngram_order": lambda: str(rep.best_order),
+            "brackets_ngram_bpc": lambda: f"{rep.best_bpc:.3f}",
+            "brackets_ngram_ppl": lambda: f"{2 ** rep.best_bpc:.2f}",
+            "brackets_ngram_closers": lambda: f"{100 * ngram_closer_share(data):.0f}%",
+        }
+        return values[name]()
+    return {
+        "full_bptt": lambda: human_bytes(bptt_bytes("lstm", 128, 2_000_000)),
+        "chunk_bptt": lambda: human_bytes(bptt_bytes("lstm", 128, 100, batch=32)),
+        "temp_1": lambda: probs(1.0),
+        "temp_05": lambda: probs(0.5),
+        "temp_2": lambda: probs(2.0),
+    }[name]()

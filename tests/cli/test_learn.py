@@ -39,8 +39,25 @@ def test_every_lesson_renders_at_80_columns(topic):
         assert f"$ {command}" in lines, f"'{command}' is wrapped or missing at 80 columns"
 
 
+_LESSON_DIRS: dict = {}
+
+
+def _in_lesson_folder(topic, command, tmp_path_factory, monkeypatch):
+    """Run in a fresh folder per lesson, after the lesson's earlier commands (as a learner types them in order:
+    one may save a model that the next one reads)."""
+    folder, done = _LESSON_DIRS.setdefault(topic, (tmp_path_factory.mktemp(f"lesson-{topic}"), []))
+    monkeypatch.chdir(folder)
+    commands = next(lesson for lesson in LESSONS if lesson.topic == topic).commands
+    for earlier in commands[: commands.index(command)]:
+        if earlier not in done:
+            invoke(command_args(earlier))
+            done.append(earlier)
+    done.append(command)
+
+
 @pytest.mark.parametrize("topic, command", COMMANDS, ids=[c for _, c in COMMANDS])
-def test_every_try_it_command_runs(topic, command):
+def test_every_try_it_command_runs(topic, command, tmp_path_factory, monkeypatch):
+    _in_lesson_folder(topic, command, tmp_path_factory, monkeypatch)
     args = command_args(command)
     r = invoke(args)
     assert r.exit_code == 0, f"lesson {topic}: `{command}` exited {r.exit_code}: {r.stderr}"

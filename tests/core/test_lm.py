@@ -188,3 +188,32 @@ def test_ngram_report_of_text_data_scores_the_eval_tracks():
     x, y = data.eval_tracks()
     assert rep.valid_chars == y.size and rep.uniform_bpc == math.log2(data.V)
     assert set(rep.bpc) == {1, 2, 3} and rep.bpc[3] < rep.bpc[1] < rep.uniform_bpc
+
+
+def test_tracks_start_at_a_newline_and_have_one_length():
+    text = "ab\ncde\nf\nghij\nkl\nmnop\nqr\n"
+    vocab, _ = corpus.build_vocab(text)
+    ids, _ = vocab.encode(text)
+    nl = vocab.chars.index("\n")
+    x, y = lm.tracks(ids, 3, nl)
+    assert [vocab.decode(row)[0] for row in x] == ["\n"] * 3  # the zero state meets a line start, as in sampling
+    assert x.shape == y.shape and np.array_equal(x[:, 1:], y[:, :-1])
+    plain_x, _ = lm.tracks(ids, 3)  # without newlines to align to: equal shares
+    assert plain_x.shape == (3, (len(ids) - 1) // 3) and vocab.decode(plain_x[0]).startswith("ab")
+
+
+def test_lesson_numbers_are_recomputed():
+    from rnn_tutor.core.lessons import VALUES
+
+    e = np.exp([2.0, 1.0, 0.0])
+    assert VALUES["lm.temp_1"]() == ", ".join(f"{v:.3f}" for v in e / e.sum())
+    e2 = np.exp([1.0, 0.5, 0.0])
+    assert VALUES["lm.temp_2"]() == ", ".join(f"{v:.3f}" for v in e2 / e2.sum())
+    assert lm.bptt_bytes("lstm", 128, 2_000_000) == 7 * 128 * 2_000_000 * 8
+    assert VALUES["lm.chunk_bptt"]() == "21.9 MiB"  # 7 H numbers per step: i, f, g, o, c, tanh c, h
+    assert VALUES["lm.brackets_v"]() == str(len(corpus.BRACKETS_VOCAB))
+    assert float(VALUES["lm.brackets_uniform"]()) == pytest.approx(math.log2(len(corpus.BRACKETS_VOCAB)), abs=5e-4)
+    bpc, ppl = float(VALUES["lm.brackets_ngram_bpc"]()), float(VALUES["lm.brackets_ngram_ppl"]())
+    assert ppl == pytest.approx(2**bpc, abs=0.01) and 1 < bpc < math.log2(len(corpus.BRACKETS_VOCAB))
+    share = float(VALUES["lm.brackets_ngram_closers"]().rstrip("%"))
+    assert 50 < share < 90  # "only ... of the time": better than a coin, far from always
