@@ -20,6 +20,9 @@ def compare(
     hidden: Annotated[Optional[int], typer.Option(
         "--hidden", "-H", help="Hidden size of every cell (default 16; for --task text 128, brackets 64).",
         show_default=False)] = None,
+    layers: Annotated[Optional[int], typer.Option(
+        "--layers", help="Stacked layers of every cell (1-3; default 1, for --task text 2, brackets 1).",
+        show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", "-n", help="The budget: at most this many steps each.")] = 1000,
     batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate (Adam).")] = 0.01,
@@ -72,7 +75,7 @@ def compare(
         if lengths is not None:
             raise BadValueError("--lengths", "is for the toy tasks; a language model reads chunks of --length")
         code = lmtext.compare_text(names, dict(
-            length=length, hidden=hidden, steps=steps, batch=batch, lr=lr, clip=clip, seed=seed,
+            length=length, hidden=hidden, layers=layers, steps=steps, batch=batch, lr=lr, clip=clip, seed=seed,
             eval_every=eval_every, gate_init=gate_init.value, dtype=dtype.value, text=text, valid=valid,
             max_chars=max_chars), fmt.value)
         if code:
@@ -92,8 +95,8 @@ def compare(
 
         for n in length_list:
             get_task(task.value).check_length(n, option="--lengths")
-    configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, steps=steps, batch=batch, lr=lr,
-                                clip=clip, seed=seed, eval_every=eval_every, stop_at=core.SOLVED,
+    configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, layers=layers, steps=steps, batch=batch,
+                                lr=lr, clip=clip, seed=seed, eval_every=eval_every, stop_at=core.SOLVED,
                                 gate_init=gate_init.value, dtype=dtype.value).checked()
                for n in length_list]
     base = configs[0]
@@ -121,7 +124,7 @@ def compare(
     else:
         sentence = core.compare_sentence(rows, base.task, base.length, base.steps, baseline or 0.0)
     meta = {"task": base.task, "length": base.length, "lengths": [c.length for c in configs],
-            "hidden": base.hidden, "budget": base.steps, "seed": base.seed, "baseline_accuracy": baseline,
+            "hidden": base.hidden, "layers": base.layers, "budget": base.steps, "seed": base.seed, "baseline_accuracy": baseline,
             "gate_init": base.gate_init, "dtype": base.dtype, "eval_every": base.eval_every,
             "summary": sentence}
     view.emit_compare(rows, sentence, meta, fmt.value)

@@ -14,12 +14,14 @@ from rnn_tutor.cli.options import Cell, FormatOpt, OutputFormat, SeedOpt
 MAX_FORWARD_STEPS = 1_000_000  # about 10 s of numpy on one core
 
 
-def forward_steps(cell: str, h: int, d: int, t: int, b: int, max_checks: int) -> int:
-    """Recurrent steps a check runs: two forward passes of T steps for every number compared."""
+def forward_steps(cell: str, h: int, d: int, t: int, b: int, max_checks: int, layers: int = 1) -> int:
+    """Recurrent steps a check runs: two forward passes of T steps through every layer for every number compared."""
     g = {"rnn": 1, "gru": 3, "lstm": 4}[cell]
-    sizes = [g * h * d, g * h * h, g * h, g * h, b * t * d, b * h] + ([b * h] if cell == "lstm" else [])
+    sizes = [b * t * d, layers * b * h] + ([layers * b * h] if cell == "lstm" else [])
+    for k in range(layers):
+        sizes += [g * h * (d if k == 0 else h), g * h * h, g * h, g * h]
     checks = sum(min(n, max_checks) if max_checks else n for n in sizes)
-    return 2 * t * checks
+    return 2 * t * layers * checks
 
 
 class Nonlinearity(str, enum.Enum):
@@ -37,6 +39,8 @@ def gradcheck(
     length: Annotated[int, typer.Option("--length", "-T", help="Sequence length T (steps to backpropagate through).",
                                         min=1, max=100)] = 4,
     batch: Annotated[int, typer.Option("--batch", "-B", help="Sequences in the batch.", min=1, max=4)] = 2,
+    layers: Annotated[int, typer.Option(
+        "--layers", help="Stacked layers; every layer's weights are checked.", min=1, max=3)] = 1,
     seed: SeedOpt = 0,
     eps: Annotated[float, typer.Option("--eps", help="Finite-difference step.", min=1e-10, max=1e-1)] = 1e-5,
     tolerance: Annotated[float, typer.Option(
@@ -71,12 +75,13 @@ def gradcheck(
         raise BadValueError("--nonlinearity", "relu applies to --cell rnn only (GRU and LSTM use sigmoid and tanh)")
     names = [cell.value] if cell is not None else list(CELLS)
     for name in names:
-        work = forward_steps(name, hidden_size, input_size, length, batch, max_checks)
+        work = forward_steps(name, hidden_size, input_size, length, batch, max_checks, layers)
         if work > MAX_FORWARD_STEPS:
             raise BadValueError("--max-checks", f"this check would run {work:,} recurrent steps for {name} (at most "
                                 f"{MAX_FORWARD_STEPS:,}); give --max-checks 200 or smaller sizes")
     results = [run(name, hidden_size=hidden_size, input_size=input_size, length=length, batch=batch, seed=seed,
-                   eps=eps, tolerance=tolerance, max_checks=max_checks or None, nonlinearity=nonlinearity.value)
+                   eps=eps, tolerance=tolerance, max_checks=max_checks or None, nonlinearity=nonlinearity.value,
+                   num_layers=layers)
                for name in names]
     rcells.emit_gradcheck(results, fmt.value)
     if not all(r.passed for r in results):

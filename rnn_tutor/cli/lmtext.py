@@ -98,7 +98,7 @@ def compare_text(names: list[str], options: dict, fmt: str) -> int:
             view.render.message(f"Interrupted while training {name}: the results so far follow.")
             break
     meta = {"task": "text", "text": data.name, "valid": data.valid_name, "budget": base.steps,
-            "hidden": base.hidden, "length": base.length, "batch": base.batch, "seed": base.seed,
+            "hidden": base.hidden, "layers": base.layers, "length": base.length, "batch": base.batch, "seed": base.seed,
             "dtype": base.dtype, "vocab_size": data.V, "uniform_bpc": rep.uniform_bpc,
             "smoothing": rep.smoothing, "ngram_order": rep.best_order, "ngram_bpc": rep.best_bpc,
             "ngram_by_order": {str(k): v for k, v in rep.bpc.items()},

@@ -50,6 +50,9 @@ def trace(
         "--seed", help="Cell: seed for the initial weights.", min=0, max=2**32 - 1)] = 0,
     one_hot: Annotated[bool, typer.Option(
         "--one-hot", help="Cell: feed each word as a one-hot vector over the vocabulary instead of its number.")] = False,
+    layer: Annotated[Optional[int], typer.Option(
+        "--layer", help="Cell: which layer of a stacked --weights file to show (0 = the bottom, as in "
+        "weight_ih_l0; default: the top layer).", min=0, show_default=False)] = None,
     fmt: StreamFormatOpt = StreamFormat.table,
 ) -> None:
     """Trace the hidden state of h_t = w*h_{t-1} + u*x_t + b step by step, and how much each input counts.
@@ -74,9 +77,10 @@ def trace(
         except ModuleNotFoundError:
             raise RnnTutorError("vector cells are not available in this build") from None
         return run_cell_trace(tokens=tokens, values=numbers, vocab=vocab, cell=cell.value, hidden_size=hidden_size,
-                              weights=weights_file, seed=seed, one_hot=one_hot, fmt=fmt_value)
-    if one_hot or weights_file is not None:
-        raise BadValueError("--one-hot" if one_hot else "--weights", "needs --cell rnn|gru|lstm")
+                              weights=weights_file, seed=seed, one_hot=one_hot, fmt=fmt_value, layer=layer)
+    if one_hot or weights_file is not None or layer is not None:
+        raise BadValueError("--one-hot" if one_hot else "--weights" if weights_file is not None else "--layer",
+                            "needs --cell rnn|gru|lstm")
     weights = list(weight) if weight else [0.5]
     if stream:
         return trace_impl.run_stream(source, sentence, values, weights, input_weight, bias, h0, activation.value,

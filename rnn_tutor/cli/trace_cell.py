@@ -10,7 +10,7 @@ MAX_VOCAB = 4_096
 DEFAULT_HIDDEN = 4  # trace's --hidden-size default
 
 
-def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_hot, fmt) -> int:
+def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_hot, fmt, layer=None) -> int:
     """Feed the inputs to a seeded (or loaded) cell and hand every step to the renderer."""
     import numpy as np
 
@@ -65,7 +65,9 @@ def run_cell_trace(tokens, values, vocab, cell, hidden_size, weights, seed, one_
     else:
         params = cells.init_params(cell, d, hidden_size, seed=seed)
         source = {"weights": None, "seed": seed, "one_hot": bool(one_hot)}
-    tr = cells.trace(cell, params, x, tokens, nonlinearity=nonlinearity)
+    tr = cells.trace(cell, params, x, tokens, nonlinearity=nonlinearity, layer=layer)  # a stack: one layer
+    if tr.layers > 1:
+        source.update(layer=tr.layer, layers=tr.layers)
     rcells.emit_cell_trace(tr, fmt, source=source, vocab=vocab)
     if tr.overflow:
         render.warn("a number left the 64-bit float range (inputs or weights too large); it is shown as nan "

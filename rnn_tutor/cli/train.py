@@ -107,6 +107,9 @@ def train(
     hidden: Annotated[Optional[int], typer.Option(
         "--hidden", "-H", help="Hidden size (1-1024; default 16, for --task text 128, brackets 64).",
         show_default=False)] = None,
+    layers: Annotated[Optional[int], typer.Option(
+        "--layers", help="Stacked layers of the cell (1-3; default 1, for --task text 2, brackets 1); each layer "
+        "reads the h_t of the one below.", show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", "-n", help="Optimizer steps (mini-batches).")] = 1000,
     batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.01,
@@ -156,8 +159,8 @@ def train(
     from rnn_tutor.core.train import TrainConfig
 
     config = TrainConfig(
-        cell=cell.value, task=task.value, length=length, hidden=hidden, steps=steps, batch=batch, lr=lr,
-        clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
+        cell=cell.value, task=task.value, length=length, hidden=hidden, layers=layers, steps=steps, batch=batch,
+        lr=lr, clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
         stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value, text=text, valid=valid, max_chars=max_chars,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}", sample_every)

@@ -5,6 +5,9 @@ reference in tests:
 
 - parameters ``weight_ih_l0`` (G*H, D), ``weight_hh_l0`` (G*H, H), ``bias_ih_l0`` (G*H,), ``bias_hh_l0`` (G*H,)
   with G = 1 (RNN), 3 (GRU, rows r, z, n), 4 (LSTM, rows i, f, g, o);
+- a stack of L layers adds ``weight_ih_l1`` (G*H, H), ``weight_hh_l1``, ... up to ``_l{L-1}``: layer k > 0 reads
+  the hidden state h_t of layer k - 1 as its input (``torch.nn.LSTM(D, H, num_layers=L)``); the stack's output is
+  the top layer's h_t, and every layer carries its own state (h0, c0 of shape (L, B, H));
 - RNN:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)           (relu instead of tanh on request)
 - LSTM: i, f, o = sigmoid(...), g = tanh(...)
         c_t = f * c_{t-1} + i * g ;  h_t = o * tanh(c_t)
@@ -28,7 +31,8 @@ CELLS = ("rnn", "gru", "lstm")
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 GATE_NAMES = {"rnn": ("h",), "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}
 NONLINEARITIES = ("tanh", "relu")
-PARAM_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+PARAM_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")  # layer 0's names
+_STEMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 def check_cell(cell: str, option: str = "--cell") -> str:
@@ -39,47 +43,85 @@ def check_cell(cell: str, option: str = "--cell") -> str:
     return name
 
 
-def param_shapes(cell: str, input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
-    """Expected shape of every parameter of a one-layer cell."""
+def param_keys(num_layers: int = 1) -> tuple[str, ...]:
+    """Every parameter name of an ``num_layers``-layer stack, in PyTorch's order (layer 0's four, layer 1's, ...)."""
+    return tuple(f"{stem}_l{k}" for k in range(int(num_layers)) for stem in _STEMS)
+
+
+def num_layers(params: dict) -> int:
+    """L, the number of layers of a parameter dict (``weight_ih_l0`` .. ``weight_ih_l{L-1}``).
+
+    Other keys (a head, a decoder under a prefix) are ignored; a layer that is half there, or one past a gap
+    (``_l2`` without ``_l1``), raises BadValueError."""
+    n = 0
+    while f"weight_ih_l{n}" in params:
+        n += 1
+    if n == 0:
+        raise BadValueError(None, f"parameters lack weight_ih_l0; a cell needs {', '.join(PARAM_KEYS)}")
+    missing = [k for k in param_keys(n) if k not in params]
+    if missing:
+        raise BadValueError(None, f"parameters lack {', '.join(missing[:4])}; layer {missing[0].rsplit('_l', 1)[1]} "
+                                  f"of a {n}-layer cell needs all of {', '.join(_STEMS)}")
+    beyond = sorted(k for k in params if isinstance(k, str) and k.rsplit("_l", 1)[0] in _STEMS
+                    and k.rsplit("_l", 1)[1].isdigit() and int(k.rsplit("_l", 1)[1]) >= n)
+    if beyond:
+        raise BadValueError(None, f"parameters have {', '.join(beyond[:4])} but no weight_ih_l{n}: the layers must "
+                                  f"be numbered 0, 1, 2, ... without a gap")
+    return n
+
+
+def layer_params(params: dict, layer: int) -> dict[str, np.ndarray]:
+    """Layer ``layer`` of a stack as a one-layer parameter dict (under layer 0's names)."""
+    return {f"{stem}_l0": params[f"{stem}_l{layer}"] for stem in _STEMS}
+
+
+def param_shapes(cell: str, input_size: int, hidden_size: int, num_layers: int = 1) -> dict[str, tuple[int, ...]]:
+    """Expected shape of every parameter of a cell with ``num_layers`` layers (layer k > 0 reads H inputs)."""
     g = GATES[check_cell(cell)]
     gh = g * hidden_size
-    return {
-        "weight_ih_l0": (gh, input_size),   # (G*H, D)
-        "weight_hh_l0": (gh, hidden_size),  # (G*H, H)
-        "bias_ih_l0": (gh,),                # (G*H,)
-        "bias_hh_l0": (gh,),                # (G*H,)
-    }
+    shapes: dict[str, tuple[int, ...]] = {}
+    for k in range(int(num_layers)):
+        shapes[f"weight_ih_l{k}"] = (gh, input_size if k == 0 else hidden_size)  # (G*H, D) or (G*H, H)
+        shapes[f"weight_hh_l{k}"] = (gh, hidden_size)                             # (G*H, H)
+        shapes[f"bias_ih_l{k}"] = (gh,)                                           # (G*H,)
+        shapes[f"bias_hh_l{k}"] = (gh,)                                           # (G*H,)
+    return shapes
 
 
 def init_params(
-    cell: str, input_size: int, hidden_size: int, seed: int = 0, dtype=np.float64
+    cell: str, input_size: int, hidden_size: int, seed: int = 0, dtype=np.float64, num_layers: int = 1
 ) -> dict[str, np.ndarray]:
-    """Fresh parameters drawn from U(-1/sqrt(H), 1/sqrt(H)), PyTorch's default, from ``seed``."""
+    """Fresh parameters drawn from U(-1/sqrt(H), 1/sqrt(H)), PyTorch's default, from ``seed``.
+
+    Layer 0 is drawn first, so it is the same whatever ``num_layers`` is."""
     cell = check_cell(cell)
     if int(input_size) < 1:
         raise BadValueError("--input-size", f"must be a whole number of at least 1, got {input_size}")
     if int(hidden_size) < 1:
         raise BadValueError("--hidden-size", f"must be a whole number of at least 1, got {hidden_size}")
+    if int(num_layers) < 1:
+        raise BadValueError("--layers", f"must be a whole number of at least 1, got {num_layers}")
     rng = np.random.default_rng(seed)
     bound = 1.0 / np.sqrt(hidden_size)
     return {
         key: rng.uniform(-bound, bound, size=shape).astype(dtype)
-        for key, shape in param_shapes(cell, int(input_size), int(hidden_size)).items()
+        for key, shape in param_shapes(cell, int(input_size), int(hidden_size), int(num_layers)).items()
     }
 
 
 def sizes_of(cell: str, params: dict[str, np.ndarray]) -> tuple[int, int]:
-    """(input_size, hidden_size) of a parameter dict, after checking every shape against the cell."""
+    """(input_size, hidden_size) of a parameter dict, after checking every layer's shapes against the cell."""
     cell = check_cell(cell)
     missing = [k for k in PARAM_KEYS if k not in params]
     if missing:
         raise BadValueError(None, f"parameters lack {', '.join(missing)}; a {cell} cell needs {', '.join(PARAM_KEYS)}")
+    n = num_layers(params)
     w_hh = np.asarray(params["weight_hh_l0"])
     w_ih = np.asarray(params["weight_ih_l0"])
     if w_hh.ndim != 2 or w_ih.ndim != 2:
         raise BadValueError(None, "weight_ih_l0 and weight_hh_l0 must be 2-D matrices")
     hidden = w_hh.shape[1]
-    expected = param_shapes(cell, w_ih.shape[1], hidden)
+    expected = param_shapes(cell, w_ih.shape[1], hidden, n)
     for key, shape in expected.items():
         got = tuple(np.shape(params[key]))
         if got != shape:
@@ -116,6 +158,38 @@ class Forward:
     # _acts (T, B, 4H), _tanh_c (T, B, H), and the states _h_tm, _c_tm (T, B, H)
     _h_tm: np.ndarray | None = field(default=None, repr=False)
     _c_tm: np.ndarray | None = field(default=None, repr=False)
+    # a stack: the passes of the layers below this one (bottom first); this object is the top layer's pass
+    _below: tuple = field(default=(), repr=False, compare=False)
+    _state_3d: tuple[bool, bool] = field(default=(False, False), repr=False)  # h0, c0 given as (L, B, H)
+
+    @property
+    def layers(self) -> tuple["Forward", ...]:
+        """One pass per layer, bottom first (each with its own h, c, gates); the last one is this object."""
+        return (*self._below, self)
+
+    @property
+    def h_n(self) -> np.ndarray:  # (L, B, H) every layer's final hidden state
+        return np.stack([f.h_last for f in self.layers])
+
+    @property
+    def c_n(self) -> np.ndarray | None:  # (L, B, H) every layer's final cell state (LSTM), else None
+        return None if self.c_last is None else np.stack([f.c_last for f in self.layers])
+
+
+def stack_states(value, layers: int, batch: int, hidden: int, dtype, name: str) -> tuple[list, bool]:
+    """Initial states per layer: (L, B, H) -> L arrays (B, H); (B, H) or (H,) when L = 1; None -> zeros.
+    Also says whether the value was given as (L, B, H)."""
+    if value is None:
+        return [None] * layers, layers > 1
+    arr = np.asarray(value, dtype=dtype)
+    if arr.ndim == 3:
+        if arr.shape != (layers, batch, hidden):
+            raise BadValueError(None, f"{name} has shape {arr.shape}, expected (L, B, H) = {(layers, batch, hidden)}")
+        return list(arr), True
+    if layers > 1:
+        raise BadValueError(None, f"{name} has shape {arr.shape}; a {layers}-layer stack needs one state per layer, "
+                                  f"(L, B, H) = {(layers, batch, hidden)}")
+    return [arr], False
 
 
 def _as_state(value, batch: int, hidden: int, dtype, name: str) -> np.ndarray:
@@ -130,16 +204,41 @@ def _as_state(value, batch: int, hidden: int, dtype, name: str) -> np.ndarray:
 
 
 def forward(cell, params, x, h0=None, c0=None, *, nonlinearity: str = "tanh") -> Forward:
-    """Run ``cell`` over a batch of sequences ``x`` (B, T, D); h0/c0 (B, H) default to zeros."""
+    """Run ``cell`` (one layer, or a stack of L) over a batch of sequences ``x`` (B, T, D).
+
+    h0/c0: (L, B, H), or (B, H) for one layer; zeros when None. The result describes the top layer (``h``,
+    ``h_last``, ``c_last``, ``gates``); ``layers`` holds every layer's pass and ``h_n``, ``c_n`` (L, B, H) every
+    layer's final state. Layer k > 0 reads the hidden states h_t of layer k - 1."""
     cell = check_cell(cell)
     if nonlinearity not in NONLINEARITIES:
         raise BadValueError("--nonlinearity", f"{nonlinearity!r} is not allowed; choose tanh or relu")
     if nonlinearity != "tanh" and cell != "rnn":
         raise BadValueError("--nonlinearity", f"only the rnn cell takes relu; {cell} always uses tanh/sigmoid")
     d, hsz = sizes_of(cell, params)
+    n = num_layers(params)
     w_ih = params["weight_ih_l0"]
     dtype = w_ih.dtype if np.issubdtype(w_ih.dtype, np.floating) else np.float64
-    w_ih = np.asarray(w_ih, dtype=dtype)
+    x = np.asarray(x, dtype=dtype)
+    if x.ndim != 3 or x.shape[2] != d:
+        raise BadValueError(None, f"input has shape {x.shape}, expected (B, T, D) with D = {d}")
+    bsz = x.shape[0]
+    h0s, h3 = stack_states(h0, n, bsz, hsz, dtype, "h0")
+    c0s, c3 = stack_states(c0, n, bsz, hsz, dtype, "c0")
+    passes: list[Forward] = []
+    for k in range(n):
+        fwd = _layer_forward(cell, layer_params(params, k), x, h0s[k], c0s[k], nonlinearity, dtype)
+        passes.append(fwd)
+        x = fwd.h  # (B, T, H): the next layer's input
+    top = passes[-1]
+    top._below = tuple(passes[:-1])
+    top._state_3d = (h3, c3)
+    return top
+
+
+def _layer_forward(cell, params, x, h0, c0, nonlinearity, dtype) -> Forward:
+    """One layer (parameters under layer 0's names) over x (B, T, D)."""
+    d, hsz = np.shape(params["weight_ih_l0"])[1], np.shape(params["weight_hh_l0"])[1]
+    w_ih = np.asarray(params["weight_ih_l0"], dtype=dtype)
     w_hh_t = np.ascontiguousarray(np.asarray(params["weight_hh_l0"], dtype=dtype).T)  # (H, G*H), C order: faster matmul
     b_ih = np.asarray(params["bias_ih_l0"], dtype=dtype)
     b_hh = np.asarray(params["bias_hh_l0"], dtype=dtype)
@@ -196,15 +295,58 @@ def forward(cell, params, x, h0=None, c0=None, *, nonlinearity: str = "tanh") ->
 
 
 def backward(cell, params, fwd: Forward, dh=None, dh_last=None, dc_last=None) -> dict[str, np.ndarray]:
-    """Backpropagation through time.
+    """Backpropagation through time, through every layer of the stack.
 
-    ``dh`` (B, T, H) is the gradient of the loss with respect to every h_t (None = zeros); ``dh_last`` and
-    ``dc_last`` (B, H) with respect to the final states. Returns gradients for every parameter key plus
-    ``x`` (B, T, D), ``h0`` (B, H) and, for LSTM, ``c0`` (B, H).
+    ``dh`` (B, T, H) is the gradient of the loss with respect to every h_t of the top layer (None = zeros);
+    ``dh_last`` and ``dc_last`` with respect to the final states: (B, H) for the top layer, or (L, B, H) for every
+    layer (what a state carried on to a next pass, such as a decoder's, receives). Returns gradients for every
+    parameter key of every layer plus ``x`` (B, T, D), ``h0`` and, for LSTM, ``c0``, in the shape h0/c0 were given
+    ((L, B, H), or (B, H) for one layer).
+
+    A layer k < L - 1 receives on its h_t the gradient that flows back from layer k + 1's input, dL/dx of k + 1.
     """
     cell = check_cell(cell)
     if cell != fwd.cell:
         raise BadValueError(None, f"backward for {cell} got a forward pass of {fwd.cell}")
+    passes = fwd.layers
+    n = len(passes)
+    if num_layers(params) != n:
+        raise BadValueError(None, f"backward got {num_layers(params)} layers of parameters for a {n}-layer pass")
+    bsz, _, hsz = fwd.h.shape
+    dhl = final_state_grads(dh_last, n, bsz, hsz, "dh_last")
+    dcl = final_state_grads(dc_last, n, bsz, hsz, "dc_last")
+    grads: dict[str, np.ndarray] = {}
+    h0s: list = [None] * n
+    c0s: list = [None] * n
+    for k in reversed(range(n)):
+        g = _layer_backward(cell, layer_params(params, k), passes[k], dh, dhl[k], dcl[k])
+        for stem in _STEMS:
+            grads[f"{stem}_l{k}"] = g[f"{stem}_l0"]
+        h0s[k], c0s[k] = g["h0"], g.get("c0")
+        dh = g["x"]  # (B, T, D_k): the gradient on the layer below's h_t
+    out = {key: grads[key] for key in param_keys(n)}
+    out["x"] = dh
+    h3, c3 = fwd._state_3d
+    out["h0"] = np.stack(h0s) if h3 else h0s[0]
+    if cell == "lstm":
+        out["c0"] = np.stack(c0s) if c3 else c0s[0]
+    return out
+
+
+def final_state_grads(value, layers: int, batch: int, hidden: int, name: str) -> list:
+    """A final-state gradient per layer: (L, B, H) gives every layer's, (B, H) the top layer's, None none."""
+    if value is None:
+        return [None] * layers
+    arr = np.asarray(value)
+    if arr.ndim == 3:
+        if arr.shape != (layers, batch, hidden):
+            raise BadValueError(None, f"{name} has shape {arr.shape}, expected (L, B, H) = {(layers, batch, hidden)}")
+        return list(arr)
+    return [None] * (layers - 1) + [arr]
+
+
+def _layer_backward(cell, params, fwd: Forward, dh, dh_last, dc_last) -> dict[str, np.ndarray]:
+    """BPTT through one layer (parameters under layer 0's names); ``fwd`` is that layer's pass."""
     if cell == "lstm":
         return _lstm_backward(params, fwd, dh, dh_last, dc_last)
     x = fwd._x
@@ -395,6 +537,8 @@ class CellTrace:
     nonlinearity: str
     steps: tuple[CellStep, ...]
     overflow: bool = False  # some number left the float range (huge inputs or weights); shown as null in JSON
+    layer: int = 0          # which layer of a stack the steps show (0 = the bottom one, as in weight_ih_l0)
+    layers: int = 1         # layers in the stack
 
 
 def _pct(v: float) -> str:
@@ -441,15 +585,30 @@ def _summary(cell: str, t: int, h_prev, h, c_prev, c, gates, nonlinearity: str) 
     return text
 
 
-def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str = "tanh") -> CellTrace:
-    """Run one sequence ``x`` (T, D) and describe every step: inputs, gates, states and a plain-words summary."""
+def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str = "tanh",
+          layer: int | None = None) -> CellTrace:
+    """Run one sequence ``x`` (T, D) and describe every step: inputs, gates, states and a plain-words summary.
+
+    For a stack, ``layer`` (0 .. L-1, default the top one) chooses whose steps are described; its input x_t is
+    then the h_t of the layer below (the sequence's x for layer 0). h0/c0: (H,), or (L, H) for a stack."""
     cell = check_cell(cell)
     x = np.asarray(x)
     if x.ndim != 2:
         raise BadValueError(None, f"a traced sequence has shape (T, D), got {x.shape}")
+    n = num_layers(params)
+    k = n - 1 if layer is None else int(layer)
+    if not 0 <= k < n:
+        raise BadValueError("--layer", f"these weights have {n} layer(s), numbered 0 to {n - 1}; got {layer}"
+                            if n > 1 else f"these weights have one layer (0); got {layer}")
+
+    def batch_of_one(state):  # (H,) -> (1, H); (L, H) -> (L, 1, H)
+        return None if state is None else np.expand_dims(np.asarray(state), -2)
+
     with np.errstate(over="ignore", invalid="ignore"):  # huge inputs saturate the gates; flagged below
-        fwd = forward(cell, params, x[None], None if h0 is None else np.asarray(h0)[None],
-                      None if c0 is None else np.asarray(c0)[None], nonlinearity=nonlinearity)
+        top = forward(cell, params, x[None], batch_of_one(h0), batch_of_one(c0), nonlinearity=nonlinearity)
+    fwd = top.layers[k]
+    if k > 0:
+        x = top.layers[k - 1].h[0]  # (T, H): what this layer reads
     arrays = [fwd.h, *fwd.gates.values()] + ([fwd.c] if fwd.c is not None else [])
     overflow = not all(np.all(np.isfinite(a)) for a in arrays)
     d, hsz = x.shape[1], fwd.h.shape[2]
@@ -474,4 +633,4 @@ def trace(cell, params, x, tokens=None, h0=None, c0=None, *, nonlinearity: str =
             else "Overflow: a number left the float range at this step (shown as nan)",
         ))
         h_prev, c_prev = h, c
-    return CellTrace(cell, int(d), int(hsz), nonlinearity, tuple(steps), overflow)
+    return CellTrace(cell, int(d), int(hsz), nonlinearity, tuple(steps), overflow, k, n)

@@ -1,7 +1,9 @@
-"""A fast single-layer LSTM (forward and BPTT) for training, numerically the same as ``cells.forward``/``backward``.
+"""A fast LSTM (forward and BPTT) for training, numerically the same as ``cells.forward``/``backward``.
 
 Same parameters as ``cells.py`` and PyTorch (``weight_ih_l0`` (4H, D), ``weight_hh_l0`` (4H, H), ``bias_ih_l0``,
-``bias_hh_l0``, gate order i, f, g, o). Same equations:
+``bias_hh_l0``, gate order i, f, g, o; a stack of L layers adds ``weight_ih_l1`` (4H, H) ... ``bias_hh_l{L-1}``,
+layer k > 0 reading the h_t of layer k - 1, states (L, B, H) as in ``torch.nn.LSTM(D, H, num_layers=L)``).
+Same equations:
 
     i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)      f = sigmoid(...)      o = sigmoid(...)
     g = tanh(W_ig x + b_ig + W_hg h + b_hg)
@@ -41,6 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_tutor.core.cells import final_state_grads, layer_params, num_layers, param_keys, stack_states
+
 # Internal gate block k holds PyTorch block _PERM[k]: internal [g, f, i, o] <- PyTorch [i, f, g, o].
 _PERM = (2, 1, 0, 3)
 # Up to this H the backward step adds the output's gradient inside its one matmul and the weight gradient comes
@@ -72,6 +76,13 @@ class Workspace:
 
     def __init__(self):
         self.key = None
+        self._above: list[Workspace] = []  # the workspaces of layers 1, 2, ... of a stack
+
+    def layer(self, k: int) -> "Workspace":
+        """The workspace of layer ``k`` of a stack (this one for layer 0)."""
+        while len(self._above) < k:
+            self._above.append(Workspace())
+        return self if k == 0 else self._above[k - 1]
 
     def ensure(self, T: int, B: int, H: int, D: int, dt) -> "Workspace":
         key = (T, B, H, D, np.dtype(dt))
@@ -140,12 +151,28 @@ class Workspace:
 
 @dataclass
 class FastForward:
-    """What the forward pass keeps for BPTT (feature-major buffers; the cells-API views are properties)."""
+    """What the forward pass keeps for BPTT (feature-major buffers; the cells-API views are properties).
+
+    For a stack this is the top layer's pass; ``layers`` holds every layer's (bottom first)."""
 
     ws: Workspace
     W: np.ndarray  # (4H, H+D+1) [W_hh | W_ih | b] in internal order, unscaled
     H: int
     D: int
+    _below: tuple = ()  # the passes of the layers below (bottom first)
+    _state_3d: tuple[bool, bool] = (False, False)  # h0, c0 given as (L, B, H)
+
+    @property
+    def layers(self) -> tuple["FastForward", ...]:
+        return (*self._below, self)
+
+    @property
+    def h_n(self) -> np.ndarray:  # (L, B, H) every layer's final hidden state
+        return np.stack([f.h_last for f in self.layers])
+
+    @property
+    def c_n(self) -> np.ndarray:  # (L, B, H) every layer's final cell state
+        return np.stack([f.c_last for f in self.layers])
 
     @property
     def h(self) -> np.ndarray:  # (B, T, H)
@@ -189,10 +216,31 @@ def _factors(P, fi, af_fi, p_ig, g, af_g, i, h, o, kb_o, tc, kb_c, af_f, f) -> N
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, h0=None, c0=None, ws: Workspace | None = None) -> FastForward:
-    """LSTM over x (B, T, D) from (h0, c0) (B, H) (zeros when None). Computes in x's dtype (float32/float64)."""
+    """LSTM (one layer or a stack) over x (B, T, D) from (h0, c0): (B, H) for one layer or (L, B, H), zeros when
+    None. Computes in x's dtype (float32/float64). The result is the top layer's pass (``h``, ``h_last``,
+    ``c_last``); ``layers``, ``h_n`` and ``c_n`` give every layer's."""
     x = np.asarray(x)
     dt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     B, T, D = x.shape
+    L = num_layers(params)
+    H = np.shape(params["weight_hh_l0"])[1]
+    h0s, h3 = stack_states(h0, L, B, H, dt, "h0")
+    c0s, c3 = stack_states(c0, L, B, H, dt, "c0")
+    ws = ws or Workspace()
+    passes = []
+    inp = np.asarray(x, dt).transpose(1, 2, 0)  # x_t as (D, B), for every t: (T, D, B)
+    for k in range(L):
+        f = _layer_forward(layer_params(params, k), inp, h0s[k], c0s[k], ws.layer(k), dt)
+        passes.append(f)
+        inp = f.ws.HX[1:, :H]  # (T, H, B): this layer's h_t, the next layer's input
+    top = passes[-1]
+    top._below, top._state_3d = tuple(passes[:-1]), (h3, c3)
+    return top
+
+
+def _layer_forward(params, xf: np.ndarray, h0, c0, ws: Workspace, dt) -> FastForward:
+    """One layer over xf (T, D, B) (feature-major input), parameters under layer 0's names."""
+    T, D, B = xf.shape
     W_hh = np.asarray(params["weight_hh_l0"], dtype=dt)
     H = W_hh.shape[1]
     b = np.asarray(params["bias_ih_l0"], dtype=dt) + np.asarray(params["bias_hh_l0"], dtype=dt)
@@ -202,9 +250,9 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, h0=None, c0=None, ws: 
     W = Ws.copy()
     W[H:] *= 2.0  # unscaled, for the backward pass
 
-    ws = (ws or Workspace()).ensure(T, B, H, D, dt)
+    ws = ws.ensure(T, B, H, D, dt)
     HX, Z = ws.HX, ws.Z
-    HX[:T, H : H + D] = x.transpose(1, 2, 0)  # x_t as (D, B)
+    HX[:T, H : H + D] = xf  # x_t as (D, B)
     HX[0, :H] = 0.0 if h0 is None else np.asarray(h0, dt).T
     Z[0, :H] = 0.0 if c0 is None else np.asarray(c0, dt).T
     half = ws.half
@@ -231,9 +279,36 @@ def backward(
     dc_last: np.ndarray | None = None,
     need_x: bool = True,
 ) -> dict[str, np.ndarray]:
-    """BPTT. dh (B, T, H): loss gradient w.r.t. every h_t; dh_last (B, H) and dc_last (B, H): extra gradient on
-    the final states. Returns grads for the four parameters (PyTorch order, same dtype as the forward pass) and
-    "x" (B, T, D) (left out when ``need_x`` is False: training does not need it), "h0", "c0" (B, H)."""
+    """BPTT through every layer. dh (B, T, H): loss gradient w.r.t. every h_t of the top layer; dh_last and
+    dc_last: extra gradient on the final states, (B, H) for the top layer or (L, B, H) for every layer. Returns
+    grads for every layer's four parameters (PyTorch names and order, same dtype as the forward pass) and "x"
+    (B, T, D) (left out when ``need_x`` is False: training does not need it), "h0", "c0" ((L, B, H), or (B, H)
+    when they were given so)."""
+    passes = fwd.layers
+    L = len(passes)
+    dt = fwd.ws.TC.dtype
+    B, H = fwd.h_last.shape
+    dhl, dcl = final_state_grads(dh_last, L, B, H, "dh_last"), final_state_grads(dc_last, L, B, H, "dc_last")
+    dhf = None if dh is None else np.asarray(dh, dt).transpose(1, 2, 0)  # (T, H, B)
+    grads: dict[str, np.ndarray] = {}
+    h0s, c0s = [None] * L, [None] * L
+    for k in reversed(range(L)):
+        g, dhf = _layer_backward(passes[k], dhf, dhl[k], dcl[k], need_x or k > 0)
+        for name, v in g.items():
+            grads[name.replace("_l0", f"_l{k}")] = v
+        h0s[k], c0s[k] = grads.pop(f"h0_l{k}"), grads.pop(f"c0_l{k}")
+    out = {key: grads[key] for key in param_keys(L)}
+    if need_x:
+        out["x"] = dhf.transpose(2, 0, 1)  # (B, T, D)
+    h3, c3 = fwd._state_3d
+    out["h0"] = np.stack(h0s) if h3 else h0s[0]
+    out["c0"] = np.stack(c0s) if c3 else c0s[0]
+    return out
+
+
+def _layer_backward(fwd: FastForward, dhf, dh_last, dc_last, need_x: bool):
+    """BPTT through one layer; dhf (T, H, B) the gradient on its h_t (None: zero). Returns (grads under layer 0's
+    names plus "h0_l0", "c0_l0"; the gradient on its input x_t, (T, D, B), or None when not ``need_x``)."""
     ws, H, D = fwd.ws, fwd.H, fwd.D
     HX, TC, G = ws.HX, ws.TC, ws.G
     T, _, B = TC.shape
@@ -241,10 +316,10 @@ def backward(
     G[T, : 5 * H] = 0.0
     if dc_last is not None:
         G[T, :H] = np.asarray(dc_last, dt).T
-    if dh is None:
+    if dhf is None:
         G[1:, 5 * H : 6 * H] = 0.0
     else:
-        G[1:, 5 * H : 6 * H] = np.asarray(dh, dt).transpose(1, 2, 0)
+        G[1:, 5 * H : 6 * H] = dhf
     if dh_last is not None:
         G[T, 5 * H : 6 * H] += np.asarray(dh_last, dt).T
     Wh = fwd.W[:, :H]  # (4H, H) internal order
@@ -295,9 +370,10 @@ def backward(
         out[rows] = part
         grads[name] = out
     grads["bias_hh_l0"] = grads["bias_ih_l0"].copy()
+    grads["h0_l0"] = (Wh.T @ G[0, H : 5 * H]).T  # (B, H)
+    grads["c0_l0"] = G[0, :H].T.copy()
+    dx = None
     if need_x:
         Wi = fwd.W[:, H : H + D]  # (4H, D)
-        grads["x"] = np.matmul(Wi.T, DG).transpose(2, 0, 1)  # dx_t = W_ih^T dz_t       # (B, T, D)
-    grads["h0"] = (Wh.T @ G[0, H : 5 * H]).T  # (B, H)
-    grads["c0"] = G[0, :H].T.copy()
-    return grads
+        dx = np.matmul(Wi.T, DG)  # dx_t = W_ih^T dz_t       # (T, D, B)
+    return grads, dx

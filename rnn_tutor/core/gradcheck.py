@@ -4,7 +4,9 @@ The loss is a fixed random projection of every hidden state (and of the final ce
 
     L = sum_t <R_t, h_t> + <R_last, h_T> (+ <R_c, c_T>)
 
-so its gradient with respect to h_t is simply R_t, which is what ``backward`` receives as ``dh``. For every entry
+so its gradient with respect to h_t is simply R_t, which is what ``backward`` receives as ``dh``. For a stack of
+L > 1 layers, h_t is the top layer's, and the final-state terms take every layer's final state (h_n, c_n of shape
+(L, B, H)), so the gradient reaching each layer through its own last state is checked too. For every entry
 theta of a parameter (and of the inputs and initial states) the numeric derivative is
 
     (L(theta + eps) - L(theta - eps)) / (2 eps)            error O(eps^2) from truncation, O(1e-16 / eps) rounding
@@ -76,6 +78,7 @@ class GradcheckResult:
     floor: float
     loss: float
     rows: tuple[GradRow, ...]
+    layers: int = 1
 
     @property
     def passed(self) -> bool:
@@ -88,9 +91,10 @@ class GradcheckResult:
 
 def _loss(cell, params, x, h0, c0, proj, nonlinearity) -> float:
     fwd = cells.forward(cell, params, x, h0, c0, nonlinearity=nonlinearity)
-    total = float(np.sum(fwd.h * proj["dh"])) + float(np.sum(fwd.h_last * proj["dh_last"]))
+    stacked = proj["dh_last"].ndim == 3  # (L, B, H): every layer's final state
+    total = float(np.sum(fwd.h * proj["dh"])) + float(np.sum((fwd.h_n if stacked else fwd.h_last) * proj["dh_last"]))
     if fwd.c_last is not None:
-        total += float(np.sum(fwd.c_last * proj["dc_last"]))
+        total += float(np.sum((fwd.c_n if stacked else fwd.c_last) * proj["dc_last"]))
     return total
 
 
@@ -108,8 +112,10 @@ def gradcheck(
     max_checks: int | None = 200,
     nonlinearity: str = "tanh",
     params: dict[str, np.ndarray] | None = None,
+    num_layers: int = 1,
 ) -> GradcheckResult:
-    """Compare analytic BPTT gradients with central differences for every parameter, x, h0 (and c0).
+    """Compare analytic BPTT gradients with central differences for every parameter of every layer, x, h0
+    (and c0); for ``num_layers`` > 1, h0 and c0 are (L, B, H).
 
     ``max_checks`` caps the entries compared per tensor (a seeded random sample beyond it; None = all).
     """
@@ -119,6 +125,7 @@ def gradcheck(
         ("--input-size", input_size, 1),
         ("--length", length, 1),
         ("--batch", batch, 1),
+        ("--layers", num_layers, 1),
     ):
         if int(value) < low:
             raise BadValueError(option, f"must be a whole number of at least {low}, got {value}")
@@ -128,17 +135,20 @@ def gradcheck(
         raise BadValueError("--eps", f"must be between 0 and 1, got {eps}")
     rng = np.random.default_rng(seed)
     if params is None:
-        params = cells.init_params(cell, input_size, hidden_size, seed=seed)
+        params = cells.init_params(cell, input_size, hidden_size, seed=seed, num_layers=num_layers)
     else:
         input_size, hidden_size = cells.sizes_of(cell, params)
-        params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+        num_layers = cells.num_layers(params)
+        params = {k: np.array(params[k], dtype=np.float64) for k in cells.param_keys(num_layers)}
+    keys = cells.param_keys(num_layers)
+    state = (batch, hidden_size) if num_layers == 1 else (num_layers, batch, hidden_size)
     x = rng.standard_normal((batch, length, input_size))
-    h0 = 0.5 * rng.standard_normal((batch, hidden_size))
-    c0 = 0.5 * rng.standard_normal((batch, hidden_size)) if cell == "lstm" else None
+    h0 = 0.5 * rng.standard_normal(state)
+    c0 = 0.5 * rng.standard_normal(state) if cell == "lstm" else None
     proj = {
         "dh": rng.standard_normal((batch, length, hidden_size)),
-        "dh_last": rng.standard_normal((batch, hidden_size)),
-        "dc_last": rng.standard_normal((batch, hidden_size)),
+        "dh_last": rng.standard_normal(state),
+        "dc_last": rng.standard_normal(state),
     }
     fwd = cells.forward(cell, params, x, h0, c0, nonlinearity=nonlinearity)
     grads = cells.backward(
@@ -154,11 +164,11 @@ def gradcheck(
         tensors["c0"] = c0
 
     def evaluate() -> float:
-        p = {k: tensors[k] for k in cells.PARAM_KEYS}
+        p = {k: tensors[k] for k in keys}
         return _loss(cell, p, tensors["x"], tensors["h0"], tensors.get("c0"), proj, nonlinearity)
 
     rows = []
-    for name in (*cells.PARAM_KEYS, "x", "h0", "c0"):
+    for name in (*keys, "x", "h0", "c0"):
         if name not in tensors:
             continue
         arr = tensors[name]
@@ -211,4 +221,5 @@ def gradcheck(
         floor=float(floor),
         loss=float(loss),
         rows=tuple(rows),
+        layers=int(num_layers),
     )

@@ -7,8 +7,10 @@
   from the input (the fixed-size context vector). The decoder starts from it, reads the previous output symbol
   (a start flag first), and a readout on every decoder state gives the next symbol.
 
-A model's parameters live in one flat dict: the cell under PyTorch's names (``weight_ih_l0`` ...), the readout
-as ``head.weight`` (O, H) and ``head.bias`` (O,), and the decoder cell as ``decoder.weight_ih_l0`` ... .
+A model's parameters live in one flat dict: the cell under PyTorch's names (``weight_ih_l0`` ..., and
+``weight_ih_l1`` ... for every further layer of a stack), the readout as ``head.weight`` (O, H) and ``head.bias``
+(O,) on the top layer's h_t, and the decoder cell as ``decoder.weight_ih_l0`` ... (as many layers as the
+encoder: the encoder's final state of every layer starts the decoder's layer).
 The cells come from ``cells.py``; LSTMs run on the equal but faster ``fastlstm.py``.
 """
 
@@ -84,8 +86,18 @@ class Model:
     def kind(self) -> str:
         return self.task.kind
 
+    @property
+    def num_layers(self) -> int:
+        """Layers of the (encoder) cell: weight_ih_l0 .. weight_ih_l{L-1}."""
+        return cells.num_layers(self.params)
+
     def cell_params(self, prefix: str = "") -> dict[str, np.ndarray]:
-        return {k: self.params[prefix + k] for k in cells.PARAM_KEYS}
+        """Every layer's parameters of the cell under ``prefix`` ("" the encoder, DECODER_PREFIX the decoder),
+        under the cells' names."""
+        n = 0
+        while f"{prefix}weight_ih_l{n}" in self.params:
+            n += 1
+        return {k: self.params[prefix + k] for k in cells.param_keys(max(n, 1))}
 
 
 def decoder_input_size(task: Task) -> int:
@@ -96,13 +108,14 @@ GATE_INITS = ("chrono", "plain")
 
 
 def init_model(cell: str, task: Task, hidden_size: int, seed: int = 0, dtype=np.float64,
-               gate_init: str = "chrono", length: int = 100) -> Model:
+               gate_init: str = "chrono", length: int = 100, num_layers: int = 1) -> Model:
     """Fresh parameters from ``seed``: PyTorch's uniform(-1/sqrt(H), 1/sqrt(H)) for the cells and the readout.
 
     ``gate_init="chrono"`` (Tallec & Ollivier 2018) sets the bias of the gate that keeps the memory to
     log(u), u ~ uniform(1, length - 1): each unit starts out remembering for about u steps (LSTM: forget gate
-    b_f = log u and input gate b_i = -log u; GRU: update gate b_z = log u). ``"plain"`` keeps PyTorch's init.
-    The readout of the adding task starts at the mean answer 0.5."""
+    b_f = log u and input gate b_i = -log u; GRU: update gate b_z = log u), in every layer of a stack.
+    ``"plain"`` keeps PyTorch's init. The readout of the adding task starts at the mean answer 0.5.
+    With ``num_layers=1`` the draws are exactly those of a model made before stacks existed."""
     cell = cells.check_cell(cell)
     if gate_init not in GATE_INITS:
         from rnn_tutor.errors import BadValueError
@@ -110,21 +123,26 @@ def init_model(cell: str, task: Task, hidden_size: int, seed: int = 0, dtype=np.
         raise BadValueError("--gate-init", f"choose one of {', '.join(GATE_INITS)}, got {gate_init!r}")
     H = int(hidden_size)
     rng = np.random.default_rng([seed, 7])
-    params = dict(cells.init_params(cell, task.input_size, H, seed=int(rng.integers(2**31)), dtype=dtype))
+    L = int(num_layers)
+    params = dict(cells.init_params(cell, task.input_size, H, seed=int(rng.integers(2**31)), dtype=dtype,
+                                    num_layers=L))
     if task.kind == SEQ2SEQ:
-        dec = cells.init_params(cell, decoder_input_size(task), H, seed=int(rng.integers(2**31)), dtype=dtype)
+        dec = cells.init_params(cell, decoder_input_size(task), H, seed=int(rng.integers(2**31)), dtype=dtype,
+                                num_layers=L)
         params.update({DECODER_PREFIX + k: v for k, v in dec.items()})
     if gate_init == "chrono" and cell != "rnn":
         for prefix in ("", DECODER_PREFIX):
-            if prefix + "bias_ih_l0" in params:
-                b = params[prefix + "bias_ih_l0"]
+            for k in range(L):
+                if prefix + f"bias_ih_l{k}" not in params:
+                    continue
+                b = params[prefix + f"bias_ih_l{k}"]
                 keep = np.log(rng.uniform(1.0, max(2.0, length - 1.0), size=H))
                 if cell == "lstm":  # rows i, f, g, o
                     b[H : 2 * H] = keep  # forget gate open: f = sigmoid(log u) = u / (1 + u)
                     b[:H] = -keep  # input gate mostly shut
                 else:  # gru rows r, z, n: h = (1 - z) n + z h_prev
                     b[H : 2 * H] = keep
-                params[prefix + "bias_hh_l0"][(0 if cell == "lstm" else H) : 2 * H] = 0.0  # exactly log u
+                params[prefix + f"bias_hh_l{k}"][(0 if cell == "lstm" else H) : 2 * H] = 0.0  # exactly log u
     bound = 1.0 / np.sqrt(H)
     params["head.weight"] = rng.uniform(-bound, bound, size=(task.output_size, H)).astype(dtype)
     params["head.bias"] = rng.uniform(-bound, bound, size=(task.output_size,)).astype(dtype)
@@ -184,10 +202,9 @@ def loss_and_grads(model: Model, x: np.ndarray, y: np.ndarray, train: bool = Tru
         g = _backward(model, fwd, dh=dh)
     elif kind == SEQ2SEQ:
         enc = _forward(model, x, ws_key="enc" if train else None)
-        c_last = getattr(enc, "c_last", None)
         u = _teacher_inputs(model.task, y, x.dtype)
-        dec = _forward(model, u, DECODER_PREFIX, h0=np.array(enc.h_last),
-                       c0=None if c_last is None else np.array(c_last), ws_key="dec" if train else None)
+        # every encoder layer's final state starts the same decoder layer: (L, B, H)
+        dec = _forward(model, u, DECODER_PREFIX, h0=enc.h_n, c0=enc.c_n, ws_key="dec" if train else None)
         h = np.asarray(dec.h)  # (B, T, H)
         out = linear(W, b, h)  # (B, T, O)
         loss, dout = cross_entropy(out, y)
@@ -195,7 +212,7 @@ def loss_and_grads(model: Model, x: np.ndarray, y: np.ndarray, train: bool = Tru
         gd = _backward(model, dec, DECODER_PREFIX, dh=dh)
         # the context vector is the only path from the input to the output
         g = _backward(model, enc, dh_last=gd["h0"], dc_last=gd.get("c0") if model.cell == "lstm" else None)
-        g.update({DECODER_PREFIX + k: gd[k] for k in cells.PARAM_KEYS})
+        g.update({DECODER_PREFIX + k: gd[k] for k in cells.param_keys(model.num_layers)})
     else:  # pragma: no cover
         raise ValueError(kind)
     grads = {k: g[k] for k in model.params if k in g}
@@ -211,8 +228,7 @@ def greedy_decode(model: Model, x: np.ndarray, length: int | None = None) -> tup
     T = length or T
     W, b = model.params["head.weight"], model.params["head.bias"]
     enc = _forward(model, x)
-    h = np.array(enc.h_last)
-    c = None if getattr(enc, "c_last", None) is None else np.array(enc.c_last)
+    h, c = enc.h_n, enc.c_n  # (L, B, H): every layer's state carries over
     O = task.output_size
     u = np.zeros((B, 1, O + 1), dtype=x.dtype)
     u[:, 0, O] = 1.0
@@ -220,9 +236,8 @@ def greedy_decode(model: Model, x: np.ndarray, length: int | None = None) -> tup
     logits = np.empty((B, T, O), dtype=x.dtype)
     for t in range(T):
         step = _forward(model, u, DECODER_PREFIX, h0=h, c0=c)
-        h = np.array(step.h_last)
-        c = None if getattr(step, "c_last", None) is None else np.array(step.c_last)
-        logits[:, t] = linear(W, b, h)
+        h, c = step.h_n, step.c_n
+        logits[:, t] = linear(W, b, h[-1])
         symbols[:, t] = logits[:, t].argmax(axis=-1)
         u[:] = 0.0
         u[np.arange(B), 0, symbols[:, t]] = 1.0

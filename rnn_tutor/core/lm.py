@@ -45,14 +45,16 @@ EVAL_TRACKS = 32  # held-out tracks at most (each at least EVAL_MIN_TRACK charac
 EVAL_MIN_TRACK = 256
 EVAL_LENGTH = 256  # steps per forward pass in evaluation (bounded memory; the state is carried between them)
 MAX_SAMPLE = 100_000
-# The size of a language model unless --hidden says otherwise: 128 units for real text; 64 for the generated
-# brackets, which a smaller model learns within the 60 s the tutor promises, and whose units are easier to read.
-DEFAULT_HIDDEN = 128
-SMALL_CORPORA = {"brackets": 64}
+# The size of a language model unless --layers / --hidden say otherwise: 2 layers of 128 units for real text; one
+# layer of 64 for the generated brackets, which that smaller model learns within the 60 s the tutor promises on one
+# core (2 x 128 in float64 manages only about 370 steps in that time), and whose units are easier to read.
+DEFAULT_SIZE = (2, 128)  # (layers, hidden)
+SMALL_CORPORA = {"brackets": (1, 64)}
 
 
-def default_hidden(text: str | None) -> int:
-    return SMALL_CORPORA.get(str(text or "brackets").strip().lower(), DEFAULT_HIDDEN)
+def default_size(text: str | None) -> tuple[int, int]:
+    """(layers, hidden) of a language model on ``text`` (a --text value; None is brackets)."""
+    return SMALL_CORPORA.get(str(text or "brackets").strip().lower(), DEFAULT_SIZE)
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -224,32 +226,25 @@ def vocab_of(task: Task) -> Vocab:
 
 def num_layers(model: heads.Model) -> int:
     """Layers of the model's stack (weight_ih_l0, weight_ih_l1, ...)."""
-    n = 0
-    while f"weight_ih_l{n}" in model.params:
-        n += 1
-    return max(n, 1)
+    return model.num_layers
 
 
 def _initial_state(state: dict | None, model: heads.Model):
     """(h0, c0) as the cells take them, from a carried state {"h": (L, B, H), "c": (L, B, H)}; None = zeros.
-    THE place where the carried state goes in: one layer takes (B, H); stacked layers take (L, B, H)."""
+    THE place where the carried state goes in (the cells take (L, B, H) for a stack of L layers)."""
     if not state:
         return None, None
-    h, c = state["h"], state.get("c")
-    if num_layers(model) == 1:
-        return h[0], (None if c is None else c[0])
-    return h, c
+    return state["h"], state.get("c")
 
 
 def _final_state(fwd) -> dict:
-    """The state after a forward pass as {"h": (L, B, H), "c": ...}, copied (so the next pass cannot overwrite it,
-    and no gradient can flow through it: the carried state is a constant for the next chunk)."""
-    h_n = getattr(fwd, "h_n", None)
-    h_n = np.array(fwd.h_last)[None] if h_n is None else np.array(h_n)
-    out = {"h": h_n}
-    if getattr(fwd, "c_last", None) is not None:
-        c_n = getattr(fwd, "c_n", None)
-        out["c"] = np.array(fwd.c_last)[None] if c_n is None else np.array(c_n)
+    """The state after a forward pass as {"h": (L, B, H), "c": ...} (every layer's, from the cells' h_n and
+    c_n), copied: the next pass cannot overwrite it, and no gradient flows through it (for the next chunk it is
+    a constant)."""
+    out = {"h": np.array(fwd.h_n)}
+    c_n = getattr(fwd, "c_n", None)
+    if c_n is not None:
+        out["c"] = np.array(c_n)
     return out
 
 

@@ -27,6 +27,7 @@ SOLVED = 0.99  # a run counts as solved once the held-out accuracy reaches 99%
 MAX_HIDDEN = 1024
 MAX_BATCH = 4096
 MAX_STEPS = 10_000_000
+MAX_LAYERS = 3
 DTYPES = {"float64": np.float64, "float32": np.float32}
 # bytes of buffers a run may ask for: past the RAM, an OS kills a process more often than it refuses it memory
 MEMORY_LIMIT = 4 * 2**30
@@ -35,10 +36,13 @@ MEMORY_LIMIT = 4 * 2**30
 _NUMBERS_PER_UNIT = {"lstm": (24, 10), "gru": (12, 7), "rnn": (3, 2)}
 
 
-def memory_estimate(cell: str, kind: str, width: int, batch: int, eval_size: int, length: int, dtype: str) -> int:
+def memory_estimate(cell: str, kind: str, width: int, batch: int, eval_size: int, length: int, dtype: str,
+                    layers: int = 1, hidden: int = 0) -> int:
     """Bytes the model's buffers need, about: a training batch, plus one evaluation chunk (heads.EVAL_CHUNK).
-    width = hidden + input size + 1."""
+    width = hidden + input size + 1 (layer 0); every further layer of a stack (``hidden`` = H) adds its own
+    buffers, of width 2 H + 1 (it reads the H numbers of the layer below)."""
     train_n, eval_n = _NUMBERS_PER_UNIT[cell]
+    width = width + (layers - 1) * (2 * hidden + 1)
     n = width * length * (train_n * batch + eval_n * min(eval_size, heads.EVAL_CHUNK))
     if kind == SEQ2SEQ:
         n *= 2  # an encoder and a decoder
@@ -50,7 +54,8 @@ class TrainConfig:
     cell: str = "lstm"
     task: str = "adding"
     length: int | None = None  # None: the task's default length
-    hidden: int | None = None  # None: 16; for --task text lm.default_hidden (128; brackets 64)
+    hidden: int | None = None  # None: 16; for --task text lm.default_size (128; brackets 64)
+    layers: int | None = None  # stacked layers of the cell (1..MAX_LAYERS); None: 1; --task text 2 (brackets 1)
     steps: int = 1500
     batch: int = 32
     lr: float = 0.01
@@ -73,12 +78,14 @@ class TrainConfig:
         task = get_task(self.task)
         length = task.default_length if self.length is None else self.length
         task.check_length(length)
-        hidden = self.hidden
-        if hidden is None:
+        hidden, layers = self.hidden, self.layers
+        if hidden is None or layers is None:  # the defaults: a language model's depend on its text (lm.py)
             from rnn_tutor.core import lm
 
-            hidden = lm.default_hidden(self.text) if task.kind == NEXT_CHAR else 16
+            size = lm.default_size(self.text) if task.kind == NEXT_CHAR else (1, 16)
+            layers, hidden = size[0] if layers is None else layers, size[1] if hidden is None else hidden
         _whole("--hidden", hidden, 1, MAX_HIDDEN)
+        _whole("--layers", layers, 1, MAX_LAYERS)
         _whole("--steps", self.steps, 1, MAX_STEPS)
         _whole("--batch", self.batch, 1, MAX_BATCH)
         _whole("--eval-every", self.eval_every, 1, MAX_STEPS)
@@ -112,17 +119,20 @@ class TrainConfig:
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
         width = hidden + (256 if task.kind == NEXT_CHAR else task.input_size) + 1  # text: V <= 256
-        need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, self.dtype)
+        need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, self.dtype,
+                               layers, hidden)
         if need > MEMORY_LIMIT:
+            stack = f", {layers} layers" if layers > 1 else ""
             raise BadValueError(
                 "--hidden", f"this run would need about {need / 2**30:.1f} GB of memory for hidden {hidden} x "
-                f"batch {self.batch} x length {length:,} ({weights.a_cell(cell)}, {self.dtype}); the limit is "
-                f"{MEMORY_LIMIT // 2**30} GB",
-                "use a smaller --hidden, --batch or --length"
+                f"batch {self.batch} x length {length:,} ({weights.a_cell(cell)}{stack}, {self.dtype}); the limit "
+                f"is {MEMORY_LIMIT // 2**30} GB",
+                "use a smaller --hidden, --batch or --length" + (" or fewer --layers" if layers > 1 else "")
                 + (", or --dtype float32, which halves it" if self.dtype == "float64" else ""),
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
-                              "hidden": hidden, "optimizer": str(self.optimizer).lower(), "clip": clip or None})
+                              "hidden": hidden, "layers": layers, "optimizer": str(self.optimizer).lower(),
+                              "clip": clip or None})
 
 
 def _whole(option: str, value, low: int, high: int) -> None:
@@ -201,7 +211,7 @@ class Trainer:
             self.task = lm.text_task(self.text, cfg.batch, cfg.length)
         self.dtype = DTYPES[cfg.dtype]
         self.model = heads.init_model(cfg.cell, self.task, cfg.hidden, seed=cfg.seed, dtype=self.dtype,
-                                      gate_init=cfg.gate_init, length=cfg.length)
+                                      gate_init=cfg.gate_init, length=cfg.length, num_layers=cfg.layers)
         self.optimizer = optim.make_optimizer(cfg.optimizer, self.model.params, cfg.lr)
         self.train_rng = np.random.default_rng([cfg.seed, 1])  # training batches
         eval_rng = np.random.default_rng([cfg.seed, 2])  # the held-out set: another stream, fixed
@@ -303,10 +313,11 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 # ------------------------------------------------------------------------------------------- saved models
-# A saved model is the cells' weights file (rnn_tutor.core.weights: PyTorch names, meta_cell, meta_input_size,
-# meta_hidden_size, meta_nonlinearity, meta_version) plus the task's metadata and the head. weights.load_weights
-# accepts only the cell's four arrays besides ``meta_*`` entries, so the head and the decoder are stored under
-# ``meta_head.weight``, ``meta_head.bias`` and ``meta_decoder.<name>``: ``trace --weights`` reads the same file.
+# A saved model is the cells' weights file (rnn_tutor.core.weights: PyTorch names for every layer, meta_cell,
+# meta_input_size, meta_hidden_size, meta_nonlinearity, meta_version) plus the task's metadata and the head.
+# weights.load_weights accepts only the cell's arrays (four per layer) besides ``meta_*`` entries, so the head and
+# the decoder are stored under ``meta_head.weight``, ``meta_head.bias`` and ``meta_decoder.<name>``: ``trace
+# --weights`` reads the same file.
 
 EXTRA_PREFIX = "meta_"
 
@@ -348,7 +359,8 @@ def save_model(path, result: TrainResult):
     cfg = result.config
     task = get_task(cfg.task)
     p = result.params
-    arrays = {k: np.ascontiguousarray(p[k]) for k in cells.PARAM_KEYS}
+    cell_keys = cells.param_keys(cfg.layers)  # every layer's, under PyTorch's names
+    arrays = {k: np.ascontiguousarray(p[k]) for k in cell_keys}
     arrays.update(
         meta_cell=np.array(cfg.cell),
         meta_input_size=np.array(p["weight_ih_l0"].shape[1], dtype=np.int64),
@@ -364,7 +376,7 @@ def save_model(path, result: TrainResult):
         meta_gate_init=np.array(cfg.gate_init),
     )
     for k, v in p.items():
-        if k not in cells.PARAM_KEYS:
+        if k not in cell_keys:
             arrays[EXTRA_PREFIX + k] = np.ascontiguousarray(v)
     if task.kind == NEXT_CHAR:
         from rnn_tutor.core import lm
@@ -458,7 +470,7 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
     params = dict(w.params)
     expected = {"head.weight": (t.output_size, H), "head.bias": (t.output_size,)}
     if t.kind == "seq2seq":
-        dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t), H)
+        dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t), H, w.num_layers)
         expected.update({heads.DECODER_PREFIX + k: s for k, s in dec_shapes.items()})
     for key, shape in expected.items():
         v = arrays.get(EXTRA_PREFIX + key)

@@ -1,12 +1,13 @@
-"""Weights files: one-layer cell parameters in a ``.npz`` archive that PyTorch can read and write.
+"""Weights files: cell parameters (one layer or a stack) in a ``.npz`` archive that PyTorch can read and write.
 
 Layout (all plain numeric or string arrays; nothing pickled):
 
     weight_ih_l0 (G*H, D)  weight_hh_l0 (G*H, H)  bias_ih_l0 (G*H,)  bias_hh_l0 (G*H,)   -- PyTorch's names
+    weight_ih_l1 (G*H, H)  weight_hh_l1 (G*H, H)  ...  bias_hh_l{L-1}                   -- a stack of L layers
     meta_cell "lstm"  meta_input_size D  meta_hidden_size H  meta_nonlinearity "tanh"  meta_version 1
 
-A ``state_dict`` of ``torch.nn.RNN/GRU/LSTM`` (one layer, one direction) saved with ``numpy.savez`` loads as-is
-(the cell is then told apart by G = rows / H). Files are always opened with ``allow_pickle=False``, so no code
+A ``state_dict`` of ``torch.nn.RNN/GRU/LSTM`` (any number of layers, one direction) saved with ``numpy.savez``
+loads as-is (the cell is then told apart by G = rows / H; the layers by the names). Files are always opened with ``allow_pickle=False``, so no code
 inside a file ever runs; every problem becomes an ``RnnTutorError`` (exit 1) saying what is wrong and what was
 expected.
 """
@@ -34,9 +35,10 @@ class Weights:
     cell: str
     input_size: int
     hidden_size: int
-    params: dict[str, np.ndarray]
+    params: dict[str, np.ndarray]  # every layer's, under PyTorch's names
     nonlinearity: str = "tanh"
     source: str = ""
+    num_layers: int = 1
 
 
 def save_weights(path, cell: str, params: dict[str, np.ndarray], *, nonlinearity: str = "tanh") -> Path:
@@ -48,7 +50,7 @@ def save_weights(path, cell: str, params: dict[str, np.ndarray], *, nonlinearity
         raise RnnTutorError(f"cannot save these weights: {exc.message}") from None
     if nonlinearity not in cells.NONLINEARITIES or (nonlinearity != "tanh" and cell != "rnn"):
         raise BadValueError("--nonlinearity", f"{nonlinearity!r} is not allowed for a {cell} cell")
-    arrays = {k: np.ascontiguousarray(params[k]) for k in cells.PARAM_KEYS}
+    arrays = {k: np.ascontiguousarray(params[k]) for k in cells.param_keys(cells.num_layers(params))}
     arrays.update(
         meta_cell=np.array(cell),
         meta_input_size=np.array(d, dtype=np.int64),
@@ -161,19 +163,29 @@ def load_weights(
     meta = {k: v for k, v in arrays.items() if k.startswith(META_PREFIX)}
     tensors = {k: v for k, v in arrays.items() if not k.startswith(META_PREFIX)}
 
-    extra = sorted(set(tensors) - set(cells.PARAM_KEYS))
+    n_layers = 0
+    while f"weight_ih_l{n_layers}" in tensors:
+        n_layers += 1
+    keys = cells.param_keys(max(n_layers, 1))
+    extra = sorted(set(tensors) - set(keys))
     if extra:
-        layered = [k for k in extra if "_reverse" in k or any(k.endswith(f"_l{n}") for n in range(1, 100))]
+        reverse = [k for k in extra if "_reverse" in k]
+        if reverse:
+            raise _bad(path, f"holds a bidirectional model ({', '.join(reverse[:4])}); rnn-tutor cells run in "
+                             "one direction", "save a unidirectional model")
+        stems = {k.replace("_l0", "") for k in cells.PARAM_KEYS}
+        layered = [k for k in extra if k.rsplit("_l", 1)[0] in stems]
         if layered:
-            raise _bad(path, f"holds a multi-layer or bidirectional model ({', '.join(layered[:4])}); "
-                             "rnn-tutor cells are one layer in one direction (keys ending in _l0)",
-                       "save a single-layer, unidirectional model")
+            raise _bad(path, f"has layer entries {', '.join(layered[:4])} beyond its {max(n_layers, 1)} "
+                             f"layer(s) (weight_ih_l0 .. weight_ih_l{max(n_layers, 1) - 1}): the layers must be "
+                             "numbered 0, 1, 2, ... without a gap, each with all four arrays")
         raise _bad(path, f"has unexpected entries {', '.join(extra[:6])}; expected exactly "
-                         f"{', '.join(cells.PARAM_KEYS)} (plus meta_* metadata)")
-    missing = [k for k in cells.PARAM_KEYS if k not in tensors]
+                         f"{', '.join(keys)} (plus meta_* metadata)")
+    missing = [k for k in keys if k not in tensors]
     if missing:
-        raise _bad(path, f"lacks {', '.join(missing)}; a cell needs {', '.join(cells.PARAM_KEYS)}")
-    for k in cells.PARAM_KEYS:
+        raise _bad(path, f"lacks {', '.join(missing[:4])}; every layer of a cell needs "
+                         f"{', '.join(k.replace('_l0', '_lK') for k in cells.PARAM_KEYS)}")
+    for k in keys:
         v = tensors[k]
         if v.dtype.kind != "f":
             raise _bad(path, f"{k} has dtype {v.dtype}; expected floating-point numbers")
@@ -199,11 +211,12 @@ def load_weights(
     if version is not None and version > FORMAT_VERSION:
         raise _bad(path, f"has format version {version}; this rnn-tutor reads up to {FORMAT_VERSION}",
                    "upgrade rnn-tutor")
-    expected = cells.param_shapes(found, w_ih.shape[1], h)
+    expected = cells.param_shapes(found, w_ih.shape[1], h, n_layers)
     for k, shape in expected.items():
         if tensors[k].shape != shape:
             raise _bad(path, f"{k} has shape {tensors[k].shape}; a {found} cell with input size "
-                             f"{w_ih.shape[1]} and hidden size {h} expects {shape}")
+                             f"{w_ih.shape[1]} and hidden size {h} expects {shape}"
+                       + (" (layers above the first read H numbers)" if not k.endswith("_l0") else ""))
     d = w_ih.shape[1]
     for key, value in (("meta_input_size", d), ("meta_hidden_size", h)):
         stated = _meta_int(path, meta, key)
@@ -222,5 +235,5 @@ def load_weights(
     if input_size is not None and int(input_size) != d:
         raise _bad(path, f"expects {d} number(s) per step, but the input has {input_size}",
                    "match the input size the weights were trained with")
-    params = {k: np.array(tensors[k], dtype=dtype) for k in cells.PARAM_KEYS}
-    return Weights(found, int(d), int(h), params, nonlinearity, str(path))
+    params = {k: np.array(tensors[k], dtype=dtype) for k in keys}
+    return Weights(found, int(d), int(h), params, nonlinearity, str(path), n_layers)

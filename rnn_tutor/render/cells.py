@@ -110,6 +110,9 @@ def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | Non
     out: list[Any] = []
     where = f"weights {source['weights']}" if source.get("weights") else f"weights from --seed {source.get('seed')}"
     feed = "one-hot words" if source.get("one_hot") else "a number per step"
+    if tr.layers > 1:  # a stack: one layer's steps; above layer 0 the input is the h_t of the layer below
+        feed = f"layer {tr.layer} of a {tr.layers}-layer stack, reading " + (
+            feed if tr.layer == 0 else f"h_t of layer {tr.layer - 1}")
     out.append(Text(f"{tr.cell.upper()} cell · H = {tr.hidden_size} · D = {tr.input_size} ({feed}) · {where}",
                     style="bold"))
     if vocab and not source.get("one_hot"):
@@ -307,7 +310,7 @@ def gradcheck_data(results: Sequence) -> dict[str, Any]:
     def one(res) -> dict[str, Any]:
         return {
             "cell": res.cell, "input_size": res.input_size, "hidden_size": res.hidden_size,
-            "length": res.length, "batch": res.batch, "seed": res.seed, "loss": res.loss,
+            "length": res.length, "batch": res.batch, "layers": res.layers, "seed": res.seed, "loss": res.loss,
             "max_rel_error": res.max_rel_error, "passed": res.passed,
             "tensors": [{"name": r.name, "shape": list(r.shape), "checked": r.checked, "size": r.size,
                          "max_rel_error": r.max_rel_error, "max_abs_error": r.max_abs_error,
@@ -354,7 +357,7 @@ def gradcheck_tables(results: Sequence) -> list[Any]:
     out: list[Any] = [Text(
         f"Gradient check: BPTT against central differences (eps = {first.eps:g}), "
         f"B = {first.batch}, T = {first.length}, D = {first.input_size}, H = {first.hidden_size}, "
-        f"seed {first.seed}", style="bold")]
+        + (f"{first.layers} layers, " if first.layers > 1 else "") + f"seed {first.seed}", style="bold")]
     out.append(Text(
         "Loss L = Σ_t R_t·h_t with fixed random R. For each number θ: numeric = (L(θ+eps) - L(θ-eps)) / 2eps; "
         f"relative error = |analytic - numeric| / max(|analytic|, |numeric|, {first.floor:g})."))

@@ -95,7 +95,7 @@ def text_summary(result, saved: str | None) -> dict[str, Any]:
     s.pop("baseline_accuracy", None), s.pop("baseline_loss", None)
     steps = s["steps"]
     s.update({
-        "layers": _layers(result), "text": data.name, "text_note": data.note, "valid": data.valid_name,
+        "text": data.name, "text_note": data.note, "valid": data.valid_name,
         "train_characters": int(len(data.train_ids)), "valid_characters": rep.valid_chars,
         "truncated": data.truncated, "vocab_size": data.V, "unknown": data.unknown,
         "characters": steps * cfg.batch * cfg.length,
@@ -107,13 +107,6 @@ def text_summary(result, saved: str | None) -> dict[str, Any]:
         "beats_ngram": None if bpc is None else bpc < rep.best_bpc,
     })
     return s
-
-
-def _layers(result) -> int:
-    n = 0
-    while f"weight_ih_l{n}" in result.params:
-        n += 1
-    return max(n, 1)
 
 
 def emit_train(result, fmt: str, saved: str | None) -> None:

@@ -101,7 +101,8 @@ def train_summary(result, saved: str | None) -> dict[str, Any]:
     cfg = result.config
     final = result.final
     return {
-        "cell": cfg.cell, "task": cfg.task, "length": cfg.length, "hidden": cfg.hidden, "batch": cfg.batch,
+        "cell": cfg.cell, "task": cfg.task, "length": cfg.length, "hidden": cfg.hidden, "layers": cfg.layers,
+        "batch": cfg.batch,
         "lr": cfg.lr, "clip": cfg.clip, "optimizer": cfg.optimizer, "seed": cfg.seed, "gate_init": cfg.gate_init,
         "dtype": cfg.dtype,
         "steps": final.step if final else 0, "sequences": final.sequences if final else 0,
@@ -133,7 +134,8 @@ def emit_train(result, fmt: str, saved: str | None) -> None:
 
 
 def _train_table(result, s: dict[str, Any]):
-    title = f"{s['cell']} on {s['task']} (length {s['length']}, hidden {s['hidden']})"
+    title = f"{s['cell']} on {s['task']} (length {s['length']}, hidden {s['hidden']}"
+    title += f", {s['layers']} layers)" if s.get("layers", 1) > 1 else ")"
     if s["interrupted"]:
         title += " — interrupted"
     t = _table(title)
@@ -175,7 +177,8 @@ def emit_compare(rows, sentence: str, meta: dict[str, Any], fmt: str) -> None:
         return
     sweep = len(meta.get("lengths") or []) > 1
     where = ("at lengths " + ", ".join(str(n) for n in meta["lengths"])) if sweep else f"at length {meta['length']}"
-    t = _table(f"{meta['task']} {where}: same budget ({meta['budget']:,} steps) and seed")
+    stack = f", {meta['layers']} layers each" if meta.get("layers", 1) > 1 else ""
+    t = _table(f"{meta['task']} {where}: same budget ({meta['budget']:,} steps) and seed{stack}")
     columns = [("cell", "left")] + ([("length", "right")] if sweep else []) + [
         ("accuracy", "right"), ("loss", "right"), ("seqs to 99%", "right"), ("time", "right"),
         ("learning curve", "left")]

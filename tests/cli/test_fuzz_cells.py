@@ -27,7 +27,7 @@ def test_params_fuzz(pairs, flags, fmt):
 
 
 GRAD_OPTIONS = ["--cell", "--hidden-size", "--input-size", "--length", "--batch", "--seed", "--eps", "--tolerance",
-                "--max-checks", "--nonlinearity"]
+                "--max-checks", "--nonlinearity", "--layers"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -59,10 +59,12 @@ def _damaged_files(tmp_path_factory):
         p.write_bytes(content)
         files[name] = p
     files["missing"] = folder / "missing.npz"
+    files["stack"] = folder / "stack.npz"
+    save_weights(files["stack"], "gru", cells.init_params("gru", 1, 3, num_layers=2))
     return files
 
 
-TRACE_OPTIONS = ["--cell", "--hidden-size", "--seed", "--values", "--sentence", "-f"]
+TRACE_OPTIONS = ["--cell", "--hidden-size", "--seed", "--values", "--sentence", "-f", "--layer"]
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -70,7 +72,7 @@ TRACE_OPTIONS = ["--cell", "--hidden-size", "--seed", "--values", "--sentence", 
     cell=st.sampled_from(["rnn", "gru", "lstm", "LSTM", "xyz"]),
     pairs=st.lists(st.tuples(st.sampled_from(TRACE_OPTIONS), nasty_values), max_size=3),
     weights=st.one_of(st.none(), st.sampled_from(["good", "empty", "text", "half", "tail", "flipped", "pickle",
-                                                   "missing"])),
+                                                   "missing", "stack"])),
     one_hot=st.booleans(),
     fmt=formats,
 )

@@ -26,6 +26,7 @@ SIZES = {
     "--eval-every": ["0", "1", "-1", "abc", ""],
     "--eval-size": ["0", "1", "7", "-1", "100001", "abc"],
     "--samples": ["0", "1", "2", "-1", "1001", "abc", ""],
+    "--layers": ["0", "1", "2", "3", "4", "-1", "abc", "", "1.5"],
 }
 CHOICES = {
     "--cell": ["rnn", "gru", "lstm", "LSTM", "cnn", ""],
@@ -38,9 +39,9 @@ CHOICES = {
     "--save": ["", "-dir-", str(_DIR / "m.npz"), str(_DIR / "no" / "m.npz"), "/", str(_DIR)],
 }
 TRAIN_OPTIONS = ["--cell", "--task", "--length", "--hidden", "--steps", "--batch", "--lr", "--clip", "--optimizer",
-                 "--gate-init", "--eval-every", "--eval-size", "--stop-at", "--save", "--seed", "--dtype"]
+                 "--gate-init", "--eval-every", "--eval-size", "--stop-at", "--save", "--seed", "--dtype", "--layers"]
 COMPARE_OPTIONS = ["--task", "--length", "--lengths", "--hidden", "--steps", "--batch", "--lr", "--clip", "--cells",
-                   "--eval-every", "--seed"]
+                   "--eval-every", "--seed", "--layers"]
 PREDICT_OPTIONS = ["--input", "--samples", "--length", "--cell", "--task", "--seed"]
 
 

@@ -140,10 +140,24 @@ def test_torch_state_dict_loads_into_us(tmp_path, cell):
     np.testing.assert_allclose(ours, theirs, atol=1e-6)  # float32 weights, float64 compute on both sides
 
 
-def test_two_layer_torch_file_is_refused(tmp_path):
+@pytest.mark.parametrize("cell", cells.CELLS)
+def test_multi_layer_torch_state_dict_loads_into_us(tmp_path, cell):
+    torch.manual_seed(1)
+    m = TORCH_CLASS[cell](input_size=3, hidden_size=4, num_layers=3, batch_first=True)
+    np.savez(tmp_path / "t.npz", **{k: v.detach().numpy() for k, v in m.state_dict().items()})
+    w = load_weights(tmp_path / "t.npz", cell=cell)
+    assert (w.input_size, w.hidden_size, w.num_layers) == (3, 4, 3)
+    x = np.random.default_rng(2).normal(size=(2, 5, 3))
+    fwd = cells.forward(cell, w.params, x)
+    out, hn = m.double()(torch.from_numpy(x))
+    np.testing.assert_allclose(fwd.h, out.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(fwd.h_n, (hn[0] if cell == "lstm" else hn).detach().numpy(), atol=1e-12)
+
+
+def test_bidirectional_torch_file_is_refused(tmp_path):
     from rnn_tutor.errors import RnnTutorError
 
-    m = torch.nn.GRU(2, 3, num_layers=2)
+    m = torch.nn.GRU(2, 3, num_layers=2, bidirectional=True)
     np.savez(tmp_path / "t.npz", **{k: v.detach().numpy() for k, v in m.state_dict().items()})
-    with pytest.raises(RnnTutorError, match="multi-layer"):
+    with pytest.raises(RnnTutorError, match="bidirectional"):
         load_weights(tmp_path / "t.npz")

@@ -15,9 +15,9 @@ from rnn_tutor.errors import BadValueError
 CELLS = ["rnn", "gru", "lstm"]
 
 
-def small_model(cell, V=5, H=4, seed=3, dtype=np.float64):
+def small_model(cell, V=5, H=4, seed=3, dtype=np.float64, layers=1):
     task = lm.vocab_task(Vocab(tuple("abcde"[:V])))
-    return heads.init_model(cell, task, H, seed=seed, dtype=dtype, length=10)
+    return heads.init_model(cell, task, H, seed=seed, dtype=dtype, length=10, num_layers=layers)
 
 
 def stream_ids(n, V=5, seed=0):
@@ -34,15 +34,15 @@ def numeric_grad(f, arr, idx, eps=1e-6):
     return (up - down) / (2 * eps)
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_gradient_matches_finite_differences_from_a_carried_state(cell):
-    m = small_model(cell)
+@pytest.mark.parametrize("cell, layers", [(c, 1) for c in CELLS] + [("lstm", 2), ("gru", 2)])
+def test_gradient_matches_finite_differences_from_a_carried_state(cell, layers):
+    m = small_model(cell, layers=layers)
     B, T, V = 3, 6, 5
     rng = np.random.default_rng(1)
     x = lm.one_hot(rng.integers(0, V, size=(B, T)), V)
     y = rng.integers(0, V, size=(B, T))
-    h = rng.normal(size=(1, B, 4)) * 0.5
-    state = {"h": h, "c": rng.normal(size=(1, B, 4)) * 0.5} if cell == "lstm" else {"h": h}
+    h = rng.normal(size=(layers, B, 4)) * 0.5
+    state = {"h": h, "c": rng.normal(size=(layers, B, 4)) * 0.5} if cell == "lstm" else {"h": h}
 
     def f():
         return lm.loss_and_grads(m, x, y, state={k: v.copy() for k, v in state.items()})[0]
@@ -54,12 +54,12 @@ def test_gradient_matches_finite_differences_from_a_carried_state(cell):
             assert grads[key][idx] == pytest.approx(numeric_grad(f, arr, idx), rel=1e-5, abs=1e-9), (key, idx)
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_chunks_with_carried_state_equal_one_long_pass_and_truncated_bptt(cell):
-    """Three chunks with the state carried give the logits of one forward pass over all of them; the sum of their
-    gradients is the gradient of the three losses with each chunk's starting state held fixed (truncated BPTT),
-    which is not full BPTT's."""
-    m = small_model(cell)
+@pytest.mark.parametrize("cell, layers", [(c, 1) for c in CELLS] + [("lstm", 2), ("rnn", 3)])
+def test_chunks_with_carried_state_equal_one_long_pass_and_truncated_bptt(cell, layers):
+    """Three chunks with the state carried (every layer's) give the logits of one forward pass over all of them;
+    the sum of their gradients is the gradient of the three losses with each chunk's starting state held fixed
+    (truncated BPTT), which is not full BPTT's."""
+    m = small_model(cell, layers=layers)
     B, T, V, K = 2, 5, 5, 3
     ids = stream_ids(K * T + 1).reshape(1, -1).repeat(B, 0)
     ids[1] = stream_ids(K * T + 1, seed=4)
@@ -80,9 +80,11 @@ def test_chunks_with_carried_state_equal_one_long_pass_and_truncated_bptt(cell):
         return sum(lm.loss_and_grads(m, xs[:, k * T : (k + 1) * T], ys[:, k * T : (k + 1) * T],
                                      state={key: v.copy() for key, v in starts[k].items()})[0] for k in range(K))
 
-    key = "weight_hh_l0"
-    for idx in [(0, 0), (1, 2), (3, 1)]:
-        assert total[key][idx] == pytest.approx(numeric_grad(truncated, m.params[key], idx), rel=1e-5, abs=1e-9)
+    assert all(s["h"].shape == (layers, B, 4) for s in starts[1:])
+    key = f"weight_hh_l{layers - 1}"
+    for k in ("weight_hh_l0", key):
+        for idx in [(0, 0), (1, 2), (3, 1)]:
+            assert total[k][idx] == pytest.approx(numeric_grad(truncated, m.params[k], idx), rel=1e-5, abs=1e-9)
     # full BPTT of the same total loss (mean over K T = (1/K) sum of the chunk means) differs: older steps add
     assert not np.allclose(K * full_grads[key], total[key], rtol=1e-3)
 
@@ -118,9 +120,9 @@ def test_evaluation_over_tracks_equals_one_pass(cell, monkeypatch):
     assert e.loss == pytest.approx(-whole.log2p.mean() * math.log(2))
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_stepper_equals_the_batch_forward(cell):
-    m = small_model(cell)
+@pytest.mark.parametrize("cell, layers", [(c, 1) for c in CELLS] + [("lstm", 2)])
+def test_stepper_equals_the_batch_forward(cell, layers):
+    m = small_model(cell, layers=layers)
     ids = stream_ids(12)
     st = lm.Stepper(m)
     stepped = np.stack([st.step([i])[0] for i in ids])

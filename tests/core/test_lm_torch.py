@@ -26,15 +26,16 @@ def torch_model(params, cell, V, H, L):
     return net, head
 
 
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_saved_model_gives_torchs_logits(cell, tmp_path):
-    cfg = TrainConfig(cell=cell, task="text", text="brackets", max_chars=5000, hidden=6, steps=3, batch=4,
-                      length=12, eval_every=3)
+@pytest.mark.parametrize("cell, layers", [("rnn", 1), ("gru", 2), ("lstm", 1), ("lstm", 3)])
+def test_saved_model_gives_torchs_logits(cell, layers, tmp_path):
+    cfg = TrainConfig(cell=cell, task="text", text="brackets", max_chars=5000, hidden=6, layers=layers, steps=3,
+                      batch=4, length=12, eval_every=3)
     result = train.train(cfg)
     path = train.save_model(tmp_path / "m.npz", result)
     saved = train.load_model(path)
     arrays = dict(np.load(path))
     L = lm.num_layers(saved.model)
+    assert L == layers
     params = {k: arrays[k] for k in arrays if not k.startswith("meta_")}
     params.update({k[5:]: arrays[k] for k in ("meta_head.weight", "meta_head.bias")})
     V = saved.model.task.input_size
@@ -47,14 +48,14 @@ def test_saved_model_gives_torchs_logits(cell, tmp_path):
     assert np.allclose(ours, theirs, atol=1e-10)
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_truncated_bptt_equals_torch_with_detach(cell):
+@pytest.mark.parametrize("cell, layers", [("gru", 1), ("lstm", 1), ("lstm", 2), ("rnn", 2)])
+def test_truncated_bptt_equals_torch_with_detach(cell, layers):
     from rnn_tutor.core import heads
     from rnn_tutor.core.corpus import Vocab
 
     V, H, B, T, K = 5, 4, 3, 6, 3
-    model = heads.init_model(cell, lm.vocab_task(Vocab(tuple("abcde"))), H, seed=2)
-    net, head = torch_model(model.params, cell, V, H, 1)
+    model = heads.init_model(cell, lm.vocab_task(Vocab(tuple("abcde"))), H, seed=2, num_layers=layers)
+    net, head = torch_model(model.params, cell, V, H, layers)
     ids = np.random.default_rng(1).integers(0, V, size=(B, K * T + 1))
     x, y = lm.one_hot(ids[:, :-1], V), ids[:, 1:]
     state: dict = {}

@@ -122,3 +122,45 @@ def test_buffer_size_is_one_numpy_accepts():
         for B in (1, 3, 16, 32, 33, 4096):
             n = fastlstm._bufsize(H, B)
             assert n % 16 == 0 and 16 <= n <= 8192
+
+
+@pytest.mark.parametrize("H", [5, 30])  # both backward branches
+@pytest.mark.parametrize("L", [2, 3])
+def test_stack_equal_to_cells(H, L):
+    rng = np.random.default_rng(L)
+    B, T, D = 3, 7, 4
+    p = {k: 2 * v for k, v in cells.init_params("lstm", D, H, seed=L, num_layers=L).items()}
+    x = rng.normal(size=(B, T, D))
+    h0, c0 = rng.normal(size=(L, B, H)), rng.normal(size=(L, B, H))
+    dh, dhn, dcn = rng.normal(size=(B, T, H)), rng.normal(size=(L, B, H)), rng.normal(size=(L, B, H))
+    ref = cells.forward("lstm", p, x, h0, c0)
+    ws = fastlstm.Workspace()
+    for _ in range(2):  # the second pass reuses every layer's workspace
+        got = fastlstm.forward(p, x, h0, c0, ws=ws)
+        assert len(got.layers) == L
+        for mine, theirs in zip(got.layers, ref.layers):
+            np.testing.assert_allclose(mine.h, theirs.h, rtol=1e-12, atol=1e-13)
+            np.testing.assert_allclose(mine.c, theirs.c, rtol=1e-12, atol=1e-13)
+            for name in "ifgo":
+                np.testing.assert_allclose(mine.gates[name], theirs.gates[name], rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(got.h_n, ref.h_n, rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(got.c_n, ref.c_n, rtol=1e-12, atol=1e-13)
+        gref = cells.backward("lstm", p, ref, dh=dh, dh_last=dhn, dc_last=dcn)
+        ggot = fastlstm.backward(p, got, dh=dh, dh_last=dhn, dc_last=dcn)
+        assert list(ggot) == list(gref)
+        for key in gref:
+            np.testing.assert_allclose(ggot[key], gref[key], rtol=1e-10, atol=1e-12, err_msg=key)
+    # only the top layer's final state, no initial state: (B, H) in, states out as (L, B, H)
+    gref = cells.backward("lstm", p, cells.forward("lstm", p, x), dh_last=dhn[-1])
+    lean = fastlstm.backward(p, fastlstm.forward(p, x, ws=ws), dh_last=dhn[-1], need_x=False)
+    assert "x" not in lean and lean["h0"].shape == (L, B, H)
+    for key in lean:
+        np.testing.assert_allclose(lean[key], gref[key], rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+def test_stack_refuses_one_state_for_several_layers():
+    from rnn_tutor.errors import BadValueError
+
+    p = cells.init_params("lstm", 2, 3, num_layers=2)
+    with pytest.raises(BadValueError, match=r"\(L, B, H\)"):
+        fastlstm.forward(p, np.ones((4, 3, 2)), h0=np.zeros((4, 3)))

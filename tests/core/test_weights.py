@@ -184,10 +184,31 @@ def test_size_mismatch_with_request(tmp_path):
     _expect(tmp_path / "w.npz", "expects 1 number", input_size=5)
 
 
-def test_multi_layer_state_dict(tmp_path):
+def test_half_a_second_layer(tmp_path):
     p = _good(tmp_path)
     np.savez(tmp_path / "w.npz", weight_ih_l1=np.zeros((12, 3)), **p)
-    _expect(tmp_path / "w.npz", "multi-layer")
+    _expect(tmp_path / "w.npz", "lacks weight_hh_l1, bias_ih_l1, bias_hh_l1")
+
+
+def test_a_layer_past_a_gap_and_a_reverse_direction(tmp_path):
+    p = _good(tmp_path)
+    np.savez(tmp_path / "w.npz", **{k.replace("_l0", "_l2"): v for k, v in p.items()}, **p)
+    _expect(tmp_path / "w.npz", "without a gap")
+    np.savez(tmp_path / "r.npz", weight_ih_l0_reverse=p["weight_ih_l0"], **p)
+    _expect(tmp_path / "r.npz", "bidirectional")
+
+
+def test_a_stack_loads_with_every_layer(tmp_path):
+    p = cells.init_params("lstm", 2, 3, seed=1, num_layers=3)
+    save_weights(tmp_path / "s.npz", "lstm", p)
+    w = load_weights(tmp_path / "s.npz", cell="lstm")
+    assert (w.num_layers, w.input_size, w.hidden_size) == (3, 2, 3)
+    assert list(w.params) == list(cells.param_keys(3))
+    for k in p:
+        np.testing.assert_array_equal(w.params[k], p[k])
+    bad = dict(p, weight_ih_l1=np.zeros((12, 2)))  # an upper layer reading D instead of H numbers
+    np.savez(tmp_path / "b.npz", **bad)
+    _expect(tmp_path / "b.npz", "weight_ih_l1 has shape (12, 2)")
 
 
 def test_unexpected_key(tmp_path):
