@@ -31,7 +31,8 @@ def compare(
     lengths: Annotated[Optional[str], typer.Option(
         "--lengths", help="Several lengths, comma-separated (e.g. 2,4,8,16): accuracy against length.",
         show_default=False)] = None,
-    eval_every: Annotated[int, typer.Option("--eval-every", help="Evaluate every N steps.")] = 50,
+    eval_every: Annotated[Optional[int], typer.Option(
+        "--eval-every", help="Evaluate every N steps (default 50; for --task text 200).", show_default=False)] = None,
     gate_init: Annotated[GateInit, typer.Option(
         "--gate-init", help="chrono: gated cells start out remembering (as in train); plain: PyTorch's init.",
         case_sensitive=False)] = GateInit.chrono,

@@ -119,7 +119,8 @@ def train(
     gate_init: Annotated[GateInit, typer.Option(
         "--gate-init", help="chrono: gates start out remembering for 1..T steps (Tallec & Ollivier 2018); "
         "plain: PyTorch's init.", case_sensitive=False)] = GateInit.chrono,
-    eval_every: Annotated[int, typer.Option("--eval-every", help="Evaluate every N steps.")] = 50,
+    eval_every: Annotated[Optional[int], typer.Option(
+        "--eval-every", help="Evaluate every N steps (default 50; for --task text 200).", show_default=False)] = None,
     eval_size: Annotated[int, typer.Option("--eval-size", help="Held-out sequences (another seed).")] = 512,
     stop_at: Annotated[Optional[float], typer.Option(
         "--stop-at", help="Stop once held-out accuracy reaches this (e.g. 0.99).", show_default=False)] = None,

@@ -62,7 +62,7 @@ class TrainConfig:
     clip: float | None = 1.0  # global-norm clipping threshold; None or 0: no clipping
     optimizer: str = "adam"
     seed: int = 0
-    eval_every: int = 50
+    eval_every: int | None = None  # None: 50; for --task text lm.EVAL_EVERY (its held-out text is long)
     eval_size: int = 512
     stop_at: float | None = None  # stop once the held-out accuracy reaches this (e.g. 0.99)
     dtype: str = "float64"
@@ -88,7 +88,12 @@ class TrainConfig:
         _whole("--layers", layers, 1, MAX_LAYERS)
         _whole("--steps", self.steps, 1, MAX_STEPS)
         _whole("--batch", self.batch, 1, MAX_BATCH)
-        _whole("--eval-every", self.eval_every, 1, MAX_STEPS)
+        eval_every = self.eval_every
+        if eval_every is None:
+            from rnn_tutor.core import lm
+
+            eval_every = lm.EVAL_EVERY if task.kind == NEXT_CHAR else 50
+        _whole("--eval-every", eval_every, 1, MAX_STEPS)
         _whole("--eval-size", self.eval_size, 1, 100_000)
         _whole("--seed", self.seed, 0, 2**32 - 1)
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and 0 < self.lr <= 10):
@@ -131,7 +136,8 @@ class TrainConfig:
                 + (", or --dtype float32, which halves it" if self.dtype == "float64" else ""),
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
-                              "hidden": hidden, "layers": layers, "optimizer": str(self.optimizer).lower(),
+                              "hidden": hidden, "layers": layers, "eval_every": eval_every,
+                              "optimizer": str(self.optimizer).lower(),
                               "clip": clip or None})
 
 
