@@ -36,8 +36,9 @@ def compare(
     gate_init: Annotated[GateInit, typer.Option(
         "--gate-init", help="chrono: gated cells start out remembering (as in train); plain: PyTorch's init.",
         case_sensitive=False)] = GateInit.chrono,
-    dtype: Annotated[DType, typer.Option(
-        "--dtype", help="float64 (exact numbers) or float32 (faster).", case_sensitive=False)] = DType.float64,
+    dtype: Annotated[Optional[DType], typer.Option(
+        "--dtype", help="float64 (exact numbers; the default) or float32 (faster; the default for --task text).",
+        case_sensitive=False, show_default=False)] = None,
     text: Annotated[Optional[str], typer.Option("--text", help=lmtext.TEXT_HELP, show_default=False)] = None,
     valid: Annotated[Optional[str], typer.Option("--valid", help=lmtext.VALID_HELP, show_default=False)] = None,
     max_chars: Annotated[Optional[int], typer.Option(
@@ -77,8 +78,8 @@ def compare(
             raise BadValueError("--lengths", "is for the toy tasks; a language model reads chunks of --length")
         code = lmtext.compare_text(names, dict(
             length=length, hidden=hidden, layers=layers, steps=steps, batch=batch, lr=lr, clip=clip, seed=seed,
-            eval_every=eval_every, gate_init=gate_init.value, dtype=dtype.value, text=text, valid=valid,
-            max_chars=max_chars), fmt.value)
+            eval_every=eval_every, gate_init=gate_init.value, dtype=dtype.value if dtype else None, text=text,
+            valid=valid, max_chars=max_chars), fmt.value)
         if code:
             raise typer.Exit(code)
         return
@@ -98,7 +99,7 @@ def compare(
             get_task(task.value).check_length(n, option="--lengths")
     configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, layers=layers, steps=steps, batch=batch,
                                 lr=lr, clip=clip, seed=seed, eval_every=eval_every, stop_at=core.SOLVED,
-                                gate_init=gate_init.value, dtype=dtype.value).checked()
+                                gate_init=gate_init.value, dtype=dtype.value if dtype else None).checked()
                for n in length_list]
     base = configs[0]
     rows, baseline, interrupted = [], None, False

@@ -124,9 +124,9 @@ def train(
     eval_size: Annotated[int, typer.Option("--eval-size", help="Held-out sequences (another seed).")] = 512,
     stop_at: Annotated[Optional[float], typer.Option(
         "--stop-at", help="Stop once held-out accuracy reaches this (e.g. 0.99).", show_default=False)] = None,
-    dtype: Annotated[DType, typer.Option(
-        "--dtype", help="float64 (exact numbers) or float32 (about twice as fast for LSTMs).",
-        case_sensitive=False)] = DType.float64,
+    dtype: Annotated[Optional[DType], typer.Option(
+        "--dtype", help="float64 (exact numbers; the default) or float32 (about twice as fast for LSTMs; the "
+        "default for --task text).", case_sensitive=False, show_default=False)] = None,
     save: Annotated[Optional[Path], typer.Option(
         "--save", help="Write the model to this .npz (PyTorch names + task metadata).", show_default=False,
         dir_okay=True)] = None,
@@ -162,7 +162,7 @@ def train(
     config = TrainConfig(
         cell=cell.value, task=task.value, length=length, hidden=hidden, layers=layers, steps=steps, batch=batch,
         lr=lr, clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
-        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value, text=text, valid=valid, max_chars=max_chars,
+        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value if dtype else None, text=text, valid=valid, max_chars=max_chars,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}", sample_every)
     if code:

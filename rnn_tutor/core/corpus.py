@@ -132,9 +132,9 @@ BRACKETS_VOCAB = tuple(sorted(set("".join(BRACKET_WORDS) + OPENERS + CLOSERS + "
 def brackets_text(n_chars: int = BRACKETS_CHARS, seed: int = 0) -> str:
     """Lines of nested round and square brackets around words, at most BRACKET_DEPTH deep, from ``seed``.
 
-    Each line is one to three bracketed groups; a group holds one to three items, each a word or (while the depth
-    is below BRACKET_DEPTH, less often the deeper it is) a nested group. Which closing bracket comes next is fixed
-    by the opener it matches, which may lie many characters back: ``(owl [cat (fox) bee] [gnu])``."""
+    Each line is one bracketed group; a group holds one to three items, each a word or (while the depth is below
+    BRACKET_DEPTH, less often the deeper it is) a nested group. Which closing bracket comes next is fixed by the
+    opener it matches, which may lie many characters back: ``(owl [cat (fox) bee] [gnu])``."""
     import random
 
     rnd = random.Random(seed * 1_000_003 + 13).random  # random() is the same on every Python version
@@ -156,10 +156,7 @@ def brackets_text(n_chars: int = BRACKETS_CHARS, seed: int = 0) -> str:
 
     while size < n_chars:
         start = len(out)
-        for k in range(1 + int(rnd() * 3)):
-            if k:
-                out.append(" ")
-            group(1)
+        group(1)
         out.append("\n")
         size += sum(len(s) for s in out[start:])
     text = "".join(out)[:n_chars]

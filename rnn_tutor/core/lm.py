@@ -5,7 +5,7 @@ module brings its data (a text, cut into tracks and chunks) and its loss (with t
 Truncated backpropagation through time over a stream (as char-rnn does). The training text is cut into B
 parallel tracks (``--batch``), each read in chunks of T characters (``--length``):
 
-    track b = text[b n : (b + 1) n],  n = (N - 1) // B;  chunk k of every track = positions k T .. (k + 1) T - 1
+    track b = text[s_b : s_b + n], s_b near b (N - 1) / B (at a newline);  chunk k = positions k T .. (k + 1) T - 1
 
 The hidden state at the end of one chunk is where the next chunk of the same track starts (so the model can use
 context older than T characters), but the gradient stops at the boundary: BPTT runs through T steps only. Full
@@ -20,7 +20,7 @@ most 32 tracks that are each read from a zero state, state carried, the way the 
 same tracks from an empty history.
 
 The state the cells take and give is read in ONE place, ``_initial_state`` / ``_final_state``: h0/c0 (L, B, H) for
-L stacked layers (the layers contract: ``h_n``, ``c_n`` on the forward result), (B, H) for one layer.
+a stack of L layers, from and to the forward result's ``h_n``, ``c_n`` (L, B, H).
 
 One-step API (streaming, sampling): ``Stepper(model).step(ids)`` feeds one character per stream and returns the
 distribution of the next one, with the state carried; it runs the same cell code as training (``heads._forward``
@@ -47,9 +47,12 @@ EVAL_LENGTH = 256  # steps per forward pass in evaluation (bounded memory; the s
 MAX_SAMPLE = 100_000
 EVAL_EVERY = 200  # steps between evaluations unless --eval-every says otherwise: scoring the held-out tenth of
 # two million characters costs about a third of 50 training steps of the same model
+
 # The size of a language model unless --layers / --hidden say otherwise: 2 layers of 128 units for real text; one
 # layer of 64 for the generated brackets, which that smaller model learns within the 60 s the tutor promises on one
-# core (2 x 128 in float64 manages only about 370 steps in that time), and whose units are easier to read.
+# core (2 x 128 manages about 770 steps in that time, 1 x 64 about 4,500), and whose units are easier to read.
+# A language model trains in float32 unless --dtype says float64: twice as fast, and nobody checks its numbers by
+# hand (train.TrainConfig.checked).
 DEFAULT_SIZE = (2, 128)  # (layers, hidden)
 SMALL_CORPORA = {"brackets": (1, 64)}
 

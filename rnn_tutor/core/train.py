@@ -65,7 +65,7 @@ class TrainConfig:
     eval_every: int | None = None  # None: 50; for --task text lm.EVAL_EVERY (its held-out text is long)
     eval_size: int = 512
     stop_at: float | None = None  # stop once the held-out accuracy reaches this (e.g. 0.99)
-    dtype: str = "float64"
+    dtype: str | None = None  # None: float64; for --task text float32 (lm.DTYPE)
     gate_init: str = "chrono"  # or "plain" (PyTorch's init); see heads.init_model
     # --task text (a language model, core/lm.py): the corpus, the held-out file, the cap on characters
     text: str | None = None  # a file, or brackets / lessons / stdlib (default brackets); "-" is read by the CLI
@@ -107,8 +107,11 @@ class TrainConfig:
             raise BadValueError("--stop-at", f"must be an accuracy in (0, 1], got {self.stop_at}")
         if self.gate_init not in heads.GATE_INITS:
             raise BadValueError("--gate-init", f"choose one of {', '.join(heads.GATE_INITS)}, got {self.gate_init!r}")
-        if self.dtype not in DTYPES:
-            raise BadValueError("--dtype", f"choose one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        dtype = self.dtype
+        if dtype is None:
+            dtype = "float32" if task.kind == NEXT_CHAR else "float64"  # a language model wants speed (lm.py)
+        if dtype not in DTYPES:
+            raise BadValueError("--dtype", f"choose one of {', '.join(DTYPES)}, got {dtype!r}")
         if task.kind == NEXT_CHAR:
             from rnn_tutor.core import corpus
 
@@ -124,19 +127,18 @@ class TrainConfig:
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
         width = hidden + (256 if task.kind == NEXT_CHAR else task.input_size) + 1  # text: V <= 256
-        need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, self.dtype,
-                               layers, hidden)
+        need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, dtype, layers, hidden)
         if need > MEMORY_LIMIT:
             stack = f", {layers} layers" if layers > 1 else ""
             raise BadValueError(
                 "--hidden", f"this run would need about {need / 2**30:.1f} GB of memory for hidden {hidden} x "
-                f"batch {self.batch} x length {length:,} ({weights.a_cell(cell)}{stack}, {self.dtype}); the limit "
+                f"batch {self.batch} x length {length:,} ({weights.a_cell(cell)}{stack}, {dtype}); the limit "
                 f"is {MEMORY_LIMIT // 2**30} GB",
                 "use a smaller --hidden, --batch or --length" + (" or fewer --layers" if layers > 1 else "")
-                + (", or --dtype float32, which halves it" if self.dtype == "float64" else ""),
+                + (", or --dtype float32, which halves it" if dtype == "float64" else ""),
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
-                              "hidden": hidden, "layers": layers, "eval_every": eval_every,
+                              "hidden": hidden, "layers": layers, "eval_every": eval_every, "dtype": dtype,
                               "optimizer": str(self.optimizer).lower(),
                               "clip": clip or None})
 
