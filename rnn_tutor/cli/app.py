@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "decay",
     "params", "gradcheck",
     "train", "compare", "predict",
+    "signal",
     "sample", "inspect",
 ]
 

@@ -39,6 +39,9 @@ def compare(
     dtype: Annotated[Optional[DType], typer.Option(
         "--dtype", help="float64 (exact numbers; the default) or float32 (faster; the default for --task text).",
         case_sensitive=False, show_default=False)] = None,
+    signal: Annotated[Optional[str], typer.Option(
+        "--signal", help="forecast: knocks (default), sines, regimes or a FILE of readings.",
+        show_default=False)] = None,
     text: Annotated[Optional[str], typer.Option("--text", help=lmtext.TEXT_HELP, show_default=False)] = None,
     valid: Annotated[Optional[str], typer.Option("--valid", help=lmtext.VALID_HELP, show_default=False)] = None,
     max_chars: Annotated[Optional[int], typer.Option(
@@ -98,8 +101,10 @@ def compare(
         for n in length_list:
             get_task(task.value).check_length(n, option="--lengths")
     configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, layers=layers, steps=steps, batch=batch,
-                                lr=lr, clip=clip, seed=seed, eval_every=eval_every, stop_at=core.SOLVED,
-                                gate_init=gate_init.value, dtype=dtype.value if dtype else None).checked()
+                                lr=lr, clip=clip, seed=seed, eval_every=eval_every,
+                                stop_at=None if task.value == "forecast" else core.SOLVED,  # a forecast is never "solved"
+                                gate_init=gate_init.value, dtype=dtype.value if dtype else None,
+                                signal=signal).checked()
                for n in length_list]
     base = configs[0]
     rows, baseline, interrupted = [], None, False

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from rnn_tutor.cli.app import app
-from rnn_tutor.cli.options import Cell, FormatOpt, OutputFormat, SeedOpt
+from rnn_tutor.cli.options import Cell, SeedOpt, StreamFormat, StreamFormatOpt
 from rnn_tutor.cli.train import TaskName
 
 MAX_INPUT_LINES = 1000
@@ -21,8 +21,9 @@ def predict(
     inputs: Annotated[Optional[list[str]], typer.Option(
         "--input", "-i", help="An input in the task's words (adding: numbers, two marked with '*'); repeat for "
         "more; '-' reads one input per line from stdin.", show_default=False)] = None,
-    samples: Annotated[int, typer.Option(
-        "--samples", help="Without --input: this many fresh random examples of the task.")] = 5,
+    samples: Annotated[Optional[int], typer.Option(
+        "--samples", help="Without --input: this many fresh random examples of the task (default 5).",
+        show_default=False)] = None,
     length: Annotated[Optional[int], typer.Option(
         "--length", "-T", help="Length of the random examples (default: the length it was trained on).",
         show_default=False)] = None,
@@ -31,8 +32,14 @@ def predict(
     task: Annotated[Optional[TaskName], typer.Option(
         "--task", help="Check that the file was trained on this task.", case_sensitive=False,
         show_default=False)] = None,
+    stream: Annotated[bool, typer.Option(
+        "--stream", help="Read stdin as it arrives and answer every input at once, carrying the state: one reading "
+        "per line (forecast, adding), one word per line (recall, order, tagging).")] = False,
+    anomaly: Annotated[Optional[float], typer.Option(
+        "--anomaly", help="With --stream, a forecast model: flag readings whose error is above K times the held-out "
+        "errors' standard deviation.", metavar="K", show_default=False)] = None,
     seed: SeedOpt = 0,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: StreamFormatOpt = StreamFormat.table,
 ) -> None:
     """Run a saved model: its answer, the right answer (by the task's rule) and its confidence.
 
@@ -41,12 +48,25 @@ def predict(
         rnn-tutor predict model.npz --input "0.3* -0.2 0.9 0.5* 0.1 -0.7"
 
         echo "the dog bit the man" | rnn-tutor predict order.npz --input - --format json
+
+        rnn-tutor signal -n 200 | rnn-tutor predict knocks.npz --stream --anomaly 4
     """
     from rnn_tutor.core import train as core
     from rnn_tutor.errors import BadValueError
     from rnn_tutor.render import train as view
 
     saved = core.load_model(model, cell=cell.value if cell else None, task=task.value if task else None)
+    if stream or anomaly is not None:
+        from rnn_tutor.cli.predict_stream import run_stream
+
+        if not stream:
+            raise BadValueError("--anomaly", "flags readings as they stream: add --stream")
+        if inputs or samples is not None or length is not None:
+            raise BadValueError("--stream", "reads its inputs from stdin: drop --input, --samples and --length")
+        code = run_stream(saved, fmt.value, anomaly)
+        if code:
+            raise typer.Exit(code)
+        return
     texts: list[str] = []
     for item in inputs or []:
         if item == "-":
@@ -67,7 +87,7 @@ def predict(
     t = saved.model.task
     if not texts:
         n = saved.length if length is None else t.check_length(length)
-        texts = core.sample_inputs(t, samples, n, seed)
+        texts = core.sample_inputs(t, 5 if samples is None else samples, n, seed)
     preds = [core.predict_one(saved, text) for text in texts]
     meta = {"cell": saved.model.cell, "task": t.name, "path": str(model), "trained_length": saved.length,
             "hidden": saved.model.hidden_size}

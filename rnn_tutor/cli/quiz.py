@@ -105,6 +105,8 @@ def _cards(store, deck: Optional[Path], topic: Optional[str]):
     from rnn_tutor.quiz.session import collection, select_topic
 
     cards = load_deck(deck, option="--deck") if deck is not None else collection(store)
+    if deck is not None:
+        store.adopt_legacy_ids(cards)  # progress under the 40-bit ids of older rnn-tutors
     return select_topic(cards, topic)
 
 
@@ -336,19 +338,9 @@ def export(
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    import os
-    import tempfile
+    from rnn_tutor.quiz.transfer import write_export
 
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".quiz-export-", dir=target.parent or ".")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise RnnTutorError(f"cannot write {target}: {exc.strerror or exc}",
-                            "check the folder exists and is writable") from None
+    write_export(target, text)
     from rnn_tutor.render.quiz import plural
 
     render.message(f"Exported {plural(len(records), 'review')} to {target}.")

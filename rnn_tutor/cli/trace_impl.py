@@ -6,7 +6,6 @@ No typer here (the fast path must not import it); errors are rnn_tutor errors, t
 from __future__ import annotations
 
 import math
-import os
 import sys
 from fractions import Fraction
 
@@ -30,24 +29,16 @@ def _read_stdin(option: str) -> str:
 
 
 def _read_file(path: str) -> str:
+    from rnn_tutor.core import fileio  # refuses devices and oversized files; reads pipes with the same cap
+
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise RnnTutorError(f"{path} is {size} bytes, more than a trace needs",
-                                f"give at most {MAX_FILE_BYTES // 1_000_000} MB of numbers")
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        hint = "to trace a sentence use --sentence \"...\"" if " " in path else "give '-' to read stdin"
-        raise RnnTutorError(f"no such file: {path}", hint) from None
-    except IsADirectoryError:
-        raise RnnTutorError(f"{path} is a directory, not a file of numbers") from None
-    except PermissionError:
-        raise RnnTutorError(f"cannot read {path}: permission denied") from None
-    except UnicodeDecodeError:
-        raise RnnTutorError(f"{path} is not a text file", "give a file of numbers separated by spaces, commas or newlines") from None
-    except OSError as e:
-        raise RnnTutorError(f"cannot read {path}: {e.strerror or e}") from None
+        return fileio.read_text(path, limit=MAX_FILE_BYTES, what="file of numbers",
+                                too_large_hint=f"give at most {MAX_FILE_BYTES // 1_000_000} MB of numbers")
+    except fileio.FileError as e:
+        if e.kind == "missing":
+            hint = "to trace a sentence use --sentence \"...\"" if " " in path else "give '-' to read stdin"
+            raise RnnTutorError(f"no such file: {path}", hint) from None
+        raise
 
 
 def gather_inputs(source: str | None, sentence: str | None, values: str | None, allow_default: bool = True):

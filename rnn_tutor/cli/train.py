@@ -19,6 +19,7 @@ class TaskName(str, enum.Enum):
     order = "order"
     tagging = "tagging"
     reverse = "reverse"
+    forecast = "forecast"
     text = "text"
 
 
@@ -38,7 +39,10 @@ class GateInit(str, enum.Enum):
 
 
 TASK_HELP = ("adding (two marked numbers, long lag), recall (first symbol), order (who did it), tagging "
-             "(a tag per word), reverse (encoder-decoder), text (a character-level language model on --text).")
+             "(a tag per word), reverse (encoder-decoder), forecast (the next reading of --signal), text (a "
+             "character-level language model on --text).")
+SIGNAL_HELP = ("forecast: knocks (a machine knocking every 16 readings; the default), sines, regimes, or a FILE of "
+               "readings (one number per line, or a CSV column).")
 
 
 def one_blas_thread():
@@ -61,6 +65,12 @@ def run_training(config, fmt: str, save: Optional[Path], label: str, sample_ever
     text = lmtext.prepare(config.checked()) if config.task == "text" else None  # a language model's corpus
     trainer = core.Trainer(config, text=text)
     cfg = trainer.config
+    sig = trainer.task.extra.get("signal")
+    if sig is not None and sig.skipped:
+        rows = "1 row" if sig.skipped == 1 else f"{sig.skipped:,} rows"
+        lines = ", ".join(str(n) for n in sig.skipped_lines) + (", ..." if sig.skipped > 5 else "")
+        view.note(f"Skipped {rows} of {sig.source} that were not numbers (line{'s' if sig.skipped > 1 else ''} "
+                  f"{lines}).")
     if save is not None:
         core.check_save_path(save)
     interrupted = False
@@ -121,12 +131,18 @@ def train(
         "plain: PyTorch's init.", case_sensitive=False)] = GateInit.chrono,
     eval_every: Annotated[Optional[int], typer.Option(
         "--eval-every", help="Evaluate every N steps (default 50; for --task text 200).", show_default=False)] = None,
-    eval_size: Annotated[int, typer.Option("--eval-size", help="Held-out sequences (another seed).")] = 512,
+    eval_size: Annotated[Optional[int], typer.Option(
+        "--eval-size", help="Held-out sequences (another seed; default 512). forecast: held-out readings (default "
+        "4,096 from another seed, or the last fifth of a FILE).", show_default=False)] = None,
     stop_at: Annotated[Optional[float], typer.Option(
         "--stop-at", help="Stop once held-out accuracy reaches this (e.g. 0.99).", show_default=False)] = None,
     dtype: Annotated[Optional[DType], typer.Option(
         "--dtype", help="float64 (exact numbers; the default) or float32 (about twice as fast for LSTMs; the "
         "default for --task text).", case_sensitive=False, show_default=False)] = None,
+    signal: Annotated[Optional[str], typer.Option("--signal", help=SIGNAL_HELP, show_default=False)] = None,
+    column: Annotated[Optional[str], typer.Option(
+        "--column", help="forecast from a CSV FILE: the column to read (its header name or number).",
+        show_default=False)] = None,
     save: Annotated[Optional[Path], typer.Option(
         "--save", help="Write the model to this .npz (PyTorch names + task metadata).", show_default=False,
         dir_okay=True)] = None,
@@ -155,6 +171,7 @@ def train(
 
         rnn-tutor train --cell rnn --task recall --length 30 --format jsonl
 
+        rnn-tutor train --task forecast --signal knocks --save knocks.npz
         rnn-tutor train --task text --text brackets --save brackets.npz
     """
     from rnn_tutor.core.train import TrainConfig
@@ -162,7 +179,8 @@ def train(
     config = TrainConfig(
         cell=cell.value, task=task.value, length=length, hidden=hidden, layers=layers, steps=steps, batch=batch,
         lr=lr, clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
-        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value if dtype else None, text=text, valid=valid, max_chars=max_chars,
+        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value if dtype else None, signal=signal,
+        column=column, text=text, valid=valid, max_chars=max_chars,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}", sample_every)
     if code:

@@ -2,7 +2,8 @@
 
 - one output per sequence: a linear readout of the last hidden state, y = W h_T + b
   (squared error for a number, softmax cross-entropy for a class);
-- one output per step: the same readout applied to every h_t (cross-entropy per step);
+- one output per step: the same readout applied to every h_t (cross-entropy per step; squared error for a number
+  per step, the next reading of a forecast);
 - encoder-decoder: the encoder's final state (h_T, and c_T for an LSTM) is the *only* thing the decoder gets
   from the input (the fixed-size context vector). The decoder starts from it, reads the previous output symbol
   (a start flag first), and a readout on every decoder state gives the next symbol.
@@ -21,7 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnn_tutor.core import cells, fastlstm
-from rnn_tutor.core.tasks import ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_CLASS, SEQ_REGRESSION, STEP_CLASS, Task
+from rnn_tutor.core.tasks import (ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_CLASS, SEQ_REGRESSION, STEP_CLASS,
+                                  STEP_REGRESSION, Task)
 
 HEAD_KEYS = ("head.weight", "head.bias")
 DECODER_PREFIX = "decoder."
@@ -148,6 +150,8 @@ def init_model(cell: str, task: Task, hidden_size: int, seed: int = 0, dtype=np.
     params["head.bias"] = rng.uniform(-bound, bound, size=(task.output_size,)).astype(dtype)
     if task.kind == SEQ_REGRESSION:
         params["head.bias"][:] = 0.5
+    if task.kind == STEP_REGRESSION:
+        params["head.bias"][:] = 0.0  # the mean of the normalised readings
     return Model(cell, task, H, params)
 
 
@@ -193,11 +197,11 @@ def loss_and_grads(model: Model, x: np.ndarray, y: np.ndarray, train: bool = Tru
         loss, dout = mse(out, y) if kind == SEQ_REGRESSION else cross_entropy(out, y)
         dW, db, dh_last = linear_backward(W, h_last, dout)
         g = _backward(model, fwd, dh_last=dh_last)
-    elif kind == STEP_CLASS:
+    elif kind in (STEP_CLASS, STEP_REGRESSION):
         fwd = _forward(model, x, ws_key="enc" if train else None)
         h = np.asarray(fwd.h)  # (B, T, H)
         out = linear(W, b, h)  # (B, T, O)
-        loss, dout = cross_entropy(out, y)
+        loss, dout = cross_entropy(out, y) if kind == STEP_CLASS else mse(out, y)
         dW, db, dh = linear_backward(W, h, dout)
         g = _backward(model, fwd, dh=dh)
     elif kind == SEQ2SEQ:
@@ -247,10 +251,37 @@ def greedy_decode(model: Model, x: np.ndarray, length: int | None = None) -> tup
 @dataclass(frozen=True)
 class Evaluation:
     loss: float
-    accuracy: float  # fraction of sequences solved (adding), of right classes, or of right tokens
+    accuracy: float  # fraction of sequences solved (adding), of right classes, or of right tokens; forecast:
+    # the share of the held-out readings' variance the predictions explain, 1 - MSE / variance (at least 0)
 
 
 EVAL_CHUNK = 128  # sequences per forward pass in evaluation: bounds its memory whatever --eval-size is
+EVAL_STEPS = 4096  # steps per forward pass over a forecast's held-out stretch (the state carried between them)
+
+
+def _final_state(fwd):
+    """The state a forward pass ended in, to start the next piece from: (h, c), (L, B, H) once the cells stack
+    layers (``h_n``), else (B, H); c is None but for an LSTM."""
+    h = getattr(fwd, "h_n", None)
+    c = getattr(fwd, "c_n", None)
+    if h is None:
+        h, c = fwd.h_last, getattr(fwd, "c_last", None)
+    return np.array(h), None if c is None else np.array(c)
+
+
+def step_outputs(model: Model, x: np.ndarray, ws_key: str | None = None) -> np.ndarray:
+    """The readout on every step of x (B, T, D) -> (B, T, O), the state carried over pieces of EVAL_STEPS steps,
+    so a long stretch needs memory for one piece only."""
+    W, b = model.params["head.weight"], model.params["head.bias"]
+    B, T, _ = x.shape
+    out = np.empty((B, T, W.shape[0]), dtype=np.result_type(x.dtype, W.dtype))
+    h = c = None
+    for i in range(0, T, EVAL_STEPS):
+        piece = x[:, i : i + EVAL_STEPS]
+        fwd = _forward(model, piece, h0=h, c0=c, ws_key=None if piece.shape[1] < EVAL_STEPS else ws_key)
+        out[:, i : i + piece.shape[1]] = linear(W, b, np.asarray(fwd.h))
+        h, c = _final_state(fwd)
+    return out
 
 
 def evaluate(model: Model, x: np.ndarray, y: np.ndarray) -> Evaluation:
@@ -267,7 +298,22 @@ def evaluate(model: Model, x: np.ndarray, y: np.ndarray) -> Evaluation:
         loss_sum += loss * n
         right += r
         items += n
+    if model.kind == STEP_REGRESSION:
+        return Evaluation(loss_sum / items, explained(loss_sum / items, y[:, score_from(model.task) :]))
     return Evaluation(loss_sum / items, right / items)
+
+
+def score_from(task: Task) -> int:
+    """The first step a forecast is scored at: where AR(k), its baseline, has k readings to go on (k - 1)."""
+    from rnn_tutor.core.signals import AR_ORDER
+
+    return AR_ORDER - 1 if task.kind == STEP_REGRESSION else 0
+
+
+def explained(mse: float, y: np.ndarray) -> float:
+    """1 - MSE / variance of the targets, floored at 0: the share of the readings' variance a forecast explains."""
+    var = float(np.var(y))
+    return max(0.0, 1.0 - mse / var) if var > 0 else 0.0
 
 
 def _evaluate_chunk(model: Model, x: np.ndarray, y: np.ndarray, ws_key: str) -> tuple[float, int, int]:
@@ -278,6 +324,11 @@ def _evaluate_chunk(model: Model, x: np.ndarray, y: np.ndarray, ws_key: str) -> 
         symbols, logits = greedy_decode(model, x)
         loss, _ = cross_entropy(logits, y)
         return loss, int(np.sum(symbols == y)), y.size
+    if kind == STEP_REGRESSION:  # scored where the baselines can be: from step k - 1 on
+        s = score_from(model.task)
+        out = step_outputs(model, x, ws_key)[:, s:]
+        loss, _ = mse(out, y[:, s:])
+        return loss, 0, out.size
     fwd = _forward(model, x, ws_key=ws_key)
     if kind in (STEP_CLASS, NEXT_CHAR):
         out = linear(W, b, np.asarray(fwd.h))
@@ -293,11 +344,14 @@ def _evaluate_chunk(model: Model, x: np.ndarray, y: np.ndarray, ws_key: str) -> 
 
 def predict(model: Model, x: np.ndarray) -> np.ndarray:
     """Outputs for x (B, T, D): numbers (B,) for adding; class probabilities (B, O) per sequence; (B, T, O) per
-    step; for the encoder-decoder, probabilities of the greedily decoded symbols (B, T, O)."""
+    step; numbers (B, T) per step for forecast; for the encoder-decoder, probabilities of the greedily decoded
+    symbols (B, T, O)."""
     W, b = model.params["head.weight"], model.params["head.bias"]
     if model.kind == SEQ2SEQ:
         _, logits = greedy_decode(model, x)
         return softmax(logits)
+    if model.kind == STEP_REGRESSION:
+        return step_outputs(model, x)[..., 0]
     fwd = _forward(model, x)
     if model.kind in (STEP_CLASS, NEXT_CHAR):
         return softmax(linear(W, b, np.asarray(fwd.h)))

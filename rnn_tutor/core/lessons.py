@@ -281,6 +281,31 @@ def _hand_values() -> dict[str, Callable[[], str]]:
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def _baselines(name: str) -> tuple[float, float, float]:
+    from rnn_tutor.core.signals import baseline_errors
+
+    return baseline_errors(name)
+
+
+def _signals():
+    from rnn_tutor.core import signals  # numpy: only when a lesson asks
+
+    return signals
+
+
+def _forecast_values() -> dict[str, Callable[[], str]]:
+    return {
+        "forecast.period": lambda: str(_signals().KNOCK_PERIOD),
+        "forecast.ar_order": lambda: str(_signals().AR_ORDER),
+        "forecast.knocks_persistence": lambda: _num(_baselines("knocks")[0], 3),
+        "forecast.knocks_ar": lambda: _num(_baselines("knocks")[1], 3),
+        "forecast.knocks_mean": lambda: _num(_baselines("knocks")[2], 3),
+        "forecast.sines_ar_explained": lambda: _pct(1 - _baselines("sines")[1] / _baselines("sines")[2]),
+        # an LSTM with 16 units (train's default) streams with h and c: 2 x 16 numbers, in float64
+        "stream.lstm16_numbers": lambda: _int(2 * 16),
+        "stream.lstm16_bytes": lambda: human_bytes(2 * 16 * 8),
+    }
 LM_VALUES = ("brackets_v", "brackets_uniform", "brackets_ngram_order", "brackets_ngram_bpc", "brackets_ngram_ppl",
              "brackets_ngram_closers", "full_bptt", "chunk_bptt", "temp_1", "temp_05", "temp_2")
 
@@ -333,6 +358,8 @@ VALUES: dict[str, Callable[[], str]] = {
     "stream.lstm_bytes": lambda: human_bytes(_cost(4096, 256).stream[-1].lstm_bytes),
     "stream.kv_numbers": lambda: _int(_cost(4096, 256).stream[-1].kv_numbers),
     "stream.kv_bytes": lambda: human_bytes(_cost(4096, 256).stream[-1].kv_bytes),
+    # forecasting (issue 15): the knocks and sines signals, their baselines, a streamed LSTM's state
+    **_forecast_values(),
     # language models (lesson 9): the brackets corpus and its n-gram, truncated BPTT's memory, temperature
     **{f"lm.{k}": (lambda k=k: _lm(k)) for k in LM_VALUES},
 }

@@ -549,8 +549,8 @@ def save_meta(result) -> dict[str, np.ndarray]:
     loss = result.loss
     return {
         "meta_vocab": data.vocab.codepoints(),
-        "meta_text": np.array(data.name),
-        "meta_valid": np.array(data.valid_name),
+        "meta_text": np.array(data.name[:1000]),
+        "meta_valid": np.array(data.valid_name[:1000]),
         "meta_bpc": np.array(np.nan if loss is None else loss / LN2),
         "meta_ngram_bpc": np.array(rep.best_bpc),
         "meta_ngram_order": np.array(rep.best_order, dtype=np.int64),
@@ -558,22 +558,35 @@ def save_meta(result) -> dict[str, np.ndarray]:
     }
 
 
-def task_from_arrays(arrays: dict, path) -> Task:
-    """The task of a saved language model, from its meta_vocab."""
-    from rnn_tutor.errors import RnnTutorError
+def _meta_fields():
+    from rnn_tutor.core import weights
 
-    v = arrays.get("meta_vocab")
-    if v is None:
-        raise RnnTutorError(f"model file {path} is a language model without meta_vocab (its characters)",
-                            "train and save it again")
+    return {
+        "meta_text": weights.MetaField("text"),
+        "meta_valid": weights.MetaField("text"),
+        "meta_bpc": weights.MetaField("float", 0.0, None, nan_ok=True),
+        "meta_ngram_bpc": weights.MetaField("float", 0.0, None),
+        "meta_ngram_order": weights.MetaField("int", 1, ngrams.MAX_ORDER),
+        "meta_ngram_smoothing": weights.MetaField("text"),
+    }
+
+
+def task_from_file(f) -> tuple[Task, dict]:
+    """The task of a saved language model (its meta_vocab checked from the .npy header before it is read) and
+    what its file says about it (text, bpc, the n-gram's)."""
+    info = f.infos.get("meta_vocab")
+    if info is None:
+        raise f.bad("is a language model without meta_vocab (its characters)")
+    if info.dtype.kind not in "iu" or info.ndim != 1 or not 2 <= info.shape[0] <= corpus.MAX_VOCAB:
+        raise f.bad(f"meta_vocab should be 2 to {corpus.MAX_VOCAB} code points (whole numbers), got {info.dtype} "
+                    f"{info.shape}")
     try:
-        if v.dtype.kind not in "iu" or v.ndim != 1 or not 2 <= v.size <= corpus.MAX_VOCAB:
-            raise ValueError
-        vocab = Vocab.from_codepoints(v)
+        vocab = Vocab.from_codepoints(f.archive.read("meta_vocab"))
     except ValueError:
-        raise RnnTutorError(f"model file {path}: meta_vocab is not a list of 2 to {corpus.MAX_VOCAB} distinct "
-                            "characters", "train and save it again") from None
-    return vocab_task(vocab)
+        raise f.bad("meta_vocab is not a list of distinct characters (code points 0 to 0x10FFFF, -1 last for the "
+                    "unknown symbol)") from None
+    meta = f.meta(_meta_fields())
+    return vocab_task(vocab), {k[len("meta_"):]: v for k, v in meta.items()}
 
 
 # ------------------------------------------------------------------------------------------- lesson numbers

@@ -5,7 +5,8 @@ shape depends on the output pattern:
 
 - one output per sequence: ``adding`` (regression, y (B, 1)), ``recall`` and ``order`` (class, y (B,) int);
 - one output per step: ``tagging`` (class per token, y (B, T) int);
-- encoder-decoder: ``reverse`` (the decoder emits the input reversed, y (B, T) int).
+- encoder-decoder: ``reverse`` (the decoder emits the input reversed, y (B, T) int);
+- one number per step: ``forecast`` (the next reading of a signal, y (B, T, 1); see ``signals.py``).
 
 Labels are correct by construction: each generator builds the answer together with the input.
 Each task can also read a user's own input (``encode``) and describe a prediction in words (``describe``).
@@ -25,6 +26,7 @@ SEQ_REGRESSION = "sequence-regression"  # one real number per sequence, squared 
 SEQ_CLASS = "sequence-class"  # one class per sequence, cross-entropy
 STEP_CLASS = "step-class"  # one class per step, cross-entropy
 SEQ2SEQ = "seq2seq"  # encoder -> context vector -> decoder, one class per output step
+STEP_REGRESSION = "step-regression"  # one real number per step (the next reading), squared error
 NEXT_CHAR = "next-char"  # a language model: the next character at every step, state carried (core/lm.py)
 
 MAX_LENGTH = 10_000
@@ -69,6 +71,14 @@ class Task:
             raise BadValueError("--batch", f"must be at least 1, got {batch_size}")
         x, y, *state = _GENERATORS[self.name](self, rng, int(batch_size), length)
         return Batch(x.astype(dtype, copy=False), y, *state)
+
+    def heldout(self, rng: np.random.Generator, size: int, length: int, dtype=np.float64) -> Batch:
+        """The held-out set: ``size`` fresh sequences of ``length`` steps; for ``forecast``, the prepared signal's
+        held-out stretch as one sequence (1, N-1, 1), whatever ``size`` and ``length``."""
+        if self.kind == STEP_REGRESSION:
+            z = _signal(self).normalise(_signal(self).heldout)  # (N,)
+            return Batch(z[None, :-1, None].astype(dtype), z[None, 1:, None].astype(dtype))
+        return self.batch(rng, size, length, dtype)
 
     def encode(self, text: str) -> np.ndarray:
         """Turn a user's input text into x (1, T, D) (float64)."""
@@ -308,6 +318,64 @@ def _ans_reverse(task, text):
     return list(reversed(_tokens(task, text)))
 
 
+# ---------------------------------------------------------------- forecast
+# One reading per step (normalised by the training readings' mean and sd); the target at every step is the next
+# reading. The readings come from a prepared signal (signals.prepare) kept in task.extra["signal"].
+
+
+_DEFAULT_SIGNAL: list = []
+
+
+def _signal(task: Task):
+    sig = task.extra.get("signal")
+    if sig is None:  # the registry's task, before a run prepared its signal: the default, from seed 0
+        if not _DEFAULT_SIGNAL:
+            from rnn_tutor.core import signals
+
+            _DEFAULT_SIGNAL.append(signals.prepare(None, 0, None, task.default_length))
+        sig = _DEFAULT_SIGNAL[0]
+    return sig
+
+
+def _gen_forecast(task: Task, rng, batch, length):
+    return _signal(task).batch(rng, batch, length)
+
+
+def _parse_readings(task: Task, text: str) -> np.ndarray:
+    words = text.replace(",", " ").split()
+    if not words:
+        raise BadValueError("--input", f"is empty; try for example: {task.example!r}")
+    values = []
+    for w in words:
+        try:
+            v = float(w)
+        except ValueError:
+            raise BadValueError("--input", f"{w!r} is not a number; give readings separated by spaces") from None
+        if not np.isfinite(v):
+            raise BadValueError("--input", f"{w!r} is not a finite number")
+        values.append(v)
+    return np.array(values)
+
+
+def _enc_forecast(task, text):
+    return _signal(task).normalise(_parse_readings(task, text))[None, :, None]  # (1, T, 1)
+
+
+def _ans_forecast(task, text):
+    return None  # the next reading has not happened yet
+
+
+def forecast_task(signal: str | None = None, seed: int = 0, heldout: int | None = None, length: int | None = None,
+                  column: str | None = None, prepared=None) -> Task:
+    """The forecast task with its signal prepared (generated from ``seed``, or a file's readings)."""
+    from rnn_tutor.core import signals
+
+    base = TASKS["forecast"]
+    sig = prepared if prepared is not None else signals.prepare(
+        signal, seed, heldout, base.default_length if length is None else length, column)
+    return Task(base.name, base.kind, base.input_size, base.output_size, base.min_length, base.default_length,
+                base.summary, example=base.example, extra={"signal": sig})
+
 # ---------------------------------------------------------------- text (a character-level language model)
 # A Trainer on --task text replaces this task by one made from its corpus (core/lm.py: a stream of chunks with the
 # state carried). On its own the task draws random windows of generated brackets text (corpus.brackets_text).
@@ -362,6 +430,11 @@ TASKS: dict[str, Task] = {
         "encoder reads symbols a-h into one vector, decoder writes them back reversed",
         vocab=REVERSE_VOCAB, classes=REVERSE_VOCAB, example="a b c d e",
     ),
+    "forecast": Task(
+        "forecast", STEP_REGRESSION, 1, 1, 2, 100,
+        "predict the next reading of a signal (knocks, sines, regimes or your file) from the readings so far",
+        example="0.1 0.2 0.15 1.0 0.5 0.3",
+    ),
     "text": Task(
         "text", NEXT_CHAR, len(TEXT_VOCAB), len(TEXT_VOCAB), 1, 100,
         "a character-level language model on --text (brackets, lessons, stdlib, a file or -)",
@@ -371,15 +444,16 @@ TASKS: dict[str, Task] = {
 
 _GENERATORS = {
     "adding": _gen_adding, "recall": _gen_recall, "order": _gen_order,
-    "tagging": _gen_tagging, "reverse": _gen_reverse, "text": _gen_text,
+    "tagging": _gen_tagging, "reverse": _gen_reverse, "forecast": _gen_forecast, "text": _gen_text,
 }
 _ENCODERS = {
     "adding": _enc_adding, "recall": _enc_recall, "order": _enc_order,
-    "tagging": _enc_recall, "reverse": _enc_recall, "text": _enc_text,
+    "tagging": _enc_recall, "reverse": _enc_recall, "forecast": _enc_forecast, "text": _enc_text,
 }
 _ANSWERS = {
     "adding": _ans_adding, "recall": _ans_recall, "order": _ans_order,
-    "tagging": _ans_tagging, "reverse": _ans_reverse, "text": lambda task, text: None,
+    "tagging": _ans_tagging, "reverse": _ans_reverse, "forecast": _ans_forecast,
+    "text": lambda task, text: None,
 }
 
 

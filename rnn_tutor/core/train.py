@@ -13,6 +13,7 @@ comes from ``seed``: the same config gives the same numbers.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
@@ -20,7 +21,8 @@ from typing import Iterator
 import numpy as np
 
 from rnn_tutor.core import cells, heads, optim, weights
-from rnn_tutor.core.tasks import ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_REGRESSION, Task, get_task
+from rnn_tutor.core.tasks import (ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_REGRESSION, STEP_REGRESSION, Task,
+                                  get_task)
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SOLVED = 0.99  # a run counts as solved once the held-out accuracy reaches 99%
@@ -31,6 +33,7 @@ MAX_LAYERS = 3
 DTYPES = {"float64": np.float64, "float32": np.float32}
 # bytes of buffers a run may ask for: past the RAM, an OS kills a process more often than it refuses it memory
 MEMORY_LIMIT = 4 * 2**30
+DEFAULT_EVAL_SIZE = 512  # held-out sequences (a forecast holds out a stretch of readings instead)
 # numbers kept per unit of width (hidden + input + 1), sequence and time step: (training: forward + BPTT buffers,
 # evaluation: forward only), from the peak memory of `train` at H = 64, T = 2,000, rounded up
 _NUMBERS_PER_UNIT = {"lstm": (24, 10), "gru": (12, 7), "rnn": (3, 2)}
@@ -44,6 +47,8 @@ def memory_estimate(cell: str, kind: str, width: int, batch: int, eval_size: int
     train_n, eval_n = _NUMBERS_PER_UNIT[cell]
     width = width + (layers - 1) * (2 * hidden + 1)
     n = width * length * (train_n * batch + eval_n * min(eval_size, heads.EVAL_CHUNK))
+    if kind == STEP_REGRESSION:  # the held-out stretch is one sequence, evaluated heads.EVAL_STEPS at a time
+        n = width * (train_n * batch * length + eval_n * heads.EVAL_STEPS)
     if kind == SEQ2SEQ:
         n *= 2  # an encoder and a decoder
     return n * np.dtype(DTYPES[dtype]).itemsize
@@ -63,10 +68,12 @@ class TrainConfig:
     optimizer: str = "adam"
     seed: int = 0
     eval_every: int | None = None  # None: 50; for --task text lm.EVAL_EVERY (its held-out text is long)
-    eval_size: int = 512
+    eval_size: int | None = None  # None: 512 sequences; forecast: the signal's held-out stretch (signals.prepare)
     stop_at: float | None = None  # stop once the held-out accuracy reaches this (e.g. 0.99)
-    dtype: str | None = None  # None: float64; for --task text float32 (lm.DTYPE)
+    dtype: str | None = None  # None: float64; for --task text float32 (see lm.py)
     gate_init: str = "chrono"  # or "plain" (PyTorch's init); see heads.init_model
+    signal: str | None = None  # forecast: knocks | sines | regimes | a file of readings (None: knocks)
+    column: str | None = None  # forecast from a CSV file: the column's name or 1-based number
     # --task text (a language model, core/lm.py): the corpus, the held-out file, the cap on characters
     text: str | None = None  # a file, or brackets / lessons / stdlib (default brackets); "-" is read by the CLI
     valid: str | None = None  # a held-out file instead of the last 10%
@@ -94,7 +101,26 @@ class TrainConfig:
 
             eval_every = lm.EVAL_EVERY if task.kind == NEXT_CHAR else 50
         _whole("--eval-every", eval_every, 1, MAX_STEPS)
-        _whole("--eval-size", self.eval_size, 1, 100_000)
+        forecast = task.kind == STEP_REGRESSION
+        eval_size = self.eval_size if self.eval_size is not None or forecast else DEFAULT_EVAL_SIZE
+        if eval_size is not None:
+            _whole("--eval-size", eval_size, 1, 100_000)
+        signal, column = self.signal, self.column
+        if not forecast and (signal is not None or column is not None):
+            raise BadValueError("--signal" if signal is not None else "--column",
+                                f"is for --task forecast, not {task.name}")
+        if forecast:
+            from rnn_tutor.core import signals
+
+            if eval_size is not None and eval_size < signals.AR_ORDER + 2:
+                raise BadValueError("--eval-size", f"a forecast holds out at least {signals.AR_ORDER + 2} readings "
+                                    f"(AR({signals.AR_ORDER}) needs {signals.AR_ORDER} before the first), got "
+                                    f"{eval_size}")
+            signal = signals.DEFAULT_SIGNAL if signal is None else str(signal)
+            if signal.strip().lower() in signals.SIGNALS:
+                signal = signal.strip().lower()
+            elif not signal.strip():
+                raise BadValueError("--signal", f"is empty; choose one of {', '.join(signals.SIGNALS)} or a file")
         _whole("--seed", self.seed, 0, 2**32 - 1)
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and 0 < self.lr <= 10):
             raise BadValueError("--lr", f"must be a number in (0, 10], got {self.lr}")
@@ -112,7 +138,12 @@ class TrainConfig:
             dtype = "float32" if task.kind == NEXT_CHAR else "float64"  # a language model wants speed (lm.py)
         if dtype not in DTYPES:
             raise BadValueError("--dtype", f"choose one of {', '.join(DTYPES)}, got {dtype!r}")
-        if task.kind == NEXT_CHAR:
+        if task.kind != NEXT_CHAR:
+            given = next((o for o, v in (("--text", self.text), ("--valid", self.valid),
+                                         ("--max-chars", self.max_chars)) if v is not None), None)
+            if given:
+                raise BadValueError(given, f"is for --task text, not {task.name}")
+        else:
             from rnn_tutor.core import corpus
 
             if self.max_chars is not None:
@@ -121,13 +152,14 @@ class TrainConfig:
                 if value is not None and not str(value).strip():
                     raise BadValueError(option, "is empty; give a file, '-' for stdin, or one of "
                                                 + ", ".join(corpus.BUILTINS))
-        if self.eval_size * length * task.input_size > 20_000_000:
+        if not forecast and eval_size * length * task.input_size > 20_000_000:
             raise BadValueError(
-                "--eval-size", f"eval-size x length x input size = {self.eval_size * length * task.input_size:,} "
+                "--eval-size", f"eval-size x length x input size = {eval_size * length * task.input_size:,} "
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
         width = hidden + (256 if task.kind == NEXT_CHAR else task.input_size) + 1  # text: V <= 256
-        need = memory_estimate(cell, task.kind, width, self.batch, self.eval_size, length, dtype, layers, hidden)
+        need = memory_estimate(cell, task.kind, width, self.batch, eval_size or 0, length, dtype, layers,
+                               hidden)
         if need > MEMORY_LIMIT:
             stack = f", {layers} layers" if layers > 1 else ""
             raise BadValueError(
@@ -139,8 +171,8 @@ class TrainConfig:
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
                               "hidden": hidden, "layers": layers, "eval_every": eval_every, "dtype": dtype,
-                              "optimizer": str(self.optimizer).lower(),
-                              "clip": clip or None})
+                              "optimizer": str(self.optimizer).lower(), "clip": clip or None,
+                              "eval_size": eval_size, "signal": signal, "column": column})
 
 
 def _whole(option: str, value, low: int, high: int) -> None:
@@ -174,6 +206,7 @@ class TrainResult:
     seconds: float
     baseline_accuracy: float  # accuracy of the best constant answer on the same held-out set
     baseline_loss: float
+    forecast: object = None  # signals.ForecastReport: a forecast's held-out errors beside persistence and AR(k)
     text: object = field(default=None, repr=False)  # --task text: the lm.TextData (vocabulary, n-gram baseline)
 
     @property
@@ -194,7 +227,11 @@ class TrainResult:
 
 
 def baseline(task: Task, y: np.ndarray) -> tuple[float, float]:
-    """(accuracy, loss) of the best answer that ignores the input: the mean for adding, the commonest class."""
+    """(accuracy, loss) of the best answer that ignores the input: the mean for adding, the commonest class;
+    for a forecast, the mean reading (which explains none of the variance)."""
+    if task.kind == STEP_REGRESSION:
+        scored = np.asarray(y)[:, heads.score_from(task) :]
+        return 0.0, float(np.var(scored))
     if task.kind == SEQ_REGRESSION:
         guess = float(np.mean(y))
         return float(np.mean(np.abs(y - guess) < ADDING_TOLERANCE)), float(np.mean((y - guess) ** 2))
@@ -217,16 +254,21 @@ class Trainer:
 
             self.text = text if text is not None else lm.prepare_config(cfg)
             self.task = lm.text_task(self.text, cfg.batch, cfg.length)
+        eval_rng = np.random.default_rng([cfg.seed, 2])  # the held-out set: another stream, fixed
+        if self.task.kind == STEP_REGRESSION:  # the signal's training readings, held-out stretch and baselines
+            from rnn_tutor.core import signals, tasks
+
+            self.task = tasks.forecast_task(prepared=signals.prepare(
+                cfg.signal, cfg.seed, cfg.eval_size, cfg.length, cfg.column, heldout_rng=eval_rng))
         self.dtype = DTYPES[cfg.dtype]
         self.model = heads.init_model(cfg.cell, self.task, cfg.hidden, seed=cfg.seed, dtype=self.dtype,
                                       gate_init=cfg.gate_init, length=cfg.length, num_layers=cfg.layers)
         self.optimizer = optim.make_optimizer(cfg.optimizer, self.model.params, cfg.lr)
         self.train_rng = np.random.default_rng([cfg.seed, 1])  # training batches
-        eval_rng = np.random.default_rng([cfg.seed, 2])  # the held-out set: another stream, fixed
         if self.text is not None:  # the held-out text, as tracks of ids (lm.evaluate one-hots them as it goes)
             self.eval_x, self.eval_y = self.text.eval_tracks()
         else:
-            ev = self.task.batch(eval_rng, cfg.eval_size, cfg.length, dtype=self.dtype)
+            ev = self.task.heldout(eval_rng, cfg.eval_size, cfg.length, dtype=self.dtype)
             self.eval_x, self.eval_y = ev.x, ev.y
         self.baseline_accuracy, self.baseline_loss = baseline(self.task, self.eval_y)
         self.records: list[EvalRecord] = []
@@ -309,7 +351,17 @@ class Trainer:
                     self.solved_step = self.step
         return TrainResult(self.config, tuple(self.records), {k: v.copy() for k, v in self.model.params.items()},
                            self.solved_step, self.interrupted, self.seconds,
-                           self.baseline_accuracy, self.baseline_loss, self.text)
+                           self.baseline_accuracy, self.baseline_loss, self.forecast_report(),
+                           self.text)
+
+    def forecast_report(self):
+        """A forecast's held-out errors (model, persistence, AR(k)) in the signal's units; None for other tasks."""
+        if self.task.kind != STEP_REGRESSION:
+            return None
+        from rnn_tutor.core import signals
+
+        pred = heads.predict(self.model, self.eval_x)[0]  # (N-1,) normalised predictions of readings 1 .. N-1
+        return signals.report(self.task.extra["signal"], pred, self.config.cell)
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -339,30 +391,31 @@ class SavedModel:
 
 
 def check_save_path(path) -> None:
-    """Fail before training, not after, when ``--save`` cannot be written."""
-    import os
-    from pathlib import Path
+    """Fail before training, not after, when ``--save`` cannot be written (a bad name, a missing or read-only
+    folder, a target that is not a regular file)."""
+    from rnn_tutor.core import fileio
 
-    p = Path(path)
-    if str(path).strip() == "" or p.is_dir():
-        raise RnnTutorError(f"cannot save the model to {str(path)!r}: that is a folder, not a file name",
-                            "give a file name such as --save model.npz")
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise RnnTutorError(f"cannot save the model to {path}: the folder {folder} does not exist",
-                            "create the folder first or choose another --save path")
-    if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise RnnTutorError(f"cannot save the model to {path}: permission denied",
-                            "choose a --save path in a folder you can write to")
+    fileio.check_writable(path, doing="save the model to")
+
+
+# Scalar metadata of a saved model beyond the cell's (weights.WEIGHTS_META), checked from each entry's header and
+# value by weights.ModelFile.meta: one line per field.
+MODEL_META: dict[str, weights.MetaField] = {
+    **weights.WEIGHTS_META,
+    "meta_task": weights.MetaField("text"),  # a task name; get_task says which exist
+    "meta_length": weights.MetaField("int", 1, 10**9),  # then the task's own check_length
+    "meta_seed": weights.MetaField("int", 0, 2**32 - 1),
+    "meta_steps": weights.MetaField("int", 0, MAX_STEPS),
+    "meta_accuracy": weights.MetaField("float", 0.0, 1.0, nan_ok=True),  # NaN: not evaluated
+    "meta_loss": weights.MetaField("float", 0.0, None, nan_ok=True),
+    "meta_gate_init": weights.MetaField("text", choices=heads.GATE_INITS),
+}
+_MISSING_MODEL = "check the path, or train one with: rnn-tutor train --save model.npz"
 
 
 def save_model(path, result: TrainResult):
     """Write the trained model (atomically). Returns the path."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from rnn_tutor.core import weights
+    from rnn_tutor.core import fileio
 
     cfg = result.config
     task = get_task(cfg.task)
@@ -386,50 +439,68 @@ def save_model(path, result: TrainResult):
     for k, v in p.items():
         if k not in cell_keys:
             arrays[EXTRA_PREFIX + k] = np.ascontiguousarray(v)
+    arrays.update(_forecast_meta(result))
     if task.kind == NEXT_CHAR:
         from rnn_tutor.core import lm
 
         arrays.update(lm.save_meta(result))
     check_save_path(path)
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".model-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:  # a file object, so numpy does not append ".npz"
-                np.savez(fh, **arrays)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-    except OSError as exc:
-        raise RnnTutorError(f"cannot save the model to {path}: {exc.strerror or exc}",
-                            "check the disk space and the --save path") from None
-    return target
+    # a file object, so numpy does not append ".npz"
+    return fileio.write_atomic(path, lambda fh: np.savez(fh, **arrays), doing="save the model to",
+                               hint="check the disk space and the --save path")
 
 
-def _meta_value(arrays: dict[str, np.ndarray], path, key: str, kind=str):
-    """A single metadata value ``meta_<key>`` of a saved model, or None when the file has none."""
-    v = arrays.get(EXTRA_PREFIX + key)
-    if v is None:
-        return None
-    try:
-        item = v.reshape(()).item()
-        return kind(item.decode() if isinstance(item, bytes) else item)
-    except (ValueError, TypeError):
-        raise RnnTutorError(f"model file {path}: meta_{key} is not a single value",
-                            "train and save the model again") from None
+# a forecast model's metadata: what undoes the normalisation, and the held-out errors predict --stream reports
+MAX_SCALE = 1e150  # |mean| and sd of the readings a forecast model accepts in its file (squares stay finite)
+FORECAST_META: dict[str, weights.MetaField] = {
+    "meta_norm_mean": weights.MetaField("float", -MAX_SCALE, MAX_SCALE),
+    "meta_norm_std": weights.MetaField("float", sys.float_info.min, MAX_SCALE),  # above 0: it divides
+    "meta_error_std": weights.MetaField("float", 0.0, MAX_SCALE),
+    "meta_heldout_mse": weights.MetaField("float", 0.0, None),
+    "meta_ar_mse": weights.MetaField("float", 0.0, None),
+    "meta_persistence_mse": weights.MetaField("float", 0.0, None),
+    "meta_signal": weights.MetaField("text", choices=("knocks", "sines", "regimes", "file")),
+    "meta_signal_source": weights.MetaField("text"),
+    "meta_ar_order": weights.MetaField("int", 1, 1000),
+}
+FORECAST_REQUIRED = ("meta_norm_mean", "meta_norm_std", "meta_error_std")
+
+
+def _forecast_meta(result: TrainResult) -> dict[str, np.ndarray]:
+    f = result.forecast
+    if f is None:
+        return {}
+    values = {"norm_mean": f.mean, "norm_std": f.std, "error_std": f.error_std, "heldout_mse": f.mse,
+              "ar_mse": f.ar_mse, "persistence_mse": f.persistence_mse}
+    out = {EXTRA_PREFIX + k: np.array(float(v), dtype=np.float64) for k, v in values.items()}
+    out[EXTRA_PREFIX + "signal"] = np.array(f.signal)
+    out[EXTRA_PREFIX + "signal_source"] = np.array(f.source[: weights.MAX_META_TEXT])
+    out[EXTRA_PREFIX + "ar_order"] = np.array(f.ar_order, dtype=np.int64)
+    return out
+
+
+def _forecast_task(f: "weights.ModelFile") -> tuple[Task, dict]:
+    """The forecast task of a saved model, with the normalisation its file records (each field checked)."""
+    from rnn_tutor.core import signals, tasks
+
+    meta = f.meta(FORECAST_META)
+    for key in FORECAST_REQUIRED:
+        if meta[key] is None:
+            raise f.bad(f"lacks {key}, which a forecast model needs")
+    info = {k[len(EXTRA_PREFIX):]: v for k, v in meta.items()}
+    name = info["signal"] or "file"
+    source = info["signal_source"] or name
+    info.update(signal=name, signal_source=source)
+    sig = signals.Signal(name, source, info["norm_mean"], info["norm_std"], np.zeros(0),
+                         np.zeros(signals.AR_ORDER + 1))
+    return tasks.forecast_task(prepared=sig), info
 
 
 def task_vocabulary(path) -> tuple[str, ...] | None:
     """The one-hot words, in their input order, of the task a saved model was trained on; None for a plain
     weights file (or a task fed numbers). A file that cannot be read raises what ``load_weights`` would."""
-    from rnn_tutor.core import weights
-
-    name = _meta_value(weights._read_arrays(path), path, "task")
+    with weights.ModelFile(path, missing_hint="check the path given to --weights") as f:
+        name = f.meta({"meta_task": MODEL_META["meta_task"]})["meta_task"]
     if name is None:
         return None
     try:
@@ -440,62 +511,47 @@ def task_vocabulary(path) -> tuple[str, ...] | None:
 
 
 def load_model(path, cell: str | None = None, task: str | None = None) -> SavedModel:
-    """Read a model written by ``save_model`` (validated by weights.load_weights first). ``cell``/``task``, when
-    given, must match the file."""
-    from pathlib import Path
+    """Read a model written by ``save_model``: every entry is checked against what is expected (from its .npy
+    header) before it is read. ``cell``/``task``, when given, must match the file."""
+    with weights.ModelFile(path, "model file", hint="train and save the model again",
+                           missing_hint=_MISSING_MODEL) as f:
+        w = f.cell_weights(cell)
+        meta = f.meta(MODEL_META)
+        task_name = meta["meta_task"]
+        if task_name is None:
+            raise RnnTutorError(f"{path} holds a bare {w.cell} cell without a trained task head",
+                                "train one with: rnn-tutor train --save model.npz")
+        try:
+            t = get_task(task_name)
+        except BadValueError:
+            raise f.bad(f"was trained on an unknown task {task_name[:40]!r}") from None
+        if task is not None and get_task(task).name != t.name:
+            raise RnnTutorError(f"{path} holds a model for the {t.name} task, not {task}",
+                                f"use --task {t.name} or another model file")
+        forecast_info = {}
+        if t.kind == STEP_REGRESSION:
+            t, forecast_info = _forecast_task(f)
+        if t.kind == NEXT_CHAR:  # a language model: its vocabulary makes its task (lm.py)
+            from rnn_tutor.core import lm
 
-    from rnn_tutor.core import weights
-
-    if not Path(path).exists():  # (weights.load_weights would point at --weights; here the file is the MODEL)
-        raise RnnTutorError(f"model file {path} does not exist",
-                            "check the path, or train one with: rnn-tutor train --save model.npz")
-    w = weights.load_weights(path, cell=cell)
-    arrays = weights._read_arrays(path)
-
-    def meta(key, kind=str):
-        return _meta_value(arrays, path, key, kind)
-
-    task_name = meta("task")
-    if task_name is None:
-        raise RnnTutorError(f"{path} holds a bare {w.cell} cell without a trained task head",
-                            "train one with: rnn-tutor train --save model.npz")
-    try:
-        t = get_task(task_name)
-    except BadValueError:
-        raise RnnTutorError(f"model file {path} was trained on an unknown task {task_name!r}",
-                            "train and save the model again") from None
-    if t.kind == NEXT_CHAR:
-        from rnn_tutor.core import lm
-
-        t = lm.task_from_arrays(arrays, path)
-    if task is not None and get_task(task).name != t.name:
-        raise RnnTutorError(f"{path} holds a model for the {t.name} task, not {task}",
-                            f"use --task {t.name} or another model file")
-    if w.input_size != t.input_size:
-        raise RnnTutorError(f"model file {path}: input size {w.input_size} does not fit the {t.name} task "
-                            f"({t.input_size})", "train and save the model again")
-    H = w.hidden_size
-    params = dict(w.params)
-    expected = {"head.weight": (t.output_size, H), "head.bias": (t.output_size,)}
-    if t.kind == "seq2seq":
-        dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t), H, w.num_layers)
-        expected.update({heads.DECODER_PREFIX + k: s for k, s in dec_shapes.items()})
-    for key, shape in expected.items():
-        v = arrays.get(EXTRA_PREFIX + key)
-        if v is None:
-            raise RnnTutorError(f"model file {path} lacks meta_{key}", "train and save the model again")
-        if v.shape != shape or v.dtype.kind != "f" or not np.all(np.isfinite(v)):
-            raise RnnTutorError(f"model file {path}: meta_{key} should be finite numbers of shape {shape}, "
-                                f"got {v.dtype} {v.shape}", "train and save the model again")
-        params[key] = np.array(v, dtype=np.float64)
-    length = meta("length", int) or t.default_length
-    try:  # a hand-edited file must not ask predict for a billion-step sample
-        t.check_length(length)
-    except BadValueError:
-        raise RnnTutorError(f"model file {path}: meta_length {length} is not a length the {t.name} task allows",
-                            "train and save the model again") from None
-    info = {"seed": meta("seed", int), "steps": meta("steps", int), "accuracy": meta("accuracy", float),
-            "loss": meta("loss", float), "gate_init": meta("gate_init"), "text": meta("text")}
+            t, forecast_info = lm.task_from_file(f)
+        if w.input_size != t.input_size:
+            raise f.bad(f"input size {w.input_size} does not fit the {t.name} task ({t.input_size})")
+        length = meta["meta_length"] or t.default_length
+        try:  # a hand-edited file must not ask predict for a billion-step sample
+            t.check_length(length)
+        except BadValueError:
+            raise f.bad(f"meta_length {length} is not a length the {t.name} task allows") from None
+        H = w.hidden_size
+        params = dict(w.params)
+        expected = {"head.weight": (t.output_size, H), "head.bias": (t.output_size,)}
+        if t.kind == "seq2seq":
+            dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t), H, w.num_layers)
+            expected.update({heads.DECODER_PREFIX + k: s for k, s in dec_shapes.items()})
+        for key, shape in expected.items():  # shapes from the headers, then the numbers
+            params[key] = f.array(EXTRA_PREFIX + key, shape)
+    info = {"seed": meta["meta_seed"], "steps": meta["meta_steps"], "accuracy": meta["meta_accuracy"],
+            "loss": meta["meta_loss"], "gate_init": meta["meta_gate_init"], **forecast_info}
     return SavedModel(heads.Model(w.cell, t, H, params), int(length), info, str(path))
 
 
@@ -517,6 +573,9 @@ def describe_input(task: Task, x: np.ndarray) -> str:
     """x (T, D) of one sequence back to the text ``predict --input`` reads."""
     if task.name == "adding":
         return " ".join(f"{v:.2f}" + ("*" if m > 0.5 else "") for v, m in x)
+    if task.kind == STEP_REGRESSION:  # normalised readings back in the signal's units
+        sig = task.extra["signal"]
+        return " ".join(f"{v * sig.std + sig.mean:.6g}" for v in x[:, 0])
     return " ".join(task.vocab[i] for i in x.argmax(-1))
 
 
@@ -536,6 +595,10 @@ def predict_one(saved: SavedModel, text: str) -> Prediction:
     if x.shape[1] > 10_000:
         raise BadValueError("--input", f"at most 10,000 steps, got {x.shape[1]:,}")
     out = heads.predict(model, x)
+    if task.kind == STEP_REGRESSION:  # the next reading, in the signal's units
+        sig = task.extra["signal"]
+        value = float(out[0, -1]) * sig.std + sig.mean
+        return Prediction(text, f"{value:.4g}", None, None, None, value if math.isfinite(value) else None)
     if task.kind == NEXT_CHAR:  # the likeliest next character after the whole input
         p = out[0, -1]
         k = int(p.argmax())
@@ -566,6 +629,9 @@ def sample_inputs(task: Task, n: int, length: int, seed: int) -> list[str]:
     if task.kind == NEXT_CHAR:
         raise BadValueError("--input", "a language model continues a text you give: --input 'def ' (to let it "
                                        "write on its own: rnn-tutor sample MODEL)")
+    if task.kind == STEP_REGRESSION and not task.extra["signal"].generated:
+        raise BadValueError("--samples", f"this model learned from {task.extra['signal'].source}, which rnn-tutor "
+                            "cannot make more of", "give readings with --input, or pipe them into --stream")
     if n * length > 1_000_000:
         raise BadValueError("--samples", f"samples x length = {n * length:,} is too many steps (at most 1,000,000)")
     b = task.batch(np.random.default_rng([seed, 3]), n, length)
@@ -588,13 +654,15 @@ class CompareRow:
     curve: tuple[float, ...]  # held-out accuracy at every evaluation
     interrupted: bool = False
     length: int = 0
+    forecast: object = None  # signals.ForecastReport of a forecast run
 
 
 def compare_row(result: TrainResult) -> CompareRow:
     n = sum(int(v.size) for v in result.params.values())
     return CompareRow(result.config.cell, result.accuracy, result.loss, result.solved_step, result.solved_sequences,
                       result.final.step if result.final else 0, result.seconds, n,
-                      tuple(r.accuracy for r in result.records), result.interrupted, result.config.length)
+                      tuple(r.accuracy for r in result.records), result.interrupted, result.config.length,
+                      result.forecast)
 
 
 def pct(v: float | None) -> str:
@@ -608,6 +676,8 @@ def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int,
     if stopped is not None:  # a half-run budget shows nothing about the cells: say so, not "try more --steps"
         return (f"Interrupted while training {stopped.cell} (step {stopped.steps:,} of {steps:,}): these numbers "
                 "are partial, not a comparison; run it to the end to compare.")
+    if rows and all(r.forecast is not None for r in rows):
+        return _forecast_compare_sentence(rows)
     solved = [r for r in rows if r.solved_step is not None]
     unsolved = [r for r in rows if r.solved_step is None]
     base = pct(baseline_accuracy)
@@ -624,6 +694,16 @@ def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int,
     tail = (f"stayed near the {base} of a constant guess: across {length} steps its training signal fades before "
             "it reaches the early inputs" if near else f"did not reach {SOLVED:.0%} in {steps:,} steps")
     return f"With the same budget and seed, {won} solved {task} at length {length}, while {lost} {tail}."
+
+
+def _forecast_compare_sentence(rows: list[CompareRow]) -> str:
+    """Forecasts have no "solved": the held-out errors side by side, then what the best cell's memory bought."""
+    f = rows[0].forecast
+    errors = ", ".join(f"{r.cell} {r.forecast.mse:.4g}" for r in rows)
+    best = min(rows, key=lambda r: r.forecast.mse)
+    return (f"Held-out mean squared error on {f.source} ({f.readings:,} readings): {errors}; AR({f.ar_order}) "
+            f"{f.ar_mse:.4g}, persistence {f.persistence_mse:.4g} (the accuracy column is the share of the variance "
+            f"explained). {best.forecast.sentence}")
 
 
 def length_sentence(rows: list[CompareRow], hidden: int) -> str:

@@ -50,6 +50,10 @@ NUMERIC_FIELDS = ("id", "topic", "activation", "length", "ask", "tolerance", "se
 ACTIVATIONS = ("linear", "tanh")
 ASKS = ("final", "step")
 MAX_TEXT = 4000
+# A deck file (TOML or CSV) holds at most this many bytes and cards: 50,000 cards of a few lines each fit in
+# 10 MB and list in a few seconds; the limits keep a runaway file from taking gigabytes and minutes.
+MAX_DECK_BYTES = 10_000_000
+MAX_DECK_CARDS = 50_000
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,21 @@ class Card:
 
 
 def derived_id(question: str) -> str:
-    """A stable id for a card written without one: a short hash of its question."""
+    """A stable id for a card written without one: 64 bits of a hash of its question (spacing and case
+    ignored). Two different questions share one with odds of about n^2 / 2^65: 7e-11 for a full deck of 50,000
+    cards. (Before, ids had 40 bits, 1 in 900 at that size; ``legacy_id`` gives a card's old id.)"""
     digest = hashlib.sha1(" ".join(question.split()).lower().encode("utf-8")).hexdigest()
-    return "q-" + digest[:10]
+    return "q-" + digest[:16]
+
+
+LEGACY_ID_LENGTH = 12  # "q-" + 10 hex digits: the derived ids of rnn-tutor before 64-bit ids
+
+
+def legacy_id(card: "Card") -> str | None:
+    """The id an older rnn-tutor derived for this card (a prefix of today's), or None if its id was given."""
+    if card.kind != "text" or card.id != derived_id(card.question):
+        return None
+    return card.id[:LEGACY_ID_LENGTH]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -175,12 +191,51 @@ def _numeric_card(entry: dict, where: str, option: str, source: str) -> Card:
 _HEADER = re.compile(r"^\s*\[\[\s*(card|numeric)\s*\]\]")
 
 
+def _too_many_cards(option: str, where: str) -> BadValueError:
+    return BadValueError(option, f"{where}: more than {MAX_DECK_CARDS:,} cards, the most one deck holds",
+                         "split it into smaller decks")
+
+
+def _deep_line(text: str, depth: int = 64) -> int | None:
+    """The line where brackets first nest deeper than ``depth`` (strings skipped roughly), to name it."""
+    level, quote, line = 0, "", 1
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            line += 1
+        if quote:
+            if ch == quote and (quote == "'" or text[i - 1] != "\\"):
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            end = text.find("\n", i)
+            if end < 0:
+                break
+        elif ch in "[{":
+            level += 1
+            if level > depth:
+                return line
+        elif ch in "]}":
+            level = max(0, level - 1)
+    return None
+
+
 def parse_toml(text: str, *, name: str, option: str = "FILE", source: str = "user") -> list[Card]:
     """Parse a TOML deck. ``name`` is how the file is called in error messages."""
+    headers = [m.start() for m in re.finditer(r"(?m)^[ \t]*\[\[[ \t]*(?:card|numeric)[ \t]*\]\]", text)]
+    if len(headers) > MAX_DECK_CARDS:  # refused before the parser spends seconds and memory on it
+        raise _too_many_cards(option, f"{name}, line {text.count(chr(10), 0, headers[MAX_DECK_CARDS]) + 1}")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadValueError(option, f"{name} is not valid TOML: {exc}") from None
+    except RecursionError:
+        line = _deep_line(text)
+        where = f"{name}, line {line}" if line else name
+        raise BadValueError(option, f"{where}: arrays or tables nested too deeply for the TOML parser (a card "
+                                    "holds text and numbers)") from None
+    except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+        raise BadValueError(option, f"{name} is not valid TOML: {str(exc).split(';')[0]}") from None
     unknown = sorted(k for k in data if k not in ("card", "numeric", "deck"))
     if unknown:
         raise BadValueError(option, f"{name}: unknown table {unknown[0]!r} "
@@ -196,6 +251,8 @@ def parse_toml(text: str, *, name: str, option: str = "FILE", source: str = "use
         entries = data.get(kind, [])
         if not isinstance(entries, list):
             raise BadValueError(option, f"{name}: {kind!r} must be written as [[{kind}]] entries")
+        if len(cards) + len(entries) > MAX_DECK_CARDS:  # written inline (card = [{...}, ...]): counted now
+            raise _too_many_cards(option, name)
         for index, entry in enumerate(entries):
             line = lines[kind][index] if index < len(lines[kind]) else None
             where = f"{name}, line {line}" if line else f"{name}, {kind} #{index + 1}"
@@ -225,8 +282,11 @@ def parse_csv(text: str, *, name: str, option: str = "FILE", source: str = "user
     if unknown:
         raise BadValueError(option, f"{name}, line 1: unknown column {unknown[0]!r} "
                                     "(allowed: " + ", ".join(TEXT_FIELDS) + ")")
-    cards = [(_text_card(entry, where, option, source), where)
-             for entry, where in csv_rows(reader, columns, name=name, option=option)]
+    cards = []
+    for entry, where in csv_rows(reader, columns, name=name, option=option):
+        if len(cards) >= MAX_DECK_CARDS:
+            raise _too_many_cards(option, where)
+        cards.append((_text_card(entry, where, option, source), where))
     return _check_unique(cards, option)
 
 
@@ -276,21 +336,14 @@ def deck_format(path: Path) -> str:
     return ""
 
 
-def read_text(path: Path, option: str) -> str:
-    """Read a user file as UTF-8 text, with errors a user can act on."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BadValueError(option, f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise BadValueError(option, f"{path} is a directory, not a deck file") from None
-    except OSError as exc:
-        raise BadValueError(option, f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise BadValueError(option, f"{path}, line {line}: not UTF-8 text") from None
+def read_text(path: Path, option: str, *, limit: int | None = None, what: str = "deck") -> str:
+    """Read a user file as UTF-8 text, with errors a user can act on (see ``core.fileio``: no devices, pipes
+    read with the same cap, at most ``limit`` bytes, default ``MAX_DECK_BYTES``)."""
+    from rnn_tutor.core import fileio
+
+    limit = MAX_DECK_BYTES if limit is None else limit
+    return fileio.read_text(path, limit=limit, option=option, what=what,
+                            too_large_hint="split it into smaller decks")
 
 
 def load_deck(path: str | Path, *, option: str = "--deck") -> list[Card]:

@@ -23,16 +23,17 @@ than failing. A file at the database path that is not a readable database is ren
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from rnn_tutor.errors import RnnTutorError
 from rnn_tutor.quiz import schedule
-from rnn_tutor.quiz.cards import Card
+from rnn_tutor.quiz.cards import LEGACY_ID_LENGTH, Card, derived_id, legacy_id
 
 DB_NAME = "quiz.sqlite3"
 SCHEMA_VERSION = 1
@@ -75,6 +76,15 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 OUR_TABLES = {"reviews", "card_state", "user_cards", "sqlite_sequence"}
 _GARBAGE_CODES = {getattr(sqlite3, "SQLITE_NOTADB", 26), getattr(sqlite3, "SQLITE_CORRUPT", 11)}
+_LEGACY_GLOB = "q-" + "[0-9a-f]" * (LEGACY_ID_LENGTH - 2)  # exactly an old derived id
+
+
+# The dates a review or a schedule may carry (UTC); an offset that pushes a date past the calendar's edge
+# (0001-01-01T00:00:00+01:00) is refused too, instead of overflowing later.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
+STATE_KEYS = ("card_id", "state", "step", "stability", "difficulty", "due", "last_review")
+_STATES = (1, 2, 3)  # fsrs.State: learning, review, relearning
 
 
 def stamp(moment: datetime) -> str:
@@ -83,7 +93,58 @@ def stamp(moment: datetime) -> str:
 
 
 def parse_stamp(text: str) -> datetime:
-    return schedule.utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    """An ISO date-time as aware UTC; ValueError if it is not one or lies outside EARLIEST..LATEST."""
+    if not isinstance(text, str):
+        raise ValueError("not text")
+    try:
+        moment = schedule.utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except OverflowError:
+        raise ValueError("date out of range") from None
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("date out of range")
+    return moment
+
+
+def _number(value, low: float, high: float) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+            and low <= value <= high)
+
+
+def state_problem(state) -> str | None:
+    """Why ``state`` is not a scheduler state (``fsrs.Card.to_dict``) we can use, or None: every field's type
+    and range, finite numbers only, dates inside EARLIEST..LATEST."""
+    if not isinstance(state, dict):
+        return "it is not a JSON object"
+    missing = [k for k in STATE_KEYS if k not in state]
+    if missing:
+        return "it has no " + ", ".join(repr(k) for k in missing)
+    if isinstance(state["card_id"], bool) or not isinstance(state["card_id"], int) or not 0 <= state["card_id"] < 2**63:
+        return "'card_id' must be a whole number from 0 to 2^63 - 1"
+    if isinstance(state["state"], bool) or state["state"] not in _STATES:
+        return "'state' must be 1, 2 or 3 (learning, review, relearning)"
+    if state["step"] is not None and not (isinstance(state["step"], int) and _number(state["step"], 0, 1000)):
+        return "'step' must be empty or a whole number from 0 to 1000"
+    if state["stability"] is not None and not (_number(state["stability"], 0, 1e9) and state["stability"] > 0):
+        return f"'stability' must be empty or a finite number above 0, not {state['stability']!r}"
+    if state["difficulty"] is not None and not _number(state["difficulty"], 1, 10):
+        return f"'difficulty' must be empty or a finite number from 1 to 10, not {state['difficulty']!r}"
+    for key in ("due", "last_review"):
+        if key == "last_review" and state[key] is None:
+            continue
+        try:
+            parse_stamp(state[key])
+        except ValueError:
+            return f"{key!r} must be a date-time from {EARLIEST.year} to {LATEST.year - 1}, not {state[key]!r:.40}"
+    return None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads_strict(text: str):
+    """json.loads that refuses NaN and Infinity (Python's json takes them; JSON does not)."""
+    return json.loads(text, parse_constant=_no_constant)
 
 
 @dataclass(frozen=True)
@@ -141,6 +202,7 @@ class Store:
         self.conn = conn
         self.moved_aside = moved_aside
         self.damaged: set[str] = set()  # rows that could not be read (hand-edited?), skipped and reported
+        self.read_only = False
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -164,7 +226,9 @@ class Store:
                 except _GarbageFile:
                     moved = _move_aside(path)
                     conn = _connect_checked(path)
-                return cls(path, conn, moved)
+                store = cls(path, conn, moved)
+                store._adopt_legacy_user_cards()
+                return store
             except StoreBusy:
                 if attempt == 2:
                     raise
@@ -240,6 +304,31 @@ class Store:
             "SELECT id, topic, question, answer, see_also FROM user_cards ORDER BY added_at, id")
         return [Card(r[0], r[1], r[2], r[3], r[4], "text", "user") for r in rows]
 
+    # ---------------------------------------------------------------- derived ids
+    def adopt_legacy_ids(self, cards: list[Card]) -> int:
+        """Move progress kept under a card's old derived id (``cards.legacy_id``: 40-bit ids, before
+        rnn-tutor 0.1's 64-bit ones) to its current id, so no history is orphaned: its reviews, its schedule
+        (the newer one if both ids have one) and an imported card's row. Returns how many ids moved. Nothing
+        happens on a read-only store (the next writable run does it)."""
+        pairs = {old: c.id for c in cards if (old := legacy_id(c)) is not None}
+        if not pairs or self.read_only:
+            return 0
+        stored = {r[0] for r in self.conn.execute(
+            "SELECT card_id FROM reviews WHERE card_id GLOB ?1 UNION SELECT card_id FROM card_state "
+            "WHERE card_id GLOB ?1 UNION SELECT id FROM user_cards WHERE id GLOB ?1", (_LEGACY_GLOB,))}
+        todo = {old: new for old, new in pairs.items() if old in stored}
+        if todo:
+            with _immediate(self.conn):
+                for old, new in todo.items():
+                    _rename_card(self.conn, old, new)
+        return len(todo)
+
+    def _adopt_legacy_user_cards(self) -> None:
+        rows = self.conn.execute("SELECT id, topic, question, answer, see_also FROM user_cards WHERE id GLOB ?",
+                                 (_LEGACY_GLOB,)).fetchall()
+        if rows:  # cards imported by an older rnn-tutor: their ids follow today's derivation
+            self.adopt_legacy_ids([Card(derived_id(r[2]), r[1], r[2], r[3], r[4], "text", "user") for r in rows])
+
     # ---------------------------------------------------------------- writing
     def record_review(self, card: Card, grade: int, when: datetime, scheduler, *,
                       cram: bool = False, correct: bool | None = None,
@@ -289,6 +378,7 @@ class Store:
     def add_user_cards(self, cards: list[Card], when: datetime) -> tuple[int, int]:
         """Add or update the user's own cards (same id: new text, progress kept). -> (added, updated)."""
         added = updated = 0
+        self.adopt_legacy_ids(cards)  # the same cards imported by an older rnn-tutor: one card, not two
         with _immediate(self.conn):
             for card in cards:
                 exists = self.conn.execute("SELECT 1 FROM user_cards WHERE id = ?",
@@ -403,23 +493,40 @@ def _busy(exc: sqlite3.Error) -> RnnTutorError:
 
 
 def _parse_state(text) -> dict | None:
+    """A stored schedule, or None if it is not one we can use (a hand edit, NaN, a date off the calendar)."""
     try:
-        state = json.loads(text)
-        if not isinstance(state, dict):
-            return None
-        schedule.due_of(state)  # it must carry a readable due time
-        return state
-    except (ValueError, TypeError, KeyError, AttributeError):
+        state = loads_strict(text)
+    except (ValueError, TypeError, RecursionError):
         return None
+    return state if state_problem(state) is None else None
 
 
 def _review(row) -> Review:
     uid, card_id, topic, at, grade, cram, first, correct, state = row
-    if grade not in schedule.GRADES or (state is not None and _parse_state(state) is None):
+    if (not all(isinstance(v, str) for v in (uid, card_id, topic, at)) or isinstance(grade, bool)
+            or grade not in schedule.GRADES or not all(v in (0, 1, None) for v in (cram, first, correct))):
+        raise ValueError("damaged review row")
+    after = None if state is None else _parse_state(state)
+    if state is not None and after is None:
         raise ValueError("damaged review row")
     return Review(uid, card_id, topic, parse_stamp(at), int(grade), bool(cram), bool(first),
-                  None if correct is None else bool(correct),
-                  None if state is None else json.loads(state))
+                  None if correct is None else bool(correct), after)
+
+
+def _rename_card(conn: sqlite3.Connection, old: str, new: str) -> None:
+    """Give card ``old``'s progress to ``new`` (inside the caller's transaction)."""
+    conn.execute("UPDATE reviews SET card_id = ? WHERE card_id = ?", (new, old))
+    rows = dict(conn.execute("SELECT card_id, updated_at FROM card_state WHERE card_id IN (?, ?)", (old, new)))
+    if old in rows:
+        if new not in rows or rows[old] > rows[new]:
+            conn.execute("DELETE FROM card_state WHERE card_id = ?", (new,))
+            conn.execute("UPDATE card_state SET card_id = ? WHERE card_id = ?", (new, old))
+        else:
+            conn.execute("DELETE FROM card_state WHERE card_id = ?", (old,))
+    if conn.execute("SELECT 1 FROM user_cards WHERE id = ?", (new,)).fetchone():
+        conn.execute("DELETE FROM user_cards WHERE id = ?", (old,))
+    else:
+        conn.execute("UPDATE user_cards SET id = ? WHERE id = ?", (new, old))
 
 
 def _connect_checked(path: Path) -> sqlite3.Connection:

@@ -17,12 +17,15 @@ import json
 from pathlib import Path
 
 from rnn_tutor.errors import BadValueError
-from rnn_tutor.quiz.cards import ID_PATTERN, Card, csv_rows, deck_format, parse_deck, read_text
-from rnn_tutor.quiz.store import Review, parse_stamp, stamp
+from rnn_tutor.quiz.cards import MAX_DECK_BYTES, ID_PATTERN, Card, csv_rows, deck_format, parse_deck, read_text
+from rnn_tutor.quiz.store import EARLIEST, LATEST, STATE_KEYS, Review, loads_strict, parse_stamp, stamp, state_problem
 
 HISTORY_COLUMNS = ("uid", "card_id", "topic", "reviewed_at", "grade", "grade_name", "cram",
                    "first", "correct", "due", "state_after")
-STATE_KEYS = ("card_id", "state", "step", "stability", "difficulty", "due", "last_review")
+# An export to import holds at most this many bytes and reviews (about 470 bytes a review: 200,000 reviews is
+# fifty a day for ten years); the limits keep a runaway file from taking gigabytes of memory.
+MAX_HISTORY_BYTES = 100_000_000
+MAX_HISTORY_REVIEWS = 250_000
 
 
 def csv_row(record: dict) -> list[str]:
@@ -54,6 +57,14 @@ def history_jsonl(records: list[dict]) -> str:
     return "".join(json.dumps(r, sort_keys=True, allow_nan=False) + "\n" for r in records)
 
 
+def write_export(target: Path, text: str) -> None:
+    """Write an export atomically (never over a device or other non-regular file; see ``core.fileio``)."""
+    from rnn_tutor.core import fileio
+
+    fileio.write_atomic(target, lambda fh: fh.write(text.encode("utf-8")), option="--output",
+                        hint="check the folder exists and is writable")
+
+
 # ----------------------------------------------------------------------------- import
 
 def _bool(value, field: str, where: str, option: str) -> bool | None:
@@ -69,6 +80,21 @@ def _bool(value, field: str, where: str, option: str) -> bool | None:
     raise BadValueError(option, f"{where}: {field!r} must be true or false, not {value!r}")
 
 
+def _json(text: str, where: str, option: str, what: str = "not JSON"):
+    """One JSON value with every parser limit turned into a message naming the line."""
+    try:
+        return loads_strict(text)
+    except RecursionError:
+        raise BadValueError(option, f"{where}: nested too deeply (an export line is one flat JSON object)") from None
+    except json.JSONDecodeError as exc:
+        raise BadValueError(option, f"{where}: {what} ({exc.msg})") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer past Python's 4,300-digit conversion limit
+        reason = str(exc)
+        if "digits" in reason:
+            reason = "a number has more digits than Python converts (4,300)"
+        raise BadValueError(option, f"{where}: {reason}") from None
+
+
 def _review(raw: dict, where: str, option: str) -> Review:
     def need(field: str):
         value = raw.get(field)
@@ -76,52 +102,63 @@ def _review(raw: dict, where: str, option: str) -> Review:
             raise BadValueError(option, f"{where}: the review has no {field!r}")
         return value
 
-    uid = str(need("uid")).strip()
+    def text(field: str) -> str:
+        value = need(field)
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise BadValueError(option, f"{where}: {field!r} must be text, not {type(value).__name__}")
+        return str(value).strip()
+
+    uid = text("uid")
     if not uid or len(uid) > 64:
         raise BadValueError(option, f"{where}: 'uid' must be 1-64 characters")
-    card_id = str(need("card_id")).strip()
+    card_id = text("card_id")
     if not ID_PATTERN.match(card_id):
-        raise BadValueError(option, f"{where}: card id {card_id!r} is not allowed")
+        raise BadValueError(option, f"{where}: card id {card_id[:80]!r} is not allowed")
     try:
-        when = parse_stamp(str(need("reviewed_at")))
+        when = parse_stamp(text("reviewed_at"))
     except ValueError:
-        raise BadValueError(option, f"{where}: 'reviewed_at' is not a date-time "
-                                    "like 2026-11-28T09:30:00Z") from None
+        raise BadValueError(option, f"{where}: 'reviewed_at' is not a date-time from {EARLIEST.year} to "
+                                    f"{LATEST.year - 1} like 2026-11-28T09:30:00Z, not "
+                                    f"{str(raw.get('reviewed_at'))[:40]!r}") from None
     grade = need("grade")
     try:
+        if isinstance(grade, (bool, float)):
+            raise ValueError
         grade = int(grade)
-        if isinstance(raw.get("grade"), float) or not 1 <= grade <= 4:
+        if not 1 <= grade <= 4:
             raise ValueError
     except (TypeError, ValueError):
         raise BadValueError(option, f"{where}: 'grade' must be 1, 2, 3 or 4, "
-                                    f"not {raw.get('grade')!r}") from None
+                                    f"not {str(raw.get('grade'))[:20]!r}") from None
     cram = bool(_bool(raw.get("cram"), "cram", where, option))
     first = bool(_bool(raw.get("first"), "first", where, option))
     correct = _bool(raw.get("correct"), "correct", where, option)
     state = raw.get("state_after")
     if isinstance(state, str):
-        if state.strip():
-            try:
-                state = json.loads(state)
-            except json.JSONDecodeError:
-                raise BadValueError(option, f"{where}: 'state_after' is not JSON") from None
-        else:
-            state = None
+        state = _json(state, where, option, "'state_after' is not JSON") if state.strip() else None
     if state is not None:
-        if not isinstance(state, dict) or any(k not in state for k in STATE_KEYS):
-            raise BadValueError(option, f"{where}: 'state_after' is not a scheduler state "
-                                        "(needs " + ", ".join(STATE_KEYS) + ")")
-        try:
-            import fsrs
+        problem = state_problem(state)
+        if problem is None:
+            try:
+                import fsrs
 
-            state = fsrs.Card.from_dict(state).to_dict()  # validates and normalises
-        except (TypeError, ValueError, KeyError):
-            raise BadValueError(option, f"{where}: 'state_after' is not a valid scheduler "
-                                        "state") from None
+                state = fsrs.Card.from_dict(state).to_dict()  # normalises (and checks once more)
+            except (TypeError, ValueError, KeyError, OverflowError) as exc:
+                problem = str(exc)[:80] or type(exc).__name__
+        if problem is not None:
+            raise BadValueError(option, f"{where}: 'state_after' is not a valid scheduler state: {problem} "
+                                        "(needs " + ", ".join(STATE_KEYS) + ")")
     elif not cram:
         raise BadValueError(option, f"{where}: a scheduled review needs 'state_after'")
-    topic = str(raw.get("topic") or "")[:200]
-    return Review(uid, card_id, topic, when, grade, cram, first, correct, state)
+    topic = raw.get("topic") or ""
+    if not isinstance(topic, str):
+        raise BadValueError(option, f"{where}: 'topic' must be text, not {type(topic).__name__}")
+    return Review(uid, card_id, topic[:200], when, grade, cram, first, correct, state)
+
+
+def _too_many(option: str, where: str) -> BadValueError:
+    return BadValueError(option, f"{where}: more than {MAX_HISTORY_REVIEWS:,} reviews, the most one import takes",
+                         "split the file and import the parts one after another")
 
 
 def parse_history_jsonl(text: str, *, name: str, option: str = "FILE") -> list[Review]:
@@ -130,10 +167,9 @@ def parse_history_jsonl(text: str, *, name: str, option: str = "FILE") -> list[R
         if not line.strip():
             continue
         where = f"{name}, line {number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadValueError(option, f"{where}: not JSON ({exc.msg})") from None
+        if len(out) >= MAX_HISTORY_REVIEWS:
+            raise _too_many(option, where)
+        raw = _json(line, where, option)
         if not isinstance(raw, dict):
             raise BadValueError(option, f"{where}: each line must be a JSON object")
         out.append(_review(raw, where, option))
@@ -148,7 +184,12 @@ def parse_history_csv(text: str, *, name: str, option: str = "FILE") -> list[Rev
         return []
     except csv.Error as exc:
         raise BadValueError(option, f"{name}, line 1: {exc}") from None
-    return [_review(entry, where, option) for entry, where in csv_rows(reader, header, name=name, option=option)]
+    out = []
+    for entry, where in csv_rows(reader, header, name=name, option=option):
+        if len(out) >= MAX_HISTORY_REVIEWS:
+            raise _too_many(option, where)
+        out.append(_review(entry, where, option))
+    return out
 
 
 def is_history_csv(text: str) -> bool:
@@ -164,11 +205,16 @@ def read_import(path: str | Path, option: str = "FILE") -> tuple[str, list]:
     if suffix not in (".toml", ".csv", ".jsonl", ".ndjson"):
         raise BadValueError(option, f"{path}: import takes a deck (.toml, .csv) or an export "
                                     "(.jsonl, .csv from 'rnn-tutor quiz export')")
-    text = read_text(path, option)
-    if suffix in (".jsonl", ".ndjson"):
+    history = suffix in (".jsonl", ".ndjson")
+    text = read_text(path, option, what="export" if history else "file",
+                     limit=MAX_HISTORY_BYTES if suffix != ".toml" else None)
+    if history:
         return "history", parse_history_jsonl(text, name=str(path), option=option)
     if suffix == ".csv" and is_history_csv(text):
         return "history", parse_history_csv(text, name=str(path), option=option)
+    if len(text.encode("utf-8")) > MAX_DECK_BYTES:  # a CSV deck read with the history's limit
+        raise BadValueError(option, f"{path} is larger than {MAX_DECK_BYTES // 1_000_000} MB, the most "
+                                    "rnn-tutor reads for a deck", "split it into smaller decks")
     cards: list[Card] = parse_deck(text, name=str(path), fmt=deck_format(path), option=option,
                                    source="user")
     numeric = [c for c in cards if c.kind != "text"]

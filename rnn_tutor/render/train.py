@@ -111,7 +111,17 @@ def train_summary(result, saved: str | None) -> dict[str, Any]:
         "solved": result.solved_step is not None, "solved_step": result.solved_step,
         "solved_sequences": result.solved_sequences, "seconds": result.seconds,
         "interrupted": result.interrupted, "saved": saved,
+        **_forecast_summary(result),
     }
+
+
+def _forecast_summary(result) -> dict[str, Any]:
+    """A forecast's signal and its held-out comparison with persistence and AR(k) (nothing for other tasks)."""
+    if getattr(result, "forecast", None) is None:
+        return {}
+    from rnn_tutor.render.forecast import report_dict
+
+    return {"signal": result.config.signal, "forecast": report_dict(result.forecast)}
 
 
 def emit_train(result, fmt: str, saved: str | None) -> None:
@@ -134,6 +144,12 @@ def emit_train(result, fmt: str, saved: str | None) -> None:
 
 
 def _train_table(result, s: dict[str, Any]):
+    if getattr(result, "forecast", None) is not None:
+        from rnn_tutor.render.forecast import train_lines
+
+        cfg = result.config
+        return train_lines(result, s, budget_curve([r.accuracy for r in result.records], cfg.eval_every,
+                                                   s["steps"], cfg.steps, width=40))
     title = f"{s['cell']} on {s['task']} (length {s['length']}, hidden {s['hidden']}"
     title += f", {s['layers']} layers)" if s.get("layers", 1) > 1 else ")"
     if s["interrupted"]:
@@ -227,6 +243,10 @@ def emit_predictions(preds, meta: dict[str, Any], fmt: str) -> None:
     fmt = getattr(fmt, "value", fmt)
     if fmt == "json":
         render.write_json({**meta, "predictions": [render.jsonable(p) for p in preds]})
+        return
+    if fmt == "jsonl":  # one object per input
+        for p in preds:
+            render.write_jsonl({"task": meta["task"], **render.jsonable(p)})
         return
     if fmt == "csv":
         render.write_csv([render.jsonable(p) for p in preds], PREDICT_COLUMNS)

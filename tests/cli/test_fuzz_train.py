@@ -30,7 +30,10 @@ SIZES = {
 }
 CHOICES = {
     "--cell": ["rnn", "gru", "lstm", "LSTM", "cnn", ""],
-    "--task": ["adding", "recall", "order", "tagging", "reverse", "ADDING", "sort", ""],
+    "--task": ["adding", "recall", "order", "tagging", "reverse", "ADDING", "sort", "", "forecast", "forecast"],
+    "--signal": ["knocks", "sines", "REGIMES", "", "waves", "-readings-", "-binary-", str(_DIR), str(_DIR / "no.txt"),
+                 "/dev/null"],
+    "--column": ["1", "2", "0", "temp", "", "x" * 50],
     "--optimizer": ["adam", "sgd", "lbfgs", ""],
     "--gate-init": ["chrono", "plain", "zeros", ""],
     "--dtype": ["float64", "float32", "FLOAT32", "float16", ""],
@@ -39,13 +42,23 @@ CHOICES = {
     "--save": ["", "-dir-", str(_DIR / "m.npz"), str(_DIR / "no" / "m.npz"), "/", str(_DIR)],
 }
 TRAIN_OPTIONS = ["--cell", "--task", "--length", "--hidden", "--steps", "--batch", "--lr", "--clip", "--optimizer",
-                 "--gate-init", "--eval-every", "--eval-size", "--stop-at", "--save", "--seed", "--dtype", "--layers"]
+                 "--gate-init", "--eval-every", "--eval-size", "--stop-at", "--save", "--seed", "--dtype", "--layers",
+                 "--signal", "--column"]
 COMPARE_OPTIONS = ["--task", "--length", "--lengths", "--hidden", "--steps", "--batch", "--lr", "--clip", "--cells",
                    "--eval-every", "--seed", "--layers"]
 PREDICT_OPTIONS = ["--input", "--samples", "--length", "--cell", "--task", "--seed"]
 
 
+_READINGS = _DIR / "readings.csv"
+_READINGS.write_text("t,v\n" + "".join(f"{i},{(i % 7) / 7}\n" for i in range(60)) + "x,NA\n")
+_BINARY = _DIR / "binary.dat"
+_BINARY.write_bytes(b"\x00\xff" * 50)
+
+
 def value_for(opt: str):
+    if opt == "--signal":
+        return st.sampled_from(CHOICES[opt]).map(
+            lambda v: str(_READINGS) if v == "-readings-" else str(_BINARY) if v == "-binary-" else v)
     if opt in SIZES:
         return st.sampled_from(SIZES[opt])
     if opt in CHOICES:

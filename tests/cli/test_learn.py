@@ -39,27 +39,41 @@ def test_every_lesson_renders_at_80_columns(topic):
         assert f"$ {command}" in lines, f"'{command}' is wrapped or missing at 80 columns"
 
 
-_LESSON_DIRS: dict = {}
+def _run_pipeline(command: str):
+    """`rnn-tutor a | rnn-tutor b`: each stage in-process, the stdout of one the stdin of the next.
+    Returns (the last stage's arguments, its result), or the first stage that failed."""
+    stages = [part.strip() for part in command.split(" | ")]
+    stdin, args, r = None, [], None
+    for stage in stages:
+        args = command_args(stage)
+        r = invoke(args, input=stdin)
+        if r.exit_code != 0:
+            return args, r
+        stdin = r.stdout
+    return args, r
 
 
-def _in_lesson_folder(topic, command, tmp_path_factory, monkeypatch):
-    """Run in a fresh folder per lesson, after the lesson's earlier commands (as a learner types them in order:
-    one may save a model that the next one reads)."""
-    folder, done = _LESSON_DIRS.setdefault(topic, (tmp_path_factory.mktemp(f"lesson-{topic}"), []))
-    monkeypatch.chdir(folder)
-    commands = next(lesson for lesson in LESSONS if lesson.topic == topic).commands
-    for earlier in commands[: commands.index(command)]:
-        if earlier not in done:
-            invoke(command_args(earlier))
-            done.append(earlier)
-    done.append(command)
+_LESSON_RUNS: dict[str, dict] = {}
+
+
+@pytest.fixture
+def lesson_runs(tmp_path_factory, monkeypatch):
+    """Every command of a lesson run once, in order, in a folder of its own (a command may use a file an
+    earlier one saved, as a learner typing them would)."""
+
+    def run(topic):
+        if topic not in _LESSON_RUNS:
+            monkeypatch.chdir(tmp_path_factory.mktemp(f"lesson-{topic}"))
+            lesson = next(lesson for lesson in LESSONS if lesson.topic == topic)
+            _LESSON_RUNS[topic] = {c: _run_pipeline(c) for c in lesson.commands}
+        return _LESSON_RUNS[topic]
+
+    return run
 
 
 @pytest.mark.parametrize("topic, command", COMMANDS, ids=[c for _, c in COMMANDS])
-def test_every_try_it_command_runs(topic, command, tmp_path_factory, monkeypatch):
-    _in_lesson_folder(topic, command, tmp_path_factory, monkeypatch)
-    args = command_args(command)
-    r = invoke(args)
+def test_every_try_it_command_runs(topic, command, lesson_runs):
+    args, r = lesson_runs(topic)[command]
     assert r.exit_code == 0, f"lesson {topic}: `{command}` exited {r.exit_code}: {r.stderr}"
     assert r.stdout.strip()
     if output_format(args) == "json":

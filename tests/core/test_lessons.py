@@ -195,3 +195,26 @@ def test_a_word_of_one_lesson_title_finds_it(word, topic):
 def test_a_word_in_several_titles_is_still_an_error():
     with pytest.raises(BadValueError):
         find_lesson("the")
+
+
+def test_forecast_values_are_what_train_reports():
+    """The lesson's baseline errors are those `train --task forecast` prints beside its model (seed 0)."""
+    import numpy as np
+
+    from rnn_tutor.core import signals
+
+    sig = signals.prepare("knocks", 0, None, 48)
+    x, k = sig.heldout, signals.AR_ORDER
+    pred = sig.normalise(x)[1:]  # any model: the baselines do not depend on it
+    r = signals.report(sig, pred, "lstm")
+    assert float(VALUES["forecast.knocks_ar"]()) == pytest.approx(r.ar_mse, rel=1e-2)
+    assert float(VALUES["forecast.knocks_persistence"]()) == pytest.approx(r.persistence_mse, rel=1e-2)
+    assert float(VALUES["forecast.knocks_persistence"]()) == pytest.approx(np.mean((x[k:] - x[k - 1 : -1]) ** 2),
+                                                                          rel=1e-2)
+    assert float(VALUES["forecast.knocks_ar"]()) < float(VALUES["forecast.knocks_persistence"]())
+    s = signals.report(signals.prepare("sines", 0, None, 48), np.zeros(4095), "lstm")
+    assert VALUES["forecast.sines_ar_explained"]() == f"{100 * (1 - s.ar_mse / s.mean_mse):.1f}%"
+    assert float(VALUES["forecast.sines_ar_explained"]().rstrip("%")) > 98  # "already explains"
+    assert VALUES["forecast.period"]() == str(signals.KNOCK_PERIOD) and signals.KNOCK_PERIOD > signals.AR_ORDER
+    assert VALUES["stream.lstm16_numbers"]() == "32" and VALUES["stream.lstm16_bytes"]() == "256 B"
+

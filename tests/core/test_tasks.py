@@ -26,6 +26,9 @@ def test_shapes_and_dtypes(name):
     elif task.kind == tasks.SEQ_CLASS:
         assert b.y.shape == (7,) and b.y.dtype.kind == "i"
         assert b.y.min() >= 0 and b.y.max() < task.output_size
+    elif task.kind == tasks.STEP_REGRESSION:  # the target of every step is the next reading
+        assert b.y.shape == (7, T, 1) and b.y.dtype == np.float64
+        assert np.array_equal(b.y[:, :-1], b.x[:, 1:])
     else:
         assert b.y.shape == (7, T) and b.y.dtype.kind == "i"
         assert b.y.min() >= 0 and b.y.max() < task.output_size
