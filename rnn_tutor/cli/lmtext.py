@@ -16,10 +16,18 @@ TBPTT_HELP = ("With --task text the text is cut into --batch parallel tracks rea
               "truncation updates often, but cannot learn from gradients that would travel more than --length steps).")
 
 
-def read_stdin_bytes() -> bytes:
+def read_stdin_bytes(limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of stdin (an endless pipe such as `yes | ...` is cut, not read forever)."""
     stream = getattr(sys.stdin, "buffer", sys.stdin)
-    data = stream.read()
-    return data.encode("utf-8") if isinstance(data, str) else data
+    chunks, total = [], 0
+    while total <= limit:
+        block = stream.read(min(1 << 20, limit + 1 - total))
+        if not block:
+            break
+        block = block.encode("utf-8") if isinstance(block, str) else block
+        chunks.append(block)
+        total += len(block)
+    return b"".join(chunks)
 
 
 def _read(source: str, max_chars, seed: int, option: str):
@@ -27,7 +35,7 @@ def _read(source: str, max_chars, seed: int, option: str):
 
     if str(source).strip() == "-":
         limit = corpus.DEFAULT_MAX_CHARS if max_chars is None else corpus.check_max_chars(max_chars)
-        return corpus.from_bytes(read_stdin_bytes(), "stdin", option, limit)
+        return corpus.from_bytes(read_stdin_bytes(4 * limit + 4), "stdin", option, limit)
     return corpus.read_source(source, max_chars, seed=seed, option=option)
 
 

@@ -88,25 +88,20 @@ def decode(data: bytes, name: str, option: str, max_chars: int, complete: bool =
 
 
 def read_text_file(path, option: str = "--text", max_chars: int = DEFAULT_MAX_CHARS) -> Text:
-    """The one place a user's text file is read: regular files only, at most ``max_chars`` characters."""
-    p = Path(path)
+    """The one place a user's text file is read (through fileio: regular files and pipes only, at most
+    MAX_FILE_BYTES); the first ``max_chars`` characters are used."""
+    from rnn_tutor.core import fileio
+
     name = str(path)
     try:
-        if not p.exists():
-            raise BadValueError(option, f"{name} does not exist",
-                                f"give a UTF-8 text file, '-' for stdin, or one of {', '.join(BUILTINS)}")
-        if p.is_dir():
-            raise BadValueError(option, f"{name} is a folder, not a text file")
-        if not p.is_file():
-            raise BadValueError(option, f"{name} is not a regular file (a device or a pipe?)",
-                                "pipe it in with --text - instead")
-        limit = min(MAX_FILE_BYTES, 4 * max_chars + 4)
-        with open(p, "rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise BadValueError(option, f"{name} cannot be read ({exc.strerror or exc})") from None
-    complete = len(data) <= limit
-    text, truncated = decode(data[:limit], name, option, max_chars, complete)
+        data = fileio.read_bytes(path, limit=MAX_FILE_BYTES, what="text", option=option,
+                                 too_large_hint="give a smaller part of it")
+    except fileio.FILE_ERRORS as exc:
+        if exc.kind == "missing":
+            exc.hint = f"give a UTF-8 text file, '-' for stdin, or one of {', '.join(BUILTINS)}"
+        raise
+    limit = min(MAX_FILE_BYTES, 4 * max_chars + 4)
+    text, truncated = decode(data[:limit], name, option, max_chars, complete=len(data) <= limit)
     return Text(name, text, truncated)
 
 
