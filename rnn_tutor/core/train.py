@@ -602,7 +602,7 @@ def predict_one(saved: SavedModel, text: str) -> Prediction:
     if task.kind == NEXT_CHAR:  # the likeliest next character after the whole input
         p = out[0, -1]
         k = int(p.argmax())
-        return Prediction(text, task.classes[k], None, None, float(p[k]))
+        return Prediction(text, repr(task.classes[k]), None, None, float(p[k]))  # quoted: ' ' and '\n' show
     if task.kind == SEQ_REGRESSION:
         value = float(out[0])
         target = task.target_of(text)
