@@ -197,3 +197,36 @@ def test_predict_on_a_language_model(cli, model_file):
     assert p["input"] == "(owl [cat" and len(eval(p["prediction"])) == 1 and 0 < p["confidence"] <= 1
     r = cli(["predict", model_file])
     assert r.exit_code == 2 and "rnn-tutor sample" in r.stderr
+
+
+def test_ctrl_c_keeps_and_saves_the_language_model(tmp_path):
+    """A real process: SIGINT while it trains -> exit 130, the final JSON line, a model that samples."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.cli.test_train import _default_sigint, _interrupt
+
+    path = tmp_path / "lm.npz"
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "rnn_tutor", "train", "--task", "text", *TINY[:8], "--steps", "1000000",
+         "--eval-every", "3", "--save", str(path), "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        preexec_fn=_default_sigint,
+    )
+    seen = [p.stdout.readline() for _ in range(2)]
+    out, err = _interrupt(p)
+    assert p.returncode == 130, err
+    lines = [json.loads(x) for x in seen + out.splitlines() if x.strip()]
+    assert lines[-1]["event"] == "final" and lines[-1]["interrupted"] is True and lines[-1]["saved"] == str(path)
+    assert lines[-1]["bpc"] is not None and "Interrupted" in err and "Traceback" not in err
+    from tests.fuzzing import invoke
+
+    assert invoke(["sample", str(path), "-n", "5"]).exit_code == 0
+
+
+def test_text_options_belong_to_the_text_task(cli):
+    r = cli(["train", "--task", "recall", "--text", "brackets", "--steps", "1"])
+    assert r.exit_code == 2 and "--text" in r.stderr and "is for --task text" in r.stderr
