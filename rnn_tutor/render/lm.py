@@ -177,8 +177,8 @@ def _verdict(s: dict[str, Any]) -> str:
 
 def emit_compare(rows: list[dict], meta: dict[str, Any], fmt: str) -> None:
     fmt = getattr(fmt, "value", fmt)
-    if fmt == "json":
-        render.write_json({**meta, "rows": rows})
+    if fmt == "json":  # as compare's other tasks: one object per cell, with what they share
+        render.write_json([{**meta, **row} for row in rows])
         return
     if fmt == "csv":
         render.write_csv(rows, COMPARE_COLUMNS)

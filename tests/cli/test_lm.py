@@ -182,10 +182,12 @@ def test_inspect_bad_inputs(cli, model_file, tmp_path):
 def test_compare_text(cli):
     r = cli(["compare", "--task", "text", "--cells", "rnn,lstm", *TINY, "--format", "json"])
     assert r.exit_code == 0, r.stderr
-    data = loads_strict(r.stdout)
-    assert [row["cell"] for row in data["rows"]] == ["rnn", "lstm"]
+    rows = loads_strict(r.stdout)  # one object per cell, as compare's other tasks
+    assert [row["cell"] for row in rows] == ["rnn", "lstm"]
+    data = rows[0]
     assert data["ngram_bpc"] == min(data["ngram_by_order"].values()) and data["closers"] > 0
-    assert all(0 <= row["closers_right"] <= 1 for row in data["rows"]) and 0 <= data["ngram_closers"] <= 1
+    assert all(0 <= row["closers_right"] <= 1 for row in rows) and 0 <= data["ngram_closers"] <= 1
+    assert all(row["bpc"] == pytest.approx(row["curve"][-1]) for row in rows)
     table = cli(["compare", "--task", "text", "--cells", "gru", *TINY]).stdout
     assert "right closer" in table and "-gram" in table
     assert cli(["compare", "--task", "text", "--lengths", "2,3"]).exit_code == 2
