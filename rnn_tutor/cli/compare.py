@@ -33,9 +33,9 @@ def compare(
         show_default=False)] = None,
     eval_every: Annotated[Optional[int], typer.Option(
         "--eval-every", help="Evaluate every N steps (default 50; for --task text 200).", show_default=False)] = None,
-    gate_init: Annotated[GateInit, typer.Option(
-        "--gate-init", help="chrono: gated cells start out remembering (as in train); plain: PyTorch's init.",
-        case_sensitive=False)] = GateInit.chrono,
+    gate_init: Annotated[Optional[GateInit], typer.Option(
+        "--gate-init", help="chrono: gated cells start out remembering (as in train; the default); plain: "
+        "PyTorch's init (the default for --task text).", case_sensitive=False, show_default=False)] = None,
     dtype: Annotated[Optional[DType], typer.Option(
         "--dtype", help="float64 (exact numbers; the default) or float32 (faster; the default for --task text).",
         case_sensitive=False, show_default=False)] = None,
@@ -81,7 +81,8 @@ def compare(
             raise BadValueError("--lengths", "is for the toy tasks; a language model reads chunks of --length")
         code = lmtext.compare_text(names, dict(
             length=length, hidden=hidden, layers=layers, steps=steps, batch=batch, lr=lr, clip=clip, seed=seed,
-            eval_every=eval_every, gate_init=gate_init.value, dtype=dtype.value if dtype else None, text=text,
+            eval_every=eval_every, gate_init=gate_init.value if gate_init else None,
+            dtype=dtype.value if dtype else None, text=text,
             valid=valid, max_chars=max_chars), fmt.value)
         if code:
             raise typer.Exit(code)
@@ -103,7 +104,8 @@ def compare(
     configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, layers=layers, steps=steps, batch=batch,
                                 lr=lr, clip=clip, seed=seed, eval_every=eval_every,
                                 stop_at=None if task.value == "forecast" else core.SOLVED,  # a forecast is never "solved"
-                                gate_init=gate_init.value, dtype=dtype.value if dtype else None,
+                                gate_init=gate_init.value if gate_init else None,
+                                dtype=dtype.value if dtype else None,
                                 signal=signal).checked()
                for n in length_list]
     base = configs[0]

@@ -126,9 +126,10 @@ def train(
     clip: Annotated[float, typer.Option("--clip", help="Clip the gradient's global norm to this (0: off).")] = 1.0,
     optimizer: Annotated[Optimizer, typer.Option("--optimizer", help="adam or sgd (momentum 0.9).",
                                                  case_sensitive=False)] = Optimizer.adam,
-    gate_init: Annotated[GateInit, typer.Option(
-        "--gate-init", help="chrono: gates start out remembering for 1..T steps (Tallec & Ollivier 2018); "
-        "plain: PyTorch's init.", case_sensitive=False)] = GateInit.chrono,
+    gate_init: Annotated[Optional[GateInit], typer.Option(
+        "--gate-init", help="chrono: gates start out remembering for 1..T steps (Tallec & Ollivier 2018; the "
+        "default); plain: PyTorch's init (the default for --task text).", case_sensitive=False,
+        show_default=False)] = None,
     eval_every: Annotated[Optional[int], typer.Option(
         "--eval-every", help="Evaluate every N steps (default 50; for --task text 200).", show_default=False)] = None,
     eval_size: Annotated[Optional[int], typer.Option(
@@ -179,8 +180,8 @@ def train(
     config = TrainConfig(
         cell=cell.value, task=task.value, length=length, hidden=hidden, layers=layers, steps=steps, batch=batch,
         lr=lr, clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
-        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value if dtype else None, signal=signal,
-        column=column, text=text, valid=valid, max_chars=max_chars,
+        stop_at=stop_at, gate_init=gate_init.value if gate_init else None, dtype=dtype.value if dtype else None,
+        signal=signal, column=column, text=text, valid=valid, max_chars=max_chars,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}", sample_every)
     if code:

@@ -71,7 +71,8 @@ class TrainConfig:
     eval_size: int | None = None  # None: 512 sequences; forecast: the signal's held-out stretch (signals.prepare)
     stop_at: float | None = None  # stop once the held-out accuracy reaches this (e.g. 0.99)
     dtype: str | None = None  # None: float64; for --task text float32 (see lm.py)
-    gate_init: str = "chrono"  # or "plain" (PyTorch's init); see heads.init_model
+    gate_init: str | None = None  # "chrono" or "plain" (PyTorch's init; see heads.init_model). None: chrono; for
+    # --task text plain (a language model writes to its state at every character: lm.py)
     signal: str | None = None  # forecast: knocks | sines | regimes | a file of readings (None: knocks)
     column: str | None = None  # forecast from a CSV file: the column's name or 1-based number
     # --task text (a language model, core/lm.py): the corpus, the held-out file, the cap on characters
@@ -131,8 +132,9 @@ class TrainConfig:
             raise BadValueError("--optimizer", f"choose one of {', '.join(optim.OPTIMIZERS)}, got {self.optimizer!r}")
         if self.stop_at is not None and not (0 < self.stop_at <= 1):
             raise BadValueError("--stop-at", f"must be an accuracy in (0, 1], got {self.stop_at}")
-        if self.gate_init not in heads.GATE_INITS:
-            raise BadValueError("--gate-init", f"choose one of {', '.join(heads.GATE_INITS)}, got {self.gate_init!r}")
+        gate_init = self.gate_init or ("plain" if task.kind == NEXT_CHAR else "chrono")
+        if gate_init not in heads.GATE_INITS:
+            raise BadValueError("--gate-init", f"choose one of {', '.join(heads.GATE_INITS)}, got {gate_init!r}")
         dtype = self.dtype
         if dtype is None:
             dtype = "float32" if task.kind == NEXT_CHAR else "float64"  # a language model wants speed (lm.py)
@@ -171,6 +173,7 @@ class TrainConfig:
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
                               "hidden": hidden, "layers": layers, "eval_every": eval_every, "dtype": dtype,
+                              "gate_init": gate_init,
                               "optimizer": str(self.optimizer).lower(), "clip": clip or None,
                               "eval_size": eval_size, "signal": signal, "column": column})
 
