@@ -78,14 +78,14 @@ def lm_args(draw, command="train"):
     return args + ["--format", draw(formats)]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(args=lm_args(), stdin=st.sampled_from(STDIN))
 def test_fuzz_train_text(args, stdin):
     r = check_invocation(args, input=stdin)
     assert "internal error" not in r.stderr
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(args=lm_args("compare"), stdin=st.sampled_from(STDIN))
 def test_fuzz_compare_text(args, stdin):
     r = check_invocation(args, input=stdin)
@@ -125,7 +125,7 @@ def _options(data, table):
     return args
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_sample(lm_files, data):
@@ -136,7 +136,7 @@ def test_fuzz_sample(lm_files, data):
     assert "internal error" not in r.stderr
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_inspect(lm_files, data):
