@@ -442,21 +442,6 @@ def sample(model: heads.Model, length: int, temperature: float = 1.0, prime: str
 # ------------------------------------------------------------------------------------------- brackets
 
 
-def bracket_depths(text: str) -> np.ndarray:
-    """Open brackets after each character, restarting at every newline: '(a [b] c)' -> 1 1 1 2 2 1 1 1 0."""
-    out = np.empty(len(text), dtype=np.int64)
-    d = 0
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            d = 0
-        elif ch in "([{":
-            d += 1
-        elif ch in ")]}":
-            d = max(d - 1, 0)
-        out[i] = d
-    return out
-
-
 def closer_targets(text: str, min_depth: int = 3) -> list[tuple[int, str]]:
     """Positions i (0-based) where text[i] closes a bracket opened at depth >= ``min_depth`` (min_depth brackets
     open just before it), with the closer that is right there. Lines that begin before the text does are

@@ -298,14 +298,12 @@ def emit_inspect(result, fmt: str, width: int | None = None) -> None:
     if fmt == "json":
         render.write_json(data)
         return
-    if fmt in ("csv", "jsonl"):
-        rows = data["chars"]
-        if fmt == "jsonl":
-            for r in rows:
-                render.write_jsonl(r)
-        else:
-            render.write_csv([{k: v for k, v in r.items() if k != "activations"} | _flat(r["activations"])
-                              for r in rows])
+    if fmt == "jsonl":
+        render.emit("jsonl", data=data["chars"])
+        return
+    if fmt == "csv":  # the shown value as a column of its own
+        render.write_csv([{k: v for k, v in r.items() if k != "activations"} | r["activations"]
+                          for r in data["chars"]])
         return
     from rich.text import Text
 
@@ -325,24 +323,15 @@ def emit_inspect(result, fmt: str, width: int | None = None) -> None:
     render.print_table(out)
 
 
-def _flat(acts: dict) -> dict:
-    return {k: v for k, v in acts.items()}
-
-
 def emit_find(result, fmt: str) -> None:
     fmt = getattr(fmt, "value", fmt)
     data = result.as_dict()
     if fmt == "json":
         render.write_json(data)
         return
-    if fmt in ("csv", "jsonl"):
-        rows = [{"feature": f["feature"], "rank": i + 1, **u}
-                for f in data["features"] for i, u in enumerate(f["units"])]
-        if fmt == "jsonl":
-            for r in rows:
-                render.write_jsonl(r)
-        else:
-            render.write_csv(rows, ["feature", "rank", "unit", "r"])
+    rows = [{"feature": f["feature"], "rank": i + 1, **u} for f in data["features"] for i, u in enumerate(f["units"])]
+    if fmt in ("csv", "jsonl"):  # one row per (feature, unit)
+        render.emit(fmt, data=rows, rows=rows, columns=["feature", "rank", "unit", "layer", "index", "state", "r"])
         return
     t = train_view._table(f"units that follow a feature of the text ({result.chars:,} characters of "
                           f"{result.source})")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_tutor.core import corpus, lm
+from rnn_tutor.core import corpus, lm, units
 from rnn_tutor.errors import BadValueError
 
 
@@ -16,7 +16,7 @@ def test_brackets_are_seeded_balanced_and_nested():
     assert len(a) <= 20_000 and a.endswith("\n")
     lines = a.splitlines()
     assert all(lm.balanced(line) for line in lines)
-    depths = lm.bracket_depths(a)
+    depths = units.bracket_depth(a)
     assert depths.max() == corpus.BRACKET_DEPTH  # deep enough that closing right needs memory
     assert set(a) == set(corpus.BRACKETS_VOCAB)
     assert set(a.split()) - set("()[]") and all(w.strip("()[]") in corpus.BRACKET_WORDS + ("",) for w in a.split())

@@ -11,6 +11,7 @@ import pytest
 from rnn_tutor.core import corpus, heads, lm
 from rnn_tutor.core.corpus import Text, Vocab
 from rnn_tutor.errors import BadValueError
+from tests.core.test_heads import numeric_grad
 
 CELLS = ["rnn", "gru", "lstm"]
 
@@ -22,16 +23,6 @@ def small_model(cell, V=5, H=4, seed=3, dtype=np.float64, layers=1):
 
 def stream_ids(n, V=5, seed=0):
     return np.random.default_rng(seed).integers(0, V, size=n)
-
-
-def numeric_grad(f, arr, idx, eps=1e-6):
-    old = arr[idx]
-    arr[idx] = old + eps
-    up = f()
-    arr[idx] = old - eps
-    down = f()
-    arr[idx] = old
-    return (up - down) / (2 * eps)
 
 
 @pytest.mark.parametrize("cell, layers", [(c, 1) for c in CELLS] + [("lstm", 2), ("gru", 2)])
@@ -164,8 +155,6 @@ def test_temperature_reshapes_the_distribution():
 
 
 def test_bracket_depth_and_closers():
-    assert list(lm.bracket_depths("(a [b] c)")) == [1, 1, 1, 2, 2, 1, 1, 1, 0]
-    assert list(lm.bracket_depths("((\n(")) == [1, 2, 0, 1]
     text = "x)]\n(((a) [[b]]))\n"  # the first line began before the text: skipped
     assert lm.closer_targets(text, 3) == [(8, ")"), (13, "]"), (14, "]")]
     assert lm.balanced("(a [b] c)") and not lm.balanced("(a ]") and not lm.balanced("((a)")
