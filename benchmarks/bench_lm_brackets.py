@@ -3,13 +3,13 @@
     python benchmarks/bench_lm_brackets.py [--cells lstm gru rnn] [--budget 60] [--seed 0]
 
 For each cell it trains `rnn-tutor train --task text --text brackets` with the defaults (the brackets size: one
-layer of 64 units, chunks of 100, batch 32, Adam lr 0.01, clip 1, float32) until `--budget` seconds of CPU time
+layer of 64 units, chunks of 100, batch 32, Adam lr 0.01, clip 1, float32, PyTorch's gate init) until `--budget` seconds of CPU time
 (training and evaluation, one BLAS thread) have passed, evaluating the held-out bpc every 200 steps (the default). It prints:
 
 - the held-out bpc against CPU and wall time, beside the best n-gram's (orders 1-8, interpolated Kneser-Ney)
   scored on the same held-out tracks, and when the model first went below it;
 - how many of the first 100 lines of a sample (`rnn-tutor sample` with its defaults: temperature 1, starting as
-  after a newline) have balanced brackets;
+  after a newline) have balanced brackets, for five sample seeds;
 - `inspect --find`'s best bracket-depth unit and its r, on 20,000 characters of fresh brackets text;
 - at closing brackets with 3 or more brackets open in the held-out text, how often the right closer got more
   probability than the wrong one, for the model and the best n-gram.
@@ -78,9 +78,11 @@ def run(cell: str, budget: float, seed: int, layers: int | None) -> None:
     else:
         print(f"NOT below the n-gram within {budget:.0f} s CPU ({bpc:.4f} vs {ng.best_bpc:.4f})")
     model = trainer.model
-    lines = sampled_lines(model, 100, seed)
-    ok = sum(lm.balanced(line) for line in lines)
-    print(f"balanced lines: {ok} of 100 (e.g. {lines[0][:60]!r})")
+    counts = []
+    for k in range(5):  # five samples (seeds seed .. seed + 4) of 100 lines each
+        lines = sampled_lines(model, 100, seed + k)
+        counts.append(sum(lm.balanced(line) for line in lines))
+    print(f"balanced lines of 100, samples with seeds {seed}..{seed + 4}: {counts} (e.g. {lines[0][:60]!r})")
     from rnn_tutor.core import corpus
 
     text = corpus.brackets_text(20_000, seed=seed + 1_000_003)

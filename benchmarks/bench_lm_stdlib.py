@@ -3,7 +3,7 @@
     python benchmarks/bench_lm_stdlib.py [--minutes 5] [--cells lstm] [--dtype float32 float64] [--max-chars N]
 
 Trains `rnn-tutor train --task text --text stdlib` with the defaults for real text (2 layers of 128 units, chunks
-of 100, batch 32, Adam lr 0.01, clip 1, float32; 2,000,000 characters of the running interpreter's .py files, the last
+of 100, batch 32, Adam lr 0.01, clip 1, float32, PyTorch's gate init; 2,000,000 characters of the running interpreter's .py files, the last
 10% held out), one BLAS thread, for `--minutes` of CPU time (training and evaluation), evaluating the held-out
 bpc every 200 steps. Prints the held-out bpc against CPU and wall time beside the best n-gram's (orders 1-8,
 interpolated Kneser-Ney, the same held-out tracks), and a sample at the end.
