@@ -109,7 +109,8 @@ def inspect(
     top: Annotated[int, typer.Option("--top", help="With --find: units shown per feature.", min=1, max=20)] = 3,
     max_chars: Annotated[Optional[int], typer.Option(
         "--max-chars", help=f"Read at most this many characters (default {DEFAULT_CHARS:,}; with --find "
-        f"{DEFAULT_FIND_CHARS:,}).", show_default=False, min=1, max=200_000)] = None,
+        f"{DEFAULT_FIND_CHARS:,}; at most 200,000, fewer for a large model).", show_default=False, min=1,
+        max=200_000)] = None,
     fmt: StreamFormatOpt = StreamFormat.table,
 ) -> None:
     """Look inside a language model while it reads: each character shaded by one unit's value, with a strip of
@@ -145,7 +146,7 @@ def inspect(
     n = max_chars or (DEFAULT_FIND_CHARS if find else DEFAULT_CHARS)
     body, source = _text_to_read(saved, text, file, n)
     with one_blas_thread():
-        reading = core_units.read(m, body)
+        reading = core_units.read(m, body, keep=("h", "c", what))
     layers, H = reading.layers, reading.hidden
     if find:
         ranked = core_units.find(reading, top)

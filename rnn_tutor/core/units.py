@@ -30,6 +30,7 @@ from rnn_tutor.errors import BadValueError
 FEATURES = ("bracket depth", "inside quotes", "position in line", "position in word", "letter", "digit",
             "space", "punctuation")
 MAX_CHARS = 200_000
+MAX_NUMBERS = 50_000_000  # unit values kept for one reading (characters x layers x units x kinds): 400 MB
 CHUNK = 512
 
 
@@ -119,12 +120,16 @@ def _layer_passes(fwd) -> tuple:
     return tuple(getattr(fwd, "layers", None) or (fwd,))
 
 
-def read(model: heads.Model, text: str) -> Reading:
-    """Run the model over ``text`` from a zero state after the start symbol (lm.start_symbol)."""
+def read(model: heads.Model, text: str, keep=("h", "c")) -> Reading:
+    """Run the model over ``text`` from a zero state after the start symbol (lm.start_symbol), keeping h, c and
+    the gates named in ``keep`` ("gates" for all of them)."""
     if not text:
         raise BadValueError("--text", "is empty; give some text for the model to read")
-    if len(text) > MAX_CHARS:
-        raise BadValueError("--max-chars", f"at most {MAX_CHARS:,} characters at once, got {len(text):,}")
+    kinds = 2 + (4 if "gates" in keep else sum(1 for k in keep if k not in ("h", "c")))
+    cap = min(MAX_CHARS, MAX_NUMBERS // (model.num_layers * model.hidden_size * kinds))
+    if len(text) > cap:
+        raise BadValueError("--max-chars", f"at most {cap:,} characters at once for this model (its "
+                                           f"{model.num_layers} x {model.hidden_size} units), got {len(text):,}")
     vocab = lm.vocab_of(model.task)
     ids = lm.encode_prime(vocab, text, option="--text")
     seq = np.concatenate([[lm.start_symbol(vocab)], ids])  # inputs: the start symbol, then the text
@@ -153,7 +158,8 @@ def read(model: heads.Model, text: str) -> Reading:
         for layer, f in enumerate(_layer_passes(fwd)):
             parts = {"h": f.h, **({"c": f.c} if getattr(f, "c", None) is not None else {}), **f.gates}
             for name, arr in parts.items():
-                values.setdefault((layer, name), []).append(np.array(np.asarray(arr)[0, lo:], dtype=np.float64))
+                if name in ("h", "c") or name in keep or "gates" in keep:  # h and c always (--find uses them)
+                    values.setdefault((layer, name), []).append(np.array(np.asarray(arr)[0, lo:]))
     out = {k: np.concatenate(v)[:n] for k, v in values.items()}
     return Reading(text, bits, out, len(_layer_passes(fwd)), model.hidden_size)
 

@@ -30,7 +30,7 @@ def test_reading_equals_the_batch_forward(cell, layers):
     vocab = Vocab(tuple("\n ()ab"))
     m = heads.init_model(cell, lm.vocab_task(vocab), 5, seed=1, num_layers=layers)
     text = "(ab (ba))\n(a)" * 60  # longer than one chunk of units.CHUNK
-    r = units.read(m, text)
+    r = units.read(m, text, keep=("gates",))
     ids = np.r_[[lm.start_symbol(vocab)], vocab.encode(text)[0]]
     _, _, logits = lm.loss_and_grads(m, lm.one_hot(ids[None, :-1], vocab.size), ids[None, 1:], train=False)
     p = heads.softmax(logits[0])
