@@ -54,3 +54,15 @@ def cli():
     from tests.fuzzing import invoke
 
     return invoke
+
+
+@pytest.fixture
+def local_utc(monkeypatch):
+    """The local time zone is UTC for this test (local days, the quiz's calendar), put back afterwards."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -12,7 +12,7 @@ the same bytes for the same arguments.
 
 from __future__ import annotations
 
-import re
+import os
 import sys
 
 _VALUE_OPTS = {
@@ -25,10 +25,9 @@ _VALUE_OPTS = {
     "--activation": "activation", "-a": "activation",
     "--format": "format", "-f": "format",
 }
-# Plain ASCII decimals only; anything fancier (1_000, full-width digits, nan) goes to typer, whose rules decide.
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # [0-9], not \d, which also matches full-width digits
+_FLAGS = {"--fractions": "fractions"}
 _ACTIVATIONS = ("linear", "tanh", "relu", "sigmoid")
-_FORMATS = ("table", "json", "csv", "jsonl")
+_FORMATS = ("table", "json", "csv", "jsonl", "markdown")
 
 
 def parse(args: list[str]) -> dict | None:
@@ -41,6 +40,13 @@ def parse(args: list[str]) -> dict | None:
     i = 0
     while i < len(rest):
         a = rest[i]
+        if a in _FLAGS:
+            if _FLAGS[a] in seen:
+                return None
+            seen.add(_FLAGS[a])
+            opts[_FLAGS[a]] = True
+            i += 1
+            continue
         if a.startswith("--") and "=" in a:
             name, value = a.split("=", 1)
             i += 1
@@ -59,17 +65,22 @@ def parse(args: list[str]) -> dict | None:
             return None
         seen.add(key)
         opts[key] = value
-    numbers = opts["weight"] + [opts[k] for k in ("input_weight", "bias", "h0") if k in opts]
-    if not all(_NUMBER.fullmatch(v) for v in numbers):
+    from rnn_tutor.core.numbers import parse_number
+    from rnn_tutor.errors import BadValueError
+
+    try:  # the grammar the typer options use (cli/options.py number()), so both paths accept the same values
+        opts["weight"] = [parse_number("--weight", v) for v in opts["weight"]] or [parse_number("--weight", 0.5)]
+        for key, default in (("input_weight", 0.5), ("bias", 0.0), ("h0", 0.0)):
+            opts[key] = parse_number(key, opts.get(key, default))
+    except BadValueError:
         return None
-    opts["weight"] = [float(v) for v in opts["weight"]] or [0.5]
-    for key, default in (("input_weight", 0.5), ("bias", 0.0), ("h0", 0.0)):
-        opts[key] = float(opts[key]) if key in opts else default
     opts["activation"] = opts.get("activation", "linear").lower()
     opts["format"] = opts.get("format", "table").lower()
     if opts["activation"] not in _ACTIVATIONS or opts["format"] not in _FORMATS:
         return None
     if opts.get("values") == "-" or ("sentence" in opts and "values" in opts):
+        return None
+    if opts.get("fractions") and opts["activation"] not in ("linear", "relu"):
         return None
     return opts
 
@@ -93,7 +104,7 @@ def try_fast(args: list[str]) -> int | None:
         sys.stderr.write("Interrupted.\n")
         return 130
     try:
-        trace_impl.emit(traces, opts["format"])
+        trace_impl.emit(traces, opts["format"], opts.get("fractions", False))
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
         return 130
@@ -101,5 +112,11 @@ def try_fast(args: list[str]) -> int | None:
         from rnn_tutor.cli import quiet_stdout
 
         quiet_stdout()
+        return 1
+    except Exception as e:  # a bug: the same words as the typer path (cli/app.py run_guarded), never a traceback
+        if os.environ.get("RNN_TUTOR_DEBUG"):
+            raise
+        sys.stderr.write(f"Error: internal error: {type(e).__name__}: {e} (this is a bug in rnn-tutor; rerun with "
+                         "--debug or RNN_TUTOR_DEBUG=1 to see the traceback)\n")
         return 1
     return 0

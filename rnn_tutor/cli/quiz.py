@@ -157,6 +157,8 @@ def list_cards(
     topic: TopicOpt = None,
     deck: DeckOpt = None,
     due: Annotated[bool, typer.Option("--due", help="Only cards due now.")] = False,
+    leeches: Annotated[bool, typer.Option(
+        "--leeches", help="Only leeches: cards with 5 or more lapses (Again after the first review).")] = False,
     data_dir: DataDirOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     now: NowOpt = None,
@@ -167,38 +169,50 @@ def list_cards(
 
         rnn-tutor quiz list --topic gradients
 
+        rnn-tutor quiz list --leeches
+
         rnn-tutor quiz list --format json | jq '.[].id'
     """
     from rnn_tutor import render
     from rnn_tutor.quiz import schedule
+    from rnn_tutor.quiz.leeches import is_leech
     from rnn_tutor.render import quiz as rq
 
     moment = _now(now) or schedule.utc()
     with _store(ctx, data_dir) as store:
         cards = _cards(store, deck, topic)
         states = store.states()
-        counts = dict(store.conn.execute("SELECT card_id, COUNT(*) FROM reviews GROUP BY card_id"))
-    records = [rq.list_record(c, states.get(c.id), counts.get(c.id, 0)) for c in cards]
+        counts = store.review_counts()
+        lapses = store.lapse_counts()
+    records = [rq.list_record(c, states.get(c.id), counts.get(c.id, 0), lapses.get(c.id, 0)) for c in cards]
     if due:
         records = [r for r in records if r["due"] is not None
                    and schedule.due_of(states[r["id"]]) <= moment]
+    if leeches:
+        records = [r for r in records if is_leech(r["lapses"])]
     render.emit(fmt.value, data=records, rows=records, columns=rq.LIST_COLUMNS,
-                table=lambda: rq.list_table(records, due=due))
+                table=lambda: rq.list_table(records, due=due, leeches=leeches))
 
 
 @quiz_app.command("stats")
 def stats(
     ctx: typer.Context,
     topic: TopicOpt = None,
+    weeks: Annotated[int, typer.Option(
+        "--weeks", help="Weeks of history in the review calendar.", min=1, max=53)] = 26,
     data_dir: DataDirOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     now: NowOpt = None,
 ) -> None:
-    """How you are doing: cards due today and this week, reviews, retention, streak, weakest topics.
+    """How you are doing: due cards, reviews, retention, streak, weakest topics, leeches, and a calendar.
+
+    The calendar shows reviews per day over the last weeks, one glyph a day (Monday to Sunday down, weeks
+    across), with a legend of what each glyph counts. Leeches are cards with 5 or more lapses, each named
+    with the lesson and command that teach it.
 
     Examples:
 
-        rnn-tutor quiz stats
+        rnn-tutor quiz stats --weeks 12
 
         rnn-tutor quiz stats --format json | jq .retention
     """
@@ -210,9 +224,8 @@ def stats(
     moment = _now(now) or schedule.utc()
     with _store(ctx, data_dir) as store:
         cards = _cards(store, None, topic)
-        ids = {c.id for c in cards}
-        reviews = [r for r in store.reviews() if topic is None or r.card_id in ids]
-        result = qstats.compute(cards, store.states(), reviews, moment)
+        only = {c.id for c in cards} if topic is not None else None
+        result = qstats.compute(cards, store, moment, only=only, weeks=weeks)
     render.emit(fmt.value, data=result.as_record(), rows=rq.stats_rows(result),
                 columns=rq.STATS_COLUMNS, table=lambda: rq.stats_table(result))
 
@@ -261,6 +274,33 @@ def reset(
                 table=lambda: rq.reset_table(rec))
 
 
+@quiz_app.command("undo")
+def undo(
+    ctx: typer.Context,
+    data_dir: DataDirOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Take back your last review: it leaves the history and the card's schedule is restored.
+
+    The same as u in a session, afterwards: nothing else in the history changes, and the card is due
+    as it was before that review. Run it again to take back the one before.
+
+    Examples:
+
+        rnn-tutor quiz undo
+
+        rnn-tutor quiz undo --format json | jq .card_id
+    """
+    from rnn_tutor import render
+    from rnn_tutor.render import quiz as rq
+
+    with _store(ctx, data_dir) as store:
+        last = store.last_review()
+        undone = None if last is None else store.undo_review(last.uid)
+    rec = {"undone": False} if undone is None else rq.undo_record(undone)
+    render.emit(fmt.value, data=rec, rows=[rec], columns=list(rec), table=lambda: rq.undo_table(rec))
+
+
 @quiz_app.command("import")
 def import_file(
     ctx: typer.Context,
@@ -290,6 +330,13 @@ def import_file(
     kind, items = read_import(file, option="FILE")
     if not items:
         raise BadValueError("FILE", f"{file} has nothing to import")
+    skipped = 0
+    if kind == "anki":  # the built-in deck coming back from Anki is already here
+        from rnn_tutor.quiz.anki import is_builtin_note
+
+        builtin = {c.id for c in builtin_deck()}
+        kept = [c for c in items if not is_builtin_note(c.id, builtin)]
+        skipped, items, kind = len(items) - len(kept), kept, "deck"
     with _store(ctx, data_dir) as store:
         if kind == "deck":
             builtin = {c.id for c in builtin_deck()}
@@ -297,10 +344,12 @@ def import_file(
             if clash:
                 raise BadValueError("FILE", f"{file}: id {clash!r} belongs to a built-in card "
                                             "(give your card another id)")
-            added, other = store.add_user_cards(items, _now(now) or schedule.utc())
+            added, other = store.add_user_cards(items, _now(now) or schedule.utc()) if items else (0, 0)
+            unchanged = len(items) - added - other
         else:
             added, other = store.import_reviews(items)
-    rec = rq.import_record(kind, str(file), added, other)
+            unchanged = 0
+    rec = rq.import_record(kind, str(file), added, other, unchanged, skipped)
     render.emit(fmt.value, data=rec, rows=[rec], columns=list(rec),
                 table=lambda: rq.import_table(rec))
 
@@ -315,18 +364,30 @@ def export(
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", "-f", help="jsonl (one review per line) or csv.",
         case_sensitive=False)] = ExportFormat.jsonl,
+    anki: Annotated[Optional[Path], typer.Option(
+        "--anki", help="Write the cards as an Anki package (.apkg) to this file instead.",
+        show_default=False, dir_okay=False)] = None,
 ) -> None:
-    """Write your whole review history as JSON Lines or CSV ('quiz import' restores it).
+    """Write your whole review history as JSON Lines or CSV ('quiz import' restores it), or the cards as an Anki package.
+
+    With --anki FILE.apkg the built-in deck and your own cards go to Anki instead (File > Import there): one note per card, tagged with its topic, numeric cards as five worked examples each. Exporting again updates the same notes in Anki. Needs the genanki package: pip install 'rnn-tutor[anki]'.
 
     Examples:
 
         rnn-tutor quiz export -o reviews.jsonl
 
         rnn-tutor quiz export --format csv > reviews.csv
+
+        rnn-tutor quiz export --anki rnn-tutor.apkg
     """
     from rnn_tutor import render
     from rnn_tutor.quiz.transfer import history_csv, history_jsonl
 
+    if anki is not None:
+        if output is not None:
+            raise BadValueError("--anki", "writes its own file; leave out --output (which is for the history)")
+        _export_anki(ctx, anki.expanduser(), data_dir)
+        return
     to_file = output is not None and str(output) != "-"
     target = output.expanduser() if to_file else None
     if target is not None:
@@ -344,6 +405,23 @@ def export(
     from rnn_tutor.render.quiz import plural
 
     render.message(f"Exported {plural(len(records), 'review')} to {target}.")
+
+
+def _export_anki(ctx: typer.Context, target: Path, data_dir: Optional[Path]) -> None:
+    from rnn_tutor import render
+    from rnn_tutor.quiz import anki
+    from rnn_tutor.quiz.session import collection
+    from rnn_tutor.render import quiz as rq
+
+    if target.suffix.lower() != ".apkg":
+        raise BadValueError("--anki", f"{str(target)!r} does not end in .apkg (Anki imports packages by that "
+                                      "name)")
+    _refuse_database(target)
+    anki._genanki()  # say it is missing before opening anything
+    with _store(ctx, data_dir) as store:
+        cards = collection(store)
+    notes = anki.write_apkg(cards, target)
+    render.message(rq.anki_written(cards, notes, target))
 
 
 def _refuse_database(target: Path) -> None:
@@ -367,6 +445,7 @@ def _refuse_database(target: Path) -> None:
 
 GRADE_WORDS = {"1": 1, "2": 2, "3": 3, "4": 4, "again": 1, "hard": 2, "good": 3, "easy": 4}
 QUIT_WORDS = ("q", "quit", "exit")
+UNDO_WORDS = ("u", "undo")
 
 
 class _Stop(Exception):
@@ -374,6 +453,10 @@ class _Stop(Exception):
 
     def __init__(self, reason: str):
         self.reason = reason
+
+
+class _Undo(Exception):
+    """The learner asked to take back the last grade (u, or a line 'undo')."""
 
 
 def study(ctx, *, limit, topic, cram, new, deck, seed, data_dir, fmt, now, fuzz) -> int:
@@ -403,25 +486,33 @@ def study(ctx, *, limit, topic, cram, new, deck, seed, data_dir, fmt, now, fuzz)
         start = clock()
         states = store.states()
         day_start, day_end = local_day_bounds(start)
+        new_today = store.new_cards_between(day_start, day_end)
         queue = plan(cards, states, start, limit=limit, cram=cram, new_per_day=new,
-                     new_today=store.new_cards_between(day_start, day_end))
+                     new_today=new_today)
+        cap_note = "" if cram else rq.new_cap_note(new, new_today, sum(c.id not in states for c in cards))
         session = Session(store, queue, scheduler=schedule.make_scheduler(fuzzing=fuzz),
-                          seed=seed, cram=cram)
+                          seed=seed, cram=cram, cards=cards)
         inp = open_input()
         events: list[dict] = []
         if not queue:
             dues = [schedule.due_of(states[c.id]) for c in cards if c.id in states]
-            rq.say(rq.nothing_to_study(min(dues) if dues else None, cram))
+            rq.say(rq.nothing_to_study(min(dues) if dues else None, start, cap_note=cap_note))
         else:
             n_due = sum(1 for c in queue if c.id in states)
-            rq.say(rq.intro(n_due, len(queue) - n_due, cram, inp.interactive))
+            rq.say(rq.intro(n_due, len(queue) - n_due, cram, inp.interactive, capped=cap_note))
         ended = "done"
         try:
             pending, index = list(queue), 0
             while pending:
                 card = pending.pop(0)
                 index += 1
-                event = _one_card(session, card, index, index + len(pending), inp, clock)
+                try:
+                    event = _one_card(session, card, index, index + len(pending), inp, clock)
+                except _Undo:
+                    back = _undo_in_session(session, events, fmt)
+                    pending[0:0] = [card] if back is None else [back, card]
+                    index -= 1 if back is None else 2
+                    continue
                 events.append(event)
                 if fmt == "jsonl":
                     render.write_jsonl(event)
@@ -438,16 +529,42 @@ def study(ctx, *, limit, topic, cram, new, deck, seed, data_dir, fmt, now, fuzz)
             ended = stop.reason
         except KeyboardInterrupt:
             ended = "interrupted"
-        summary = session.summary(ended)
+        summary = session.summary(ended, clock())
         if ended == "interrupted":
             rq.say("\nInterrupted: every answered card is saved.")
-        _emit_session(fmt, summary, events)
+        if queue or fmt != "table":  # an empty session has no table to show (scripts still get the record)
+            _emit_session(fmt, summary, events)
         return 130 if ended == "interrupted" else 0
     finally:
         store.close()
         _report_damage(store)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _undo_in_session(session, events: list[dict], fmt: str):
+    """Take back the session's last grade; returns the card to ask again, or None (nothing to undo, or it
+    could not be taken back: the learner is told why)."""
+    from rnn_tutor import render
+    from rnn_tutor.render import quiz as rq
+
+    try:
+        back = session.undo()
+    except RnnTutorError as exc:
+        rq.say(f"  Cannot undo: {exc.message}.")
+        return None
+    if back is None:
+        rq.say(rq.nothing_to_undo())
+        return None
+    card, undone = back
+    for i in range(len(events) - 1, -1, -1):
+        if events[i].get("uid") == undone.review.uid:
+            del events[i]
+            break
+    rq.say(rq.undone_line(undone))
+    if fmt == "jsonl":
+        render.write_jsonl(rq.undo_event(undone))
+    return card
 
 
 def _raise_interrupt(signum, frame):
@@ -500,6 +617,8 @@ def _one_card(session, card, index: int, total: int, inp, clock) -> dict:
             text = text.strip()
             if text.lower() in QUIT_WORDS:
                 raise _Stop("quit")
+            if text.lower() in UNDO_WORDS:
+                raise _Undo()
             given = parse_answer(text)
             if given is None and text:
                 say(rq.not_a_number(text))
@@ -518,6 +637,8 @@ def _one_card(session, card, index: int, total: int, inp, clock) -> dict:
             low = key.lower()
             if low in QUIT_WORDS:
                 raise _Stop("quit")
+            if low in UNDO_WORDS:
+                raise _Undo()
             if key in (ENTER, " "):
                 break
             if not inp.interactive:
@@ -535,6 +656,8 @@ def _one_card(session, card, index: int, total: int, inp, clock) -> dict:
             key = _read_key(inp).lower()
             if key in QUIT_WORDS:
                 raise _Stop("quit")
+            if key in UNDO_WORDS:
+                raise _Undo()
             if key in GRADE_WORDS and (inp.interactive is False or key.isdigit()):
                 grade = GRADE_WORDS[key]
             elif not inp.interactive:
@@ -543,4 +666,13 @@ def _one_card(session, card, index: int, total: int, inp, clock) -> dict:
         say(rq.auto_again())
     rec = session.answer(card, grade, when, seen=seen, outcomes=outcomes, correct=correct)
     say(rq.recorded(grade, rec.due, when))
-    return rq.review_event(index, card, rec, when, item=item, given=given, correct=correct)
+    leech = None
+    if grade == 1 and not rec.review.cram and not rec.review.first:
+        from rnn_tutor.quiz import leeches
+
+        lapses = session.store.lapses(card.id)
+        if leeches.is_leech(lapses):
+            leech = leeches.leech(card, lapses)
+            for line in rq.leech_warning(leech):
+                say(line, style="bold")
+    return rq.review_event(index, card, rec, when, item=item, given=given, correct=correct, leech=leech)

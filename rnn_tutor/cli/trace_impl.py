@@ -5,13 +5,11 @@ No typer here (the fast path must not import it); errors are rnn_tutor errors, t
 
 from __future__ import annotations
 
-import math
 import sys
-from fractions import Fraction
 
 from rnn_tutor import render
 from rnn_tutor.core import scalar
-from rnn_tutor.core.numfmt import num
+from rnn_tutor.core.numbers import parse_number
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 MAX_FILE_BYTES = 50_000_000
@@ -42,31 +40,48 @@ def _read_file(path: str) -> str:
 
 
 def gather_inputs(source: str | None, sentence: str | None, values: str | None, allow_default: bool = True):
-    """Tokens, numbers and vocabulary from exactly one of INPUT, --sentence, --values (the exercise when none)."""
+    """Tokens, numbers and vocabulary from exactly one of INPUT, --sentence, --values (the exercise when none).
+
+    Numbers keep the exact value typed (``core.numbers.Number``) and their text as the token.
+    """
     given = [name for name, v in (("INPUT", source), ("--sentence", sentence), ("--values", values)) if v is not None]
     if len(given) > 1:
         raise BadValueError(given[1], f"give only one of INPUT, --sentence or --values (got {' and '.join(given)})")
     if sentence is not None:
         tokens, numbers, vocab = scalar.encode(sentence)
-        return tokens, numbers, vocab
+        return _capped(tokens, numbers, vocab, "--sentence")
     if values is not None or source is not None:
         option = "--values" if values is not None else "INPUT"
-        spec = values if values is not None else source
-        if spec == "-":
-            text = _read_stdin(option)
-            if not text.strip():
-                raise BadValueError(option, "stdin was empty (pipe in numbers, e.g. echo 1 2 3 | rnn-tutor trace -)")
-        elif values is None:
-            text = _read_file(spec)
-            if not text.strip():
-                raise BadValueError(option, f"{spec} has no numbers in it")
-        else:
-            text = spec
+        text = input_text(source, values)
         numbers = scalar.parse_numbers(text, option)
-        return [scalar._fmt_token(x) for x in numbers], numbers, {}
+        return _capped([scalar._fmt_token(x) for x in numbers], numbers, {}, option)
     if not allow_default:
         raise BadValueError("INPUT", "nothing to trace")
     tokens, numbers, vocab = scalar.encode(scalar.EXERCISE_SENTENCE)
+    return tokens, numbers, vocab
+
+
+def input_text(source: str | None, values: str | None) -> str:
+    """The text of INPUT (a file, or '-' for stdin) or --values (the numbers, or '-')."""
+    option = "--values" if values is not None else "INPUT"
+    spec = values if values is not None else source
+    if spec == "-":
+        text = _read_stdin(option)
+        if not text.strip():
+            raise BadValueError(option, "stdin was empty (pipe in numbers, e.g. echo 1 2 3 | rnn-tutor trace -)")
+    elif values is None:
+        text = _read_file(spec)
+        if not text.strip():
+            raise BadValueError(option, f"{spec} has no numbers in it")
+    else:
+        text = spec
+    return text
+
+
+def _capped(tokens, numbers, vocab, option):
+    if len(numbers) > scalar.MAX_STEPS:
+        raise BadValueError(option, f"a trace keeps at most {scalar.MAX_STEPS:,} steps, got {len(numbers):,} "
+                                    "(--stream reads any number of inputs and keeps none)")
     return tokens, numbers, vocab
 
 
@@ -75,86 +90,44 @@ def build(tokens, numbers, vocab, weights, input_weight, bias, h0, activation):
                        tokens=tokens, vocab=vocab) for w in weights]
 
 
-def emit(traces, fmt: str) -> None:
+def emit(traces, fmt: str, fractions: bool = False) -> None:
     from rnn_tutor.render import trace as rtrace
 
-    rtrace.emit_traces(traces, fmt)
+    rtrace.emit_traces(traces, fmt, fractions)
+    warn_overflow(traces)
+
+
+def warn_overflow(traces) -> None:
     if any(t.overflow for t in traces):
         render.warn("the hidden state or a gradient overflowed a 64-bit float; affected numbers are shown as "
                     "overflow (null in JSON). Try a smaller |w| or fewer steps.")
 
 
-def run_trace(tokens, numbers, vocab, weights, input_weight, bias, h0, activation, fmt: str) -> int:
-    emit(build(tokens, numbers, vocab, weights, input_weight, bias, h0, activation), fmt)
+def run_trace(tokens, numbers, vocab, weights, input_weight, bias, h0, activation, fmt: str,
+              fractions: bool = False) -> int:
+    emit(build(tokens, numbers, vocab, weights, input_weight, bias, h0, activation), fmt, fractions)
     return 0
-
-
-# ---------------------------------------------------------------------------------------------- practice
-
-def parse_answer(text: str) -> float | None:
-    """A number the learner typed: '1.25', '5/4', '-0.5', '1,25' (decimal comma). None when it is not one."""
-    t = text.strip().replace(" ", "")
-    if not t:
-        return None
-    if t.count(",") == 1 and "." not in t:
-        t = t.replace(",", ".")
-    try:
-        v = float(Fraction(t)) if "/" in t else float(t)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def is_close(answer: float, expected: float, tolerance: float) -> bool:
-    return abs(answer - expected) <= tolerance * max(1.0, abs(expected)) + 1e-12
 
 
 def run_practice(tokens, numbers, vocab, weights, input_weight, bias, h0, activation, tolerance, fmt: str) -> int:
-    from rnn_tutor.render import trace as rtrace
+    from rnn_tutor.cli import trace_class
 
-    if len(weights) > 1:
-        raise BadValueError("--weight", "--practice takes a single --weight (practise one recurrence at a time)")
-    if fmt == "jsonl":
-        raise BadValueError("--format", "--practice writes table, json or csv (jsonl is for --stream)")
-    tr = build(tokens, numbers, vocab, weights, input_weight, bias, h0, activation)[0]
-    if tr.overflow:
-        raise BadValueError("--weight", "these numbers overflow a float; practise with smaller values")
-    say = render.message
-    say(rtrace.practice_intro(tr))
-    answers = []
-    quit_early = False
-    for step in tr.steps:
-        while True:
-            try:
-                sys.stderr.write(f"h_{step.t} = ? ")
-                sys.stderr.flush()
-                line = sys.stdin.readline() if sys.stdin is not None else ""
-            except UnicodeDecodeError:
-                line = "\n"
-            if line == "":  # end of input
-                quit_early = True
-                if sys.stdin is not None and not sys.stdin.isatty():
-                    say("")
-                break
-            text = line.strip()
-            if text.lower() in ("q", "quit", "exit"):
-                quit_early = True
-                break
-            value = parse_answer(text)
-            if value is None:
-                say(f"  '{text}' is not a number: type h_{step.t} as a number like 1.25 or 5/4 (q quits).")
-                continue
-            ok = is_close(value, step.h, tolerance)
-            answers.append({"t": step.t, "token": step.token, "expected": step.h, "given": value, "correct": ok})
-            if ok:
-                say(f"  ✓ right: h_{step.t} = {num(step.h)}")
-            else:
-                say(f"  ✗ not quite ({num(value)}). {scalar.step_formula(tr, step)}")
-            break
-        if quit_early:
-            break
-    rtrace.emit_practice(tr, answers, fmt, finished=not quit_early)
-    return 0
+    return trace_class.practice(build(tokens, numbers, vocab, weights, input_weight, bias, h0, activation),
+                                tolerance, fmt)
+
+
+def run_worksheet(tokens, numbers, vocab, weights, input_weight, bias, h0, activation, fmt: str) -> int:
+    from rnn_tutor.cli import trace_class
+
+    return trace_class.worksheet(build(tokens, numbers, vocab, weights, input_weight, bias, h0, activation), fmt)
+
+
+def run_step(tokens, numbers, vocab, weights, input_weight, bias, h0, activation, fmt: str,
+             fractions: bool = False) -> int:
+    from rnn_tutor.cli import trace_class
+
+    return trace_class.step(build(tokens, numbers, vocab, weights, input_weight, bias, h0, activation), fmt,
+                            fractions)
 
 
 # ---------------------------------------------------------------------------------------------- stream
@@ -170,7 +143,7 @@ def run_stream(source, sentence, values, weights, input_weight, bias, h0, activa
     rnns = [scalar.ScalarRNN(w, input_weight, bias, h0, activation) for w in weights]
     if sys.stdin.isatty():
         render.hint("Type one number per line; Ctrl-D ends.")
-    out = rtrace.StreamWriter(rnns, fmt)
+    out = rtrace.StreamWriter(rnns, fmt, (weights, input_weight, bias, h0, activation))
     count = 0
     lineno = 0
     warned_overflow = False
@@ -187,16 +160,18 @@ def run_stream(source, sentence, values, weights, input_weight, bias, h0, activa
             lineno += 1
             for part in line.replace(",", " ").split():
                 try:
-                    x = float(part)
-                except ValueError:
-                    render.warn(f"line {lineno}: {part!r} is not a number; skipped")
-                    continue
-                if not math.isfinite(x):
-                    render.warn(f"line {lineno}: {part!r} is not a finite number; skipped")
+                    x = parse_number("INPUT", part, decimal_comma=False)
+                except BadValueError as e:
+                    render.warn(f"line {lineno}: {e.message}; skipped")
                     continue
                 count += 1
+                if fmt == "json" and count > scalar.MAX_STEPS:
+                    out.values.clear()  # no half document: the error says why
+                    raise BadValueError("--format", f"--stream --format json keeps every step for one document at "
+                                                    f"the end, at most {scalar.MAX_STEPS:,}; use jsonl or csv, "
+                                                    "which keep none")
                 steps = [r.step(x) for r in rnns]
-                out.write(steps)
+                out.write(steps, x)
                 if any(s.overflow for s in steps) and not warned_overflow:
                     warned_overflow = True
                     render.warn("the hidden state overflowed a 64-bit float; later states are unknown (null).")

@@ -575,11 +575,12 @@ def _summary(cell: str, t: int, h_prev, h, c_prev, c, gates, nonlinearity: str) 
     moved = float(np.abs(h - h_prev).mean())
     if nonlinearity == "relu":
         off = int(np.sum(h == 0.0))
-        return f"the state h moved by {moved:.3g} per unit on average; {off} of {hsz} units are off (relu gave 0)"
+        return f"the state h moved by {moved:.3g} per unit on average; {off} of {hsz} units {'is' if off == 1 else 'are'} off (relu gave 0)"
     sat = int(np.sum(np.abs(h) > 0.95))
     text = f"the state h moved by {moved:.3g} per unit on average"
     if sat:
-        text += f"; {sat} of {hsz} units are saturated (|h| > 0.95), which passes almost no gradient back"
+        text += (f"; {sat} of {hsz} units {'is' if sat == 1 else 'are'} saturated (|h| > 0.95), which passes "
+                 "almost no gradient back")
     else:
         text += "; no unit is saturated"
     return text

@@ -24,7 +24,16 @@ microsecond whatever its size), so this path is built to make few calls on conti
 - BPTT lays the per-step gradient out as [dc_prev; dg; df; di; do; dh_out; dtanh] (7H, B) so that five calls per
   step do the whole backward step for H <= 24 (one matmul [W_hh^T | I] also adds the output's gradient), and the
   weight gradient comes from one batched product over all steps afterwards; for larger H, eleven calls per
-  step, two of them the step's share of the weight gradient while dz_t is still in cache;
+  step, two of them the step's share of the weight gradient while dz_t is still in cache; from H = 96 (WIDE_H)
+  the products decide, and the step loop leaves the weight gradient out: the dz_t and [h_{t-1}; x_t; 1] of all
+  steps are gathered (in blocks of steps, while they are in cache) into a (4H, T*B) and a (T*B, K) matrix, and
+  the gradient is one product of the two, which BLAS runs near its peak (about 5% faster in all at H = 128
+  with two layers; the factors are made block by block, just before their steps read them);
+- a stack runs layer by layer: layer k's input rows of HX are the h_t of layer k - 1 (one copy per layer), and
+  the gradient on them, W_ih^T dz_t for every step (one batched product), is the gradient on layer k - 1's h_t.
+  Computing a layer's input projection for all steps at once, outside the recurrence, measured slower at
+  H = 128 than keeping it in the per-step product (the one product over [h_{t-1}; x_t; 1] costs less than the
+  separate products plus an addition per step);
 - BLAS gets its operands in the form it is fastest on: the weight-gradient product multiplies by a contiguous
   (B, H+D+1) block rather than a transposed view (about a third faster);
 - the cheapest call forms: np.dot rather than np.matmul (less overhead per call), positional ``out`` arguments,
@@ -51,6 +60,13 @@ _PERM = (2, 1, 0, 3)
 # from one batched product afterwards; above it, the extra flops of that matmul cost more than the call they save,
 # and the weight gradient is taken step by step while dz_t is in cache (the two ways measure about equal at H = 32).
 SMALL_H = 24
+# From this H on, BPTT leaves the weight gradient out of the step loop: the dz_t of all steps are copied into one
+# (4H, T*B) matrix and the gradient is one product with the [h_{t-1}; x_t; 1] of all steps, which BLAS runs near
+# its peak, where T products with an inner dimension of only B (and T sums of 4H x K numbers) run far below it.
+WIDE_H = 96
+# steps per copy when the dz_t and [h_{t-1}; x_t; 1] are gathered for that product: a block of steps copies about
+# twice as fast as all T at once (it stays in cache)
+_CHUNK = 10
 
 
 def _rows(H: int) -> np.ndarray:
@@ -109,7 +125,9 @@ class Workspace:
         self.G = G = np.zeros((T + 1, 7 * H, B), dtype=dt)
         self.dht = np.empty((H, B), dtype=dt)
         self.dc = np.empty((H, B), dtype=dt)
-        self.dWt = np.empty((h4, K), dtype=dt)  # one step's share of the weight gradient (large H)
+        wide = H >= WIDE_H
+        self.dWt = None if wide else np.empty((h4, K), dtype=dt)  # one step's share of the weight gradient
+        self.DZT = np.empty((h4, T, B), dtype=dt) if wide else None  # every dz_t, time-inner: (4H, T*B)
         # every step's share (small H only: T x 4H x K numbers), summed afterwards
         self.dW3 = np.empty((T, h4, K), dtype=dt) if H <= SMALL_H else None
         # [h_{t-1}; x_t; 1]^T as a contiguous (B, K) block per step: BLAS multiplies by it about a third faster
@@ -135,8 +153,9 @@ class Workspace:
                 assert np.shares_memory(oc, G)
                 self.bsteps.append((G[t + 1, H:h6], oc, AF[t], *common))
             else:
+                own = (G[t, :h4].reshape(4, H, B), AF[t]) if wide else (G[t, H:h5], HXT[t])
                 self.bsteps.append((G[t + 1, H:h5], G[t + 1, h5:h6], G[t, :H], G[t, H:h2], G[t, h2:h3], G[t, h3:h4],
-                                    AF[t, 0], AF[t, 1], AF[t, 2], AF[t, 3], G[t, H:h5], HXT[t], *common))
+                                    AF[t, 0], AF[t, 1], AF[t, 2], AF[t, 3], *own, *common))
         # the factors for all steps at once (T, ., B): (P, [f; i], [c f (1 - f); g i (1 - i)] slot, i g, g,
         # i (1 - g^2) slot, i, h, o, kb_o slot, tanh c, kb_c slot, f slot, f). Nine calls over all steps; computing
         # them step by step in the forward pass while its values are in cache, or in chunks of steps, measured no
@@ -146,6 +165,14 @@ class Workspace:
         assert np.shares_memory(af_fi, AF)
         self.factors = (P, Zs[:, h2:h4], af_fi, P[:, H:], Zs[:, H:h2], AF[:, 1], Zs[:, h3:h4], HX[1:, :H],
                         Zs[:, h4:], KB[:, 0], TC, KB[:, 1], AF[:, 0], Zs[:, h2:h3])
+        # wide: the steps in blocks of _CHUNK from the end, each with its factors' views and its step views: the
+        # factors of a block are made just before its steps read them (still in cache: at large H the buffers of
+        # all T steps are far bigger than the cache)
+        self.chunks = []
+        if wide:
+            for s in reversed(range(0, T, _CHUNK)):
+                e = min(s + _CHUNK, T)
+                self.chunks.append((s, e, tuple(v[s:e] for v in self.factors), self.bsteps[T - e : T - s]))
         return self
 
 
@@ -323,9 +350,11 @@ def _layer_backward(fwd: FastForward, dhf, dh_last, dc_last, need_x: bool):
     if dh_last is not None:
         G[T, 5 * H : 6 * H] += np.asarray(dh_last, dt).T
     Wh = fwd.W[:, :H]  # (4H, H) internal order
-    with np.errstate():  # restores the buffer size on the way out
-        np.setbufsize(_bufsize(H, B))
-        _factors(*ws.factors)
+    wide = H >= WIDE_H
+    if not wide:
+        with np.errstate():  # restores the buffer size on the way out
+            np.setbufsize(_bufsize(H, B))
+            _factors(*ws.factors)
 
     dht, dc = ws.dht, ws.dc
     dc1 = dc[None]
@@ -344,6 +373,24 @@ def _layer_backward(fwd: FastForward, dhf, dh_last, dc_last, need_x: bool):
         np.copyto(ws.HXT, HX[:T].transpose(0, 2, 1))
         np.matmul(G[:T, H : 5 * H], ws.HXT, out=ws.dW3)
         dW = ws.dW3.sum(axis=0)  # (4H, H+D+1)
+    elif wide:  # blocks of steps without the weight gradient; then one product over all steps
+        WhT = np.ascontiguousarray(Wh.T)  # (H, 4H)
+        DZT, HXT = ws.DZT, ws.HXT
+        with np.errstate():  # restores the buffer size on the way out
+            np.setbufsize(_bufsize(H, B))
+            for s, e, factors, steps in ws.chunks:
+                _factors(*factors)  # this block's factors, just before its steps read them
+                for gz, gh, dcp, dzg, dzf, dzi, af_f, af_g, af_fz, af_i, oc, af, dcn, dzo, k, kb_o, kb_c in steps:
+                    dot(WhT, gz, dht)  # dL/dh_t = W_hh^T dz_{t+1}
+                    add(dht, gh, dht)  # + (output's gradient at t)
+                    mul(dht, kb_o, dzo)
+                    mul(dht, kb_c, k)
+                    add(k, dcn, dc)
+                    mul(dc1, af, oc)  # [dc_{t-1}; dz_g; dz_f; dz_i]
+                # this block's dz_t (time-inner) and [h_{t-1}; x_t; 1]^T (as rows), while they are in cache
+                np.copyto(DZT[:, s:e], G[s:e, H : 5 * H].transpose(1, 0, 2))
+                np.copyto(HXT[s:e], HX[s:e].transpose(0, 2, 1))
+        dW = np.dot(DZT.reshape(4 * H, T * B), HXT.reshape(T * B, H + D + 1))  # sum_t dz_t [h_{t-1}; x_t; 1]^T
     else:  # the weight gradient step by step, while dz_t is in cache
         WhT = np.ascontiguousarray(Wh.T)  # (H, 4H)
         dW = np.zeros((4 * H, H + D + 1), dtype=dt)

@@ -239,6 +239,14 @@ def _first_influence(weight: float, length: int) -> float | None:
 
 
 @functools.lru_cache(maxsize=None)
+def _saturated():
+    """h_t = tanh(2 h_{t-1} + x_t), x_t = 1 for 10 steps: the unit saturates, so |w tanh'(a_t)| is far below 1."""
+    from rnn_tutor.core import scalar
+
+    return scalar.run([1] * 10, weight=2, input_weight=1, activation="tanh")
+
+
+@functools.lru_cache(maxsize=None)
 def _params(cell: str, input_size: int, hidden: int) -> int:
     from rnn_tutor.core.cells import param_shapes
 
@@ -339,6 +347,10 @@ VALUES: dict[str, Callable[[], str]] = {
     "grad.w11_t50": lambda: _num(_first_influence(1.1, 50), 3),
     "grad.w09_t10": lambda: _num(_first_influence(0.9, 10), 3),
     "grad.w09_half_life": lambda: _num(_hand(0.9).half_life, 3),
+    # a saturated tanh unit: w = 2 > 1, yet its gradient vanishes
+    "grad.sat_h": lambda: _num(_saturated().final, 3),
+    "grad.sat_rate": lambda: _num(_saturated().rate, 2),
+    "grad.sat_half_life": lambda: _num(_saturated().half_life, 2),
     # LSTM and GRU: parameters for input size 10, hidden size 20
     "params.rnn": lambda: _int(_params("rnn", 10, 20)),
     "params.gru": lambda: _int(_params("gru", 10, 20)),

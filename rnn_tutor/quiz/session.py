@@ -8,6 +8,7 @@ The CLI drives the conversation (keys, lines, printing); this module decides and
     for card in s.queue:
         seen, outcomes = s.preview(card, now)      # the next interval for each grade
         s.answer(card, grade, now, seen=seen, outcomes=outcomes)   # one transaction
+    s.undo()                                       # takes back the last answer of this session
     s.summary(ended="done")
 """
 
@@ -20,7 +21,7 @@ from rnn_tutor.errors import BadValueError
 from rnn_tutor.quiz import schedule
 from rnn_tutor.quiz.cards import Card, builtin_deck, topics
 from rnn_tutor.quiz.numeric import NumericItem, make_item
-from rnn_tutor.quiz.store import Recorded, Store
+from rnn_tutor.quiz.store import Recorded, Store, Undone
 
 DEFAULT_NEW_PER_DAY = 10
 
@@ -94,6 +95,8 @@ class Summary:
     cram: bool = False
     ended: str = "done"
     next_due: datetime | None = None
+    due_now: int = 0  # cards of the session's collection due at the end (next_due is then in the past)
+    undone: int = 0
 
     @property
     def remaining(self) -> int:
@@ -110,6 +113,8 @@ class Summary:
             "numeric_right": self.numeric_right,
             "numeric_total": self.numeric_total,
             "cram": self.cram,
+            "undone": self.undone,
+            "due_now": self.due_now,
             "next_due": None if self.next_due is None else
             schedule.utc(self.next_due).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
@@ -119,13 +124,15 @@ class Session:
     """Study ``queue`` against ``store``. Every ``answer`` is committed before it returns."""
 
     def __init__(self, store: Store, queue: list[Card], *, scheduler, seed: int = 0,
-                 cram: bool = False):
+                 cram: bool = False, cards: list[Card] | None = None):
         self.store = store
         self.queue = list(queue)
         self.scheduler = scheduler
         self.seed = seed
         self.cram = cram
+        self.cards = list(cards) if cards is not None else list(queue)  # what "due" is counted over
         self.result = Summary(planned=len(self.queue), cram=cram)
+        self.answered: list[tuple[Card, Recorded, bool | None]] = []  # this session's answers, for undo
 
     def item(self, card: Card) -> NumericItem:
         """The concrete numbers for a numeric card (fresh for each review of it)."""
@@ -145,15 +152,39 @@ class Session:
         recorded = self.store.record_review(
             card, grade, when, self.scheduler, cram=self.cram, correct=correct, seen_state=seen,
             outcome=(outcomes or {}).get(grade))
-        self.result.answered += 1
-        self.result.grades[schedule.GRADES[grade]] += 1
-        if correct is not None:
-            self.result.numeric_total += 1
-            self.result.numeric_right += int(correct)
+        self._count(grade, correct, +1)
+        self.answered.append((card, recorded, correct))
         return recorded
 
-    def summary(self, ended: str) -> Summary:
+    def _count(self, grade: int, correct: bool | None, sign: int) -> None:
+        self.result.answered += sign
+        self.result.grades[schedule.GRADES[grade]] += sign
+        if correct is not None:
+            self.result.numeric_total += sign
+            self.result.numeric_right += sign * int(correct)
+
+    def undo(self) -> tuple[Card, Undone] | None:
+        """Take back this session's last answer (one transaction in the store: the review leaves the
+        history, the card's schedule is what it was). None if nothing was answered yet. The caller asks
+        the card again."""
+        if not self.answered:
+            return None
+        card, recorded, correct = self.answered[-1]
+        undone = self.store.undo_review(recorded.review.uid)  # raises if another session reviewed it since
+        self.answered.pop()
+        self._count(recorded.review.grade, correct, -1)
+        self.result.undone += 1
+        if undone is None:  # already gone (another process undid it): nothing more to restore
+            undone = Undone(recorded.review, self.store.state(card.id))
+        return card, undone
+
+    def summary(self, ended: str, now: datetime | None = None) -> Summary:
         self.result.ended = ended
-        dues = [schedule.due_of(s) for s in self.store.states().values()]
-        self.result.next_due = min(dues) if dues else None
+        states = self.store.states()
+        ids = {c.id for c in self.cards}
+        dues = [schedule.due_of(s) for cid, s in states.items() if cid in ids]
+        now = schedule.utc(now)
+        self.result.due_now = sum(d <= now for d in dues)
+        later = [d for d in dues if d > now]
+        self.result.next_due = min(later) if later else None
         return self.result

@@ -3,7 +3,7 @@
 Why SQLite: it gives atomic, durable transactions and safe sharing between processes, which is
 what "never lose a review" needs; hand-written atomic files and lock files would re-invent it.
 
-Tables (schema version 1, kept in ``PRAGMA user_version``):
+Tables (schema version 2, kept in ``PRAGMA user_version``):
 
 - ``reviews``: append-only. One row per answered card: a unique ``uid``, card id, topic, time
   (UTC), grade 1-4, whether it was a cram review, whether the card was new, whether a numeric
@@ -11,6 +11,10 @@ Tables (schema version 1, kept in ``PRAGMA user_version``):
 - ``card_state``: the current scheduler state of each card (always the state after its latest
   scheduled review).
 - ``user_cards``: cards the user added with ``quiz import``.
+- ``review_counts`` (schema 2): per card and topic, how many scheduled and cram reviews, repeats
+  (scheduled reviews of a card seen before) and lapses (repeats graded Again) the history holds. Triggers
+  on ``reviews`` keep it equal to counting the history, in the same transaction as the change, so
+  ``quiz stats`` reads a few rows per card instead of every review (``tests`` compare the two).
 
 Each answered card is written in ONE transaction (``BEGIN IMMEDIATE``): the review row and the
 card's new state together, so a kill at any moment loses at most the card being answered. The
@@ -36,7 +40,7 @@ from rnn_tutor.quiz import schedule
 from rnn_tutor.quiz.cards import LEGACY_ID_LENGTH, Card, derived_id, legacy_id
 
 DB_NAME = "quiz.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 15_000
 
 # Migrations: target version -> statements taking the database from version - 1 to it.
@@ -73,8 +77,53 @@ MIGRATIONS: dict[int, list[str]] = {
             added_at TEXT NOT NULL
         )""",
     ],
+    # 2: counts per card kept by triggers (quiz stats over a long history without reading it).
+    2: [
+        """CREATE TABLE review_counts (
+            card_id   TEXT NOT NULL,
+            topic     TEXT NOT NULL,
+            scheduled INTEGER NOT NULL DEFAULT 0,
+            cram      INTEGER NOT NULL DEFAULT 0,
+            repeats   INTEGER NOT NULL DEFAULT 0,
+            lapses    INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (card_id, topic)
+        ) WITHOUT ROWID""",
+        """INSERT INTO review_counts (card_id, topic, scheduled, cram, repeats, lapses)
+           SELECT card_id, topic, SUM(cram = 0), SUM(cram <> 0), SUM(cram = 0 AND first = 0),
+                  SUM(cram = 0 AND first = 0 AND grade = 1)
+           FROM reviews GROUP BY card_id, topic""",
+        """CREATE TRIGGER review_counts_insert AFTER INSERT ON reviews BEGIN
+             INSERT OR IGNORE INTO review_counts (card_id, topic) VALUES (NEW.card_id, NEW.topic);
+             UPDATE review_counts SET scheduled = scheduled + (NEW.cram = 0),
+                    cram = cram + (NEW.cram <> 0), repeats = repeats + (NEW.cram = 0 AND NEW.first = 0),
+                    lapses = lapses + (NEW.cram = 0 AND NEW.first = 0 AND NEW.grade = 1)
+              WHERE card_id = NEW.card_id AND topic = NEW.topic;
+           END""",
+        """CREATE TRIGGER review_counts_delete AFTER DELETE ON reviews BEGIN
+             UPDATE review_counts SET scheduled = scheduled - (OLD.cram = 0),
+                    cram = cram - (OLD.cram <> 0), repeats = repeats - (OLD.cram = 0 AND OLD.first = 0),
+                    lapses = lapses - (OLD.cram = 0 AND OLD.first = 0 AND OLD.grade = 1)
+              WHERE card_id = OLD.card_id AND topic = OLD.topic;
+             DELETE FROM review_counts WHERE card_id = OLD.card_id AND topic = OLD.topic
+                AND scheduled = 0 AND cram = 0;
+           END""",
+        """CREATE TRIGGER review_counts_update AFTER UPDATE OF card_id, topic, cram, first, grade
+           ON reviews BEGIN
+             UPDATE review_counts SET scheduled = scheduled - (OLD.cram = 0),
+                    cram = cram - (OLD.cram <> 0), repeats = repeats - (OLD.cram = 0 AND OLD.first = 0),
+                    lapses = lapses - (OLD.cram = 0 AND OLD.first = 0 AND OLD.grade = 1)
+              WHERE card_id = OLD.card_id AND topic = OLD.topic;
+             INSERT OR IGNORE INTO review_counts (card_id, topic) VALUES (NEW.card_id, NEW.topic);
+             UPDATE review_counts SET scheduled = scheduled + (NEW.cram = 0),
+                    cram = cram + (NEW.cram <> 0), repeats = repeats + (NEW.cram = 0 AND NEW.first = 0),
+                    lapses = lapses + (NEW.cram = 0 AND NEW.first = 0 AND NEW.grade = 1)
+              WHERE card_id = NEW.card_id AND topic = NEW.topic;
+             DELETE FROM review_counts WHERE card_id = OLD.card_id AND topic = OLD.topic
+                AND scheduled = 0 AND cram = 0;
+           END""",
+    ],
 }
-OUR_TABLES = {"reviews", "card_state", "user_cards", "sqlite_sequence"}
+OUR_TABLES = {"reviews", "card_state", "user_cards", "review_counts", "sqlite_sequence"}
 _GARBAGE_CODES = {getattr(sqlite3, "SQLITE_NOTADB", 26), getattr(sqlite3, "SQLITE_CORRUPT", 11)}
 _LEGACY_GLOB = "q-" + "[0-9a-f]" * (LEGACY_ID_LENGTH - 2)  # exactly an old derived id
 
@@ -188,6 +237,30 @@ class Recorded:
 
     review: Review
     due: datetime | None  # None for a cram review (schedule untouched)
+
+
+@dataclass(frozen=True)
+class CardTotals:
+    """One row of ``review_counts``: a card's reviews under one topic."""
+
+    card_id: str
+    topic: str
+    scheduled: int  # reviews that moved the schedule (not cram)
+    cram: int
+    repeats: int  # scheduled reviews after the card's first
+    lapses: int  # repeats graded Again
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What ``undo_review`` took back: the review, and the schedule the card has again (None: new)."""
+
+    review: Review
+    state: dict | None
+
+    @property
+    def due(self) -> datetime | None:
+        return schedule.due_of(self.state) if self.state else None
 
 
 class _GarbageFile(Exception):
@@ -376,13 +449,16 @@ class Store:
             (card_id, json.dumps(state), stamp(schedule.due_of(state)), stamp(when)))
 
     def add_user_cards(self, cards: list[Card], when: datetime) -> tuple[int, int]:
-        """Add or update the user's own cards (same id: new text, progress kept). -> (added, updated)."""
+        """Add or update the user's own cards (same id: new text, progress kept). -> (added, updated);
+        a card already stored with the same text counts as neither."""
         added = updated = 0
         self.adopt_legacy_ids(cards)  # the same cards imported by an older rnn-tutor: one card, not two
         with _immediate(self.conn):
             for card in cards:
-                exists = self.conn.execute("SELECT 1 FROM user_cards WHERE id = ?",
-                                           (card.id,)).fetchone()
+                exists = self.conn.execute("SELECT topic, question, answer, see_also FROM user_cards "
+                                           "WHERE id = ?", (card.id,)).fetchone()
+                if exists == (card.topic, card.question, card.answer, card.see_also):
+                    continue
                 if exists:
                     self.conn.execute(
                         "UPDATE user_cards SET topic = ?, question = ?, answer = ?, see_also = ? "
@@ -442,6 +518,122 @@ class Store:
             self.conn.execute("DELETE FROM reviews")
             self.conn.execute("DELETE FROM card_state")
         return backup
+
+    # ---------------------------------------------------------------- queries for list, stats, undo, leeches
+    # Everything the commands ask of the history is answered here, in SQL; none of these reads the whole
+    # history into Python (memory stays flat however long it grows).
+
+    def review_counts(self) -> dict[str, int]:
+        """card id -> how many reviews (scheduled and cram) the history holds for it."""
+        return dict(self.conn.execute(
+            "SELECT card_id, SUM(scheduled + cram) FROM review_counts GROUP BY card_id"))
+
+    def card_totals(self) -> list[CardTotals]:
+        """Per card and topic (a card's reviews keep the topic it had then): the counts kept in
+        ``review_counts``."""
+        out = []
+        for card_id, topic, *counts in self.conn.execute(
+                "SELECT card_id, topic, scheduled, cram, repeats, lapses FROM review_counts "
+                "WHERE scheduled + cram > 0 ORDER BY card_id, topic"):
+            if not isinstance(card_id, str) or not all(isinstance(n, int) for n in counts):
+                self.damaged.add(f"the review counts of {card_id!r}")  # a row written by hand: skipped
+                continue
+            out.append(CardTotals(card_id, topic if isinstance(topic, str) else "", *counts))
+        return out
+
+    def scheduled_since(self, start: datetime) -> dict[tuple[str, str], int]:
+        """(card id, topic) -> scheduled (non-cram) reviews at or after ``start`` (a range of the time
+        index: the reviews of the last days, not the whole history)."""
+        out: dict[tuple[str, str], int] = {}
+        for c, t, n in self.conn.execute(
+                "SELECT card_id, topic, COUNT(*) FROM reviews INDEXED BY reviews_by_time "
+                "WHERE reviewed_at >= ? AND cram = 0 GROUP BY card_id, topic", (stamp(start),)):
+            if isinstance(c, str):  # (a hand-written row's blob id is no card's)
+                key = (c, t if isinstance(t, str) else "")
+                out[key] = out.get(key, 0) + n
+        return out
+
+    def reviews_per_interval(self, bounds: list[tuple[datetime, datetime]],
+                             card_ids: set[str] | None = None, *, exists: bool = False) -> list[int]:
+        """How many reviews (any kind) fall in each [start, end), optionally only of ``card_ids``;
+        ``exists``: just 1 or 0 (one index seek per interval, for the streak)."""
+        out: list[int] = []
+        only = ""
+        ids: tuple = ()
+        if card_ids is not None:
+            ids = tuple(sorted(card_ids))
+            if not ids:
+                return [0] * len(bounds)
+            only = f" AND card_id IN ({', '.join('?' * len(ids))})"
+        for lo in range(0, len(bounds), 100):
+            chunk = bounds[lo:lo + 100]
+            values = ", ".join("(?, ?, ?)" for _ in chunk)
+            args: list = []
+            for i, (start, end) in enumerate(chunk):
+                args += [i, stamp(start), stamp(end)]
+            inner = (f"SELECT COUNT(*) FROM reviews WHERE reviewed_at >= lo AND reviewed_at < hi{only}"
+                     if not exists else
+                     f"SELECT EXISTS (SELECT 1 FROM reviews WHERE reviewed_at >= lo AND reviewed_at < hi{only})")
+            rows = self.conn.execute(
+                f"WITH bounds(i, lo, hi) AS (VALUES {values}) SELECT i, ({inner}) FROM bounds ORDER BY i",
+                args + list(ids)).fetchall()
+            out += [n for _, n in rows]
+        return out
+
+    def lapses(self, card_id: str) -> int:
+        """Scheduled reviews of the card graded Again after its first (what makes a leech)."""
+        row = self.conn.execute("SELECT SUM(lapses) FROM review_counts WHERE card_id = ?",
+                                (card_id,)).fetchone()
+        return int(row[0] or 0)
+
+    def lapse_counts(self, at_least: int = 1) -> dict[str, int]:
+        """card id -> lapses, for the cards with at least ``at_least``."""
+        return dict(self.conn.execute(
+            "SELECT card_id, SUM(lapses) AS n FROM review_counts GROUP BY card_id HAVING n >= ?",
+            (at_least,)))
+
+    def last_review(self) -> Review | None:
+        """The latest review in the history (by time, then by order written), or None."""
+        row = self.conn.execute(
+            f"SELECT {_REVIEW_COLUMNS} FROM reviews ORDER BY reviewed_at DESC, id DESC LIMIT 1").fetchone()
+        return None if row is None else _lenient_review(row)
+
+    def undo_review(self, uid: str) -> Undone | None:
+        """Take back one review, in one transaction: its row leaves the history and, for a scheduled
+        review, the card's schedule goes back to the state after its previous scheduled review (or the
+        card is new again). Nothing else changes. Only the latest scheduled review of a card can be taken
+        back (an earlier one would leave a schedule built on it). None if there is no such review."""
+        with _immediate(self.conn):
+            row = self.conn.execute(f"SELECT id, card_id, {_REVIEW_COLUMNS} FROM reviews WHERE uid = ?",
+                                    (uid,)).fetchone()
+            if row is None:
+                return None
+            rowid, raw_id, review = row[0], row[1], _lenient_review(row[2:])  # raw_id: as stored, for SQL
+            if not review.cram:
+                latest = self.conn.execute(
+                    "SELECT id FROM reviews WHERE card_id = ? AND cram = 0 "
+                    "ORDER BY reviewed_at DESC, id DESC LIMIT 1", (raw_id,)).fetchone()
+                if latest is not None and latest[0] != rowid:
+                    raise RnnTutorError(
+                        f"the card {review.card_id!r} was reviewed again after that review",
+                        "only a card's latest review can be taken back")
+            self.conn.execute("DELETE FROM reviews WHERE id = ?", (rowid,))
+            restored = None
+            if not review.cram:
+                for text, at in self.conn.execute(
+                        "SELECT state_after, reviewed_at FROM reviews WHERE card_id = ? AND cram = 0 "
+                        "AND state_after IS NOT NULL ORDER BY reviewed_at DESC, id DESC", (raw_id,)):
+                    restored = _parse_state(text)
+                    try:
+                        when = parse_stamp(at)
+                    except (ValueError, TypeError, AttributeError):
+                        restored = None
+                    if restored is not None:
+                        self._put_state(raw_id, restored, when)
+                        break
+                if restored is None:
+                    self.conn.execute("DELETE FROM card_state WHERE card_id = ?", (raw_id,))
+        return Undone(review, restored)
 
 
 # -------------------------------------------------------------------- helpers
@@ -527,6 +719,27 @@ def _rename_card(conn: sqlite3.Connection, old: str, new: str) -> None:
         conn.execute("DELETE FROM user_cards WHERE id = ?", (old,))
     else:
         conn.execute("UPDATE user_cards SET id = ? WHERE id = ?", (new, old))
+
+
+_REVIEW_COLUMNS = "uid, card_id, topic, reviewed_at, grade, cram, first, correct, state_after"
+
+
+def _lenient_review(row) -> Review:
+    """A review row as far as it can be read (a damaged state is dropped, not fatal): for undo, which must
+    work on any row."""
+    try:
+        return _review(row)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        uid, card_id, topic, at, grade, cram, first, correct, _state = row
+        try:
+            when = parse_stamp(at)
+        except (ValueError, TypeError, AttributeError):
+            when = schedule.utc(datetime(1970, 1, 1))
+        text = (lambda v: v if isinstance(v, str) else
+                v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+        return Review(text(uid), text(card_id), text(topic or ""), when,
+                      int(grade) if grade in schedule.GRADES else 1,
+                      bool(cram), bool(first), None if correct is None else bool(correct), None)
 
 
 def _connect_checked(path: Path) -> sqlite3.Connection:

@@ -199,15 +199,20 @@ def is_history_csv(text: str) -> bool:
 
 
 def read_import(path: str | Path, option: str = "FILE") -> tuple[str, list]:
-    """Read a file for ``quiz import``: ('deck', [Card]) or ('history', [Review])."""
+    """Read a file for ``quiz import``: ('deck', [Card]), ('anki', [Card]) or ('history', [Review])."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".toml", ".csv", ".jsonl", ".ndjson"):
-        raise BadValueError(option, f"{path}: import takes a deck (.toml, .csv) or an export "
-                                    "(.jsonl, .csv from 'rnn-tutor quiz export')")
+    if suffix not in (".toml", ".csv", ".jsonl", ".ndjson", ".txt", ".tsv"):
+        raise BadValueError(option, f"{path}: import takes a deck (.toml, .csv), an export "
+                                    "(.jsonl, .csv from 'rnn-tutor quiz export') or Anki's plain-text "
+                                    "export (.txt)")
     history = suffix in (".jsonl", ".ndjson")
     text = read_text(path, option, what="export" if history else "file",
-                     limit=MAX_HISTORY_BYTES if suffix != ".toml" else None)
+                     limit=MAX_HISTORY_BYTES if suffix not in (".toml", ".txt", ".tsv") else None)
+    if suffix in (".txt", ".tsv"):  # Anki's "Notes/Cards in Plain Text" (rnn_tutor/quiz/anki.py)
+        from rnn_tutor.quiz.anki import parse_anki_text
+
+        return "anki", parse_anki_text(text, name=str(path), option=option)
     if history:
         return "history", parse_history_jsonl(text, name=str(path), option=option)
     if suffix == ".csv" and is_history_csv(text):

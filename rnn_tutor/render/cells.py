@@ -83,23 +83,71 @@ def emit_cell_trace(tr, fmt: str, *, source: dict[str, Any], vocab: dict[str, in
         render.print_table(cell_trace_tables(tr, source=source, vocab=vocab))
 
 
-def _strip(values: Sequence[float], name: str) -> str:
+def _strip(values: Sequence[float], name: str, per_line: int | None = None) -> str:
+    """One glyph per unit; with ``per_line``, broken into lines of that many units (the same in every column,
+    so unit j sits at the same place in each)."""
     if name in _UNIT_RANGE:
-        return render.heat_strip(values, 0.0, 1.0)
-    if name == "c":  # unbounded: symmetric around 0, at least -1..1
+        s = render.heat_strip(values, 0.0, 1.0)
+    elif name == "c":  # unbounded: symmetric around 0, at least -1..1
         top = max([1.0] + [abs(v) for v in values if math.isfinite(v)])
-        return render.heat_strip(values, -top, top)
-    return render.heat_strip(values, -1.0, 1.0)
+        s = render.heat_strip(values, -top, top)
+    else:
+        s = render.heat_strip(values, -1.0, 1.0)
+    if per_line and len(s) > per_line:
+        s = "\n".join(s[i:i + per_line] for i in range(0, len(s), per_line))
+    return s
 
 
 TABLE_STEPS = 100  # a table shows at most this many first and last steps; csv and json always hold every step
+ONE_HOT_STRIP = 12  # a one-hot input over more words than this is written as its position (e_7), not a strip
 
 
 def _shown(steps: Sequence) -> tuple[list, list, int]:
     """The steps a table shows: all of them, or the first and last TABLE_STEPS with the count left out between."""
-    if len(steps) <= 2 * TABLE_STEPS:
-        return list(steps), [], 0
-    return list(steps[:TABLE_STEPS]), list(steps[-TABLE_STEPS:]), len(steps) - 2 * TABLE_STEPS
+    from rnn_tutor.render.trace import shown
+
+    return shown(steps)
+
+
+def _x_cell(tr, s, one_hot: bool) -> str:
+    if tr.input_size == 1:
+        return num(s.x[0])
+    if getattr(tr, "layer", 0):  # above the bottom of a stack the input is the h_t of the layer below
+        return render.heat_strip(s.x, -1.0, 1.0) if tr.input_size > 4 else " ".join(num(v, 3) for v in s.x)
+    if one_hot:
+        hot = [j for j, v in enumerate(s.x) if v == 1.0]
+        if tr.input_size > ONE_HOT_STRIP and len(hot) == 1:
+            return f"e_{hot[0] + 1}"
+        return render.heat_strip(s.x, 0.0, 1.0)
+    if tr.input_size <= 4:
+        return " ".join(num(v, 3) for v in s.x)
+    return render.heat_strip(s.x, 0.0, 1.0)
+
+
+def _legend(tr, names) -> str:
+    gate_names = [n for n in names if n in _UNIT_RANGE]
+    legend = []
+    if gate_names:
+        legend.append(f"gates {', '.join(gate_names)}: ▁ = 0 (shut) … █ = 1 (open)")
+    signed = [n for n in names if n not in _UNIT_RANGE and n != "c"]  # g (LSTM) or n (GRU) candidates, and h
+    legend.append(f"{', '.join(signed)}: ▁ = -1 … █ = +1")
+    if "c" in names:
+        legend.append("c: scaled to its largest |value| (at least 1)")
+    return "Glyphs: " + "; ".join(legend) + "."
+
+
+def _units_per_line(tr, names, width: int, x_width: int) -> int | None:
+    """How many units a strip may show on one line so the table fits ``width``; None when all fit."""
+    token_width = min(12, max([5] + [len(s.token) for s in tr.steps]))
+    fixed = len(str(tr.steps[-1].t if tr.steps else 1)) + token_width + max(3, x_width) + 6  # t, token, x_t, mean h
+    gaps = 3 * (len(names) + 3) + 2  # three spaces between columns, one at each edge
+    room = (width - fixed - gaps) // max(1, len(names))
+    if tr.hidden_size <= room:
+        return None
+    for nice in (32, 24, 16, 12, 8, 6, 4, 2):  # whole groups read best (units 0-7, 8-15, ...)
+        if nice <= room:
+            return nice
+    return 1
 
 
 def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | None = None) -> list[Any]:
@@ -107,26 +155,40 @@ def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | Non
     from rich.table import Table
     from rich.text import Text
 
+    from rnn_tutor.render.trace import vocab_line
+
     out: list[Any] = []
-    where = f"weights {source['weights']}" if source.get("weights") else f"weights from --seed {source.get('seed')}"
-    feed = "one-hot words" if source.get("one_hot") else "a number per step"
+    one_hot = bool(source.get("one_hot"))
+    if source.get("weights"):
+        where = (f"model {source['weights']} ({source['task']})" if source.get("task")
+                 else f"weights {source['weights']}")
+    else:
+        where = f"weights from --seed {source.get('seed')}"
+    feed = ("one-hot words" if one_hot else
+            "a number per step" if tr.input_size == 1 else f"{tr.input_size} numbers per step")
     if tr.layers > 1:  # a stack: one layer's steps; above layer 0 the input is the h_t of the layer below
         feed = f"layer {tr.layer} of a {tr.layers}-layer stack, reading " + (
             feed if tr.layer == 0 else f"h_t of layer {tr.layer - 1}")
     out.append(Text(f"{tr.cell.upper()} cell · H = {tr.hidden_size} · D = {tr.input_size} ({feed}) · {where}",
                     style="bold"))
-    if vocab and not source.get("one_hot"):
-        out.append(Text("Words as numbers: " + "  ".join(f"{k}={v}" for k, v in vocab.items())))
+    tokens = [s.token for s in tr.steps]
+    if vocab:
+        line = vocab_line(vocab, tokens, "Words as one-hot positions" if one_hot else "Words as numbers")
+        out.append(Text(line))
     names = _vector_names(tr)
-    table = Table(box=box.SIMPLE_HEAD, title="Step by step (one glyph per unit)", title_justify="left",
-                  pad_edge=False)
+    x_texts = [_x_cell(tr, s, one_hot) for s in tr.steps]
+    width = max(80, render.console().width) if tr.steps else 80
+    per_line = _units_per_line(tr, names, width, max((len(x) for x in x_texts), default=3))
+    title = "Step by step (one glyph per unit" + (f"; {per_line} units a line" if per_line else "") + ")"
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
     table.add_column("t", justify="right")
     table.add_column("token", overflow="fold", max_width=12)
     table.add_column("x_t", justify="right" if tr.input_size == 1 else "left", overflow="fold")
     for name in names:
-        table.add_column(name, overflow="fold", style="bold" if name == "h" else None)
+        table.add_column(name, no_wrap=True, style="bold" if name == "h" else None)
     table.add_column("mean h", justify="right")
     head, tail, left_out = _shown(tr.steps)
+    index = {id(s): k for k, s in enumerate(tr.steps)}
 
     def add_steps(table, row) -> None:
         for s in head:
@@ -137,8 +199,8 @@ def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | Non
             table.add_row(*row(s))
 
     def step_row(s) -> list:
-        x = num(s.x[0]) if tr.input_size == 1 else render.heat_strip(s.x, 0.0, 1.0)
-        cells = [str(s.t), Text(s.token), x] + [_strip(_values(s, n), n) for n in names]
+        cells = [str(s.t), Text(s.token), x_texts[index[id(s)]]]
+        cells += [_strip(_values(s, n), n, per_line) for n in names]
         cells.append(f"{sum(s.h) / len(s.h):+.3f}")
         return cells
 
@@ -147,14 +209,11 @@ def cell_trace_tables(tr, *, source: dict[str, Any], vocab: dict[str, int] | Non
     if left_out:
         out.append(Text(f"Steps {head[-1].t + 1:,} to {tail[0].t - 1:,} ({left_out:,}) are left out of these tables; "
                         "--format csv or json holds every step.", style="dim"))
-    gate_names = [n for n in names if n in _UNIT_RANGE]
-    legend = []
-    if gate_names:
-        legend.append(f"gates {', '.join(gate_names)}: ▁ = 0 (shut) … █ = 1 (open)")
-    legend.append("g, n, h: ▁ = -1 … █ = +1" if tr.cell != "rnn" else "h: ▁ = -1 … █ = +1")
-    if tr.cell == "lstm":
-        legend.append("c: scaled to its largest |value| (at least 1)")
-    out.append(Text("Glyphs: " + "; ".join(legend) + ".", style="dim"))
+    legend = _legend(tr, names)
+    if per_line:
+        legend += (f" Each strip breaks after every {per_line} units (units 0-{per_line - 1} on the first line, "
+                   f"{per_line}-{min(2 * per_line, tr.hidden_size) - 1} on the next, ...), alike in every column.")
+    out.append(Text(legend, style="dim"))
 
     if tr.hidden_size <= 8:
         nums = Table(box=box.SIMPLE_HEAD, title="Hidden state h_t, unit by unit", title_justify="left",

@@ -84,6 +84,7 @@ def emit_lesson(lesson: RenderedLesson, n: int, next_topic: str | None, fmt: str
         # -F quits at once if it fits after all, -X leaves the lesson on screen to run its commands.
         os.environ.setdefault("LESS", "FRX")
         with console.pager(styles=True):
+            console.print(Text("Space: next page · b: back · /: search · q: quit the lesson", style="dim"), width=width)
             for p in parts:
                 console.print(p, width=width)
     else:

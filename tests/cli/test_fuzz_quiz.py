@@ -14,17 +14,18 @@ SESSION_OPTIONS = ["--limit", "-n", "--topic", "-t", "--new", "--deck", "--seed"
                    "--data-dir"]
 SESSION_FLAGS = ["--cram", "--no-fuzz", "--fuzz"]
 SUBCOMMANDS = {
-    "list": (["--topic", "--deck", "--now", "--data-dir"], ["--due"]),
-    "stats": (["--topic", "--now", "--data-dir"], []),
+    "list": (["--topic", "--deck", "--now", "--data-dir"], ["--due", "--leeches"]),
+    "stats": (["--topic", "--now", "--data-dir", "--weeks"], []),
     "reset": (["--now", "--data-dir"], ["--yes"]),
     "import": (["--data-dir", "--now"], []),
-    "export": (["--output", "-o", "--data-dir"], []),
+    "export": (["--output", "-o", "--data-dir", "--anki"], []),
+    "undo": (["--data-dir"], []),
 }
 answers = st.one_of(
     st.none(),
     st.text(max_size=40),
     st.lists(st.sampled_from(["", " ", "1", "2", "3", "4", "5", "q", "good", "0.5", "nan",
-                              "1e400", "-", "\x00", "🙂", "again"]), max_size=12).map("\n".join),
+                              "1e400", "-", "\x00", "🙂", "again", "u", "undo"]), max_size=12).map("\n".join),
 )
 
 
@@ -57,7 +58,8 @@ def test_quiz_session_fuzz(tmp_path_factory, pairs, flags, fmt, stdin):
     fmt=formats,
     stdin=answers,
     positional=st.one_of(st.none(), nasty_values, st.sampled_from(["deck.toml", "deck.csv",
-                                                                  "h.jsonl", "bad.toml"])),
+                                                                  "h.jsonl", "bad.toml", "a.txt",
+                                                                  "bad.txt"])),
 )
 def test_quiz_subcommands_fuzz(tmp_path_factory, sub, data, fmt, stdin, positional):
     options, flags = SUBCOMMANDS[sub]
@@ -68,6 +70,8 @@ def test_quiz_subcommands_fuzz(tmp_path_factory, sub, data, fmt, stdin, position
     (where / "deck.csv").write_text("question,answer\nQ,A\nbroken\n")
     (where / "bad.toml").write_text("[[card]]\nquestion = \n")
     (where / "h.jsonl").write_text('{"uid": "x", "card_id": "c", "grade": 9}\n')
+    (where / "a.txt").write_text('#separator:tab\n#html:true\n#guid column:1\ng\t<b>Q</b>\tA &amp; B\n')
+    (where / "bad.txt").write_text('#separator:tab\n"Q\t\n\x00\t\n')
     cwd = os.getcwd()
     os.chdir(where)
     try:

@@ -210,7 +210,8 @@ def test_import_deck_then_study_it(cli, tmp_path):
     deck.write_text('[[card]]\nid = "my-1"\ntopic = "mine"\nquestion = "Mine?"\nanswer = "Yes."\n')
     r = cli(["quiz", "import", str(deck), "--format", "json"])
     assert r.exit_code == 0, r.stderr
-    assert loads_strict(r.stdout) == {"kind": "deck", "file": str(deck), "added": 1, "updated": 0}
+    assert loads_strict(r.stdout) == {"kind": "deck", "file": str(deck), "added": 1, "updated": 0,
+                                      "unchanged": 0, "builtin_skipped": 0}
     listed = loads_strict(cli(["quiz", "list", "--topic", "mine", "-f", "json"]).stdout)
     assert [c["id"] for c in listed] == ["my-1"] and listed[0]["source"] == "user"
     s = study(cli, "\n3\n", "--topic", "mine")

@@ -32,9 +32,11 @@ def test_json_shape_and_numbers(cli):
 def test_two_weights_side_by_side(cli):
     r = cli(["trace", "-w", "0.5", "-w", "0.9", "--format", "json"])
     data = loads_strict(r.stdout)
-    assert isinstance(data, list) and [d["weight"] for d in data] == [0.5, 0.9]
-    assert data[1]["final"] == pytest.approx(6.57205)
-    assert data[1]["half_life"] == pytest.approx(6.5788135)
+    runs = data["runs"]
+    assert [d["weight"] for d in runs] == [0.5, 0.9]
+    assert runs[1]["final"] == 6.57205 and runs[1]["final_exact"] == "131441/20000"
+    assert runs[1]["half_life"] == pytest.approx(6.5788135)
+    assert data["final"] == runs[0]["final"] == 4.03125  # the first run stays at the top level
     t = cli(["trace", "-w", "0.5", "-w", "0.9"])
     assert "h_t (w=0.9)" in t.stdout and "6.57205" in t.stdout
 
@@ -108,11 +110,11 @@ def test_missing_file_exits_1(cli):
 
 
 def test_practice_piped_right_and_wrong(cli):
-    r = cli(["trace", "--practice"], input="0.5\n1.3\n2.125\n49/16\n4.03\n")
+    r = cli(["trace", "--practice"], input="0.5\n1.2\n2.125\n49/16\n4.03125\n16\n")
     assert r.exit_code == 0, r.stderr
-    assert "Score: 4/5" in r.stdout
+    assert "Score: 5 right of 6." in r.stdout
     assert "h_2 = w*h_1 + u*x_2 = 0.5 * 0.5 + 0.5 * 2 = 0.25 + 1 = 1.25" in r.stderr
-    assert r.stderr.count("✓") == 4
+    assert r.stderr.count("✓") == 5
 
 
 def test_practice_json_and_early_end(cli):
@@ -141,7 +143,7 @@ def test_stream_table_csv_json(cli):
     t = cli(["trace", "--stream", "-w", "0.5", "-w", "0.9"], input="1\n2\n")
     assert "1.45" in t.stdout and "1.25" in t.stdout
     c = cli(["trace", "--stream", "-f", "csv"], input="1\n2\n")
-    assert c.stdout.splitlines()[0] == "t,x,weight,h_prev,h,overflow"
+    assert c.stdout.splitlines()[0] == "t,x,weight,h_prev,h,h_exact,overflow"
     j = loads_strict(cli(["trace", "--stream", "-f", "json"], input="1 2 3").stdout)
     assert j["final"] == 2.125
 

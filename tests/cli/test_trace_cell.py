@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 import subprocess
 import sys
@@ -211,4 +212,64 @@ def test_one_hot_uses_the_saved_models_vocabulary(cli, tmp_path):
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout)["steps"][0]["x"] == [0, 0, 1, 0, 0, 0, 0, 0]
     bad = cli(["trace", "--cell", "lstm", "--weights", str(model), "--one-hot", "--sentence", "hello x"])
-    assert bad.exit_code == 2 and "'hello' is not a word this model knows" in bad.stderr
+    assert bad.exit_code == 2 and "unknown word 'hello' for the recall task" in bad.stderr
+
+
+@pytest.mark.parametrize("cell, signed", [("lstm", "g, h: ▁ = -1"), ("gru", "n, h: ▁ = -1"), ("rnn", "h: ▁ = -1")])
+def test_legend_names_the_cells_own_vectors(cli, cell, signed):
+    out = " ".join(cli(["trace", "--cell", cell]).stdout.split())
+    assert signed in out
+    assert ("g, n" not in out) and (cell != "gru" or " g," not in out.split("Glyphs:")[1])
+
+
+@pytest.mark.parametrize("cell, hidden", [("lstm", 16), ("gru", 20), ("lstm", 64)])
+def test_wide_states_wrap_at_the_same_unit_in_every_column(cli, cell, hidden):
+    out = cli(["trace", "--cell", cell, "-H", str(hidden)]).stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    per_line = int(re.search(r"(\d+) units a line", out).group(1))
+    glyphs = set("▁▂▃▄▅▆▇█")
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("───"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("Glyphs:"))
+    names = 6 if cell == "lstm" else 4
+    step_lines = 0
+    for line in lines[start + 1:end]:
+        strips = [w for w in line.split() if set(w) <= glyphs]
+        assert len({len(w) for w in strips}) <= 1  # every column broke at the same unit
+        assert all(len(w) <= per_line for w in strips) and len(strips) in (0, names)
+        step_lines += bool(strips)
+    assert step_lines == 5 * -(-hidden // per_line)  # each step takes ceil(H / per_line) lines
+
+
+def test_one_hot_shows_the_vocabulary_spelt_as_typed(cli):
+    out = cli(["trace", "--cell", "gru", "--one-hot", "-s", "The dog saw the cat"]).stdout
+    assert "Words as one-hot positions: The=1  dog=2  saw=3  cat=4" in out
+    plain = cli(["trace", "--cell", "gru"]).stdout
+    assert "The=1" in plain and "the=1" not in plain  # the scalar trace spells it the same way
+    assert "The=1" in cli(["trace"]).stdout
+
+
+def test_a_saved_adding_model_traces_in_its_own_input_format(cli, tmp_path):
+    model = tmp_path / "adding.npz"
+    r = cli(["train", "--cell", "lstm", "--task", "adding", "--length", "10", "--steps", "5", "--hidden", "4",
+             "--save", str(model), "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(cli(["trace", "--weights", str(model), "--input", "0.3* -0.2 0.9 0.5*", "-f", "json"]).stdout)
+    assert data["cell"] == "lstm" and data["task"] == "adding" and data["input_size"] == 2
+    assert [s["x"] for s in data["steps"]] == [[0.3, 1.0], [-0.2, 0.0], [0.9, 0.0], [0.5, 1.0]]
+    assert [s["token"] for s in data["steps"]] == ["0.3*", "-0.2", "0.9", "0.5*"]
+    default = cli(["trace", "--cell", "lstm", "--weights", str(model)])  # the README's command: the task's example
+    assert default.exit_code == 0, default.stderr
+    assert "(adding)" in default.stdout
+    bad = cli(["trace", "--weights", str(model), "--one-hot"])
+    assert bad.exit_code == 2 and "value and marker" in bad.stderr
+    out_of_range = cli(["trace", "--weights", str(model), "--values", "1 2"])
+    assert out_of_range.exit_code == 2 and "'--values'" in out_of_range.stderr and "0.3*" in out_of_range.stderr
+
+
+def test_input_needs_a_saved_model(cli, tmp_path):
+    save_weights(tmp_path / "w.npz", "rnn", cells.init_params("rnn", 1, 2))
+    r = cli(["trace", "--weights", str(tmp_path / "w.npz"), "--input", "1 2"])
+    assert r.exit_code == 2 and "--input" in r.stderr
+    ok = cli(["trace", "--weights", str(tmp_path / "w.npz"), "--values", "1 2", "-f", "json"])
+    assert ok.exit_code == 0 and loads_strict(ok.stdout)["cell"] == "rnn"  # the cell comes from the file

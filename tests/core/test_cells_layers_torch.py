@@ -87,7 +87,7 @@ def test_relu_stack_matches_torch():
     np.testing.assert_allclose(ours["x"], xt.grad.numpy(), atol=1e-10)
 
 
-@pytest.mark.parametrize("h", [5, 30])  # both of fastlstm's backward paths
+@pytest.mark.parametrize("h", [5, 30, 96])  # fastlstm's three backward paths
 def test_fastlstm_stack_matches_torch(h):
     d, layers, t, b = 3, 2, 6, 2
     p = cells.init_params("lstm", d, h, seed=3, num_layers=layers)

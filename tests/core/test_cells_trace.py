@@ -73,7 +73,7 @@ def test_rnn_summary_saturation():
     p = {"weight_ih_l0": np.array([[10.0], [0.01]]), "weight_hh_l0": np.zeros((2, 2)),
          "bias_ih_l0": np.zeros(2), "bias_hh_l0": np.zeros(2)}
     tr = cells.trace("rnn", p, np.array([[1.0]]))
-    assert "1 of 2 units are saturated" in tr.steps[0].summary
+    assert "1 of 2 units is saturated" in tr.steps[0].summary
     relu = cells.trace("rnn", p, np.array([[-1.0]]), nonlinearity="relu")
     assert "2 of 2 units are off" in relu.steps[0].summary
 

@@ -197,6 +197,58 @@ def test_a_word_in_several_titles_is_still_an_error():
         find_lesson("the")
 
 
+def _deck() -> dict:
+    import tomllib
+    from importlib import resources
+
+    text = resources.files("rnn_tutor.content").joinpath("deck.toml").read_text(encoding="utf-8")
+    return {c["id"]: c for c in tomllib.loads(text)["card"]}
+
+
+def test_gradient_content_states_the_conditions_with_their_case():
+    """Pascanu, Mikolov & Bengio (2013): linear, radius < 1 sufficient to vanish, > 1 necessary to explode;
+    with tanh the largest singular value. Nothing claims one number decides."""
+    deck = _deck()
+    for card in deck.values():
+        assert "single number" not in card["question"] and "dominant eigenvalue of W_h" not in card["answer"]
+    van, exp = deck["vanishing-gradient"]["answer"], deck["exploding-gradient"]["answer"]
+    assert "sufficient" in van and "singular value" in van and "Pascanu" in van and "Saturated" in van
+    assert "necessary" in exp.lower() and "singular value" in exp and "Neither is enough" in exp
+    lesson = render(find_lesson("gradients")).markdown
+    for words in ("Pascanu, Mikolov and Bengio (2013)", "*sufficient*", "*necessary*", "largest singular value",
+                  "saturate"):
+        assert words in lesson, words
+    assert "behaves like its largest eigenvalue" not in lesson
+
+
+def test_saturated_example_vanishes_with_a_weight_above_one():
+    from rnn_tutor.core.lessons import _saturated
+
+    tr = _saturated()
+    assert tr.weight > 1 and tr.rate < 0.1 and tr.half_life < 1
+
+
+def test_hand_trace_content_asks_before_it_tells():
+    lesson = render(find_lesson("hand-trace")).markdown
+    answers = lesson.index("## Answers")
+    assert lesson.index("trace --practice") < answers and lesson.index("trace --worksheet") < answers
+    assert "4.03125" not in lesson[:answers] and "4.03125" in lesson[answers:]
+    assert "first appearance" in lesson and "by position" not in lesson
+    assert "|w| > 1" in lesson and "w < -1" in lesson and "above 1" not in lesson
+    assert "rnn-tutor learn gradients" in lesson  # a cross-reference names its command
+    deck = _deck()
+    for cid in ("trace-lesson", "trace-weight-0.9"):
+        assert "|w| > 1" in deck[cid]["answer"] and "above 1" not in deck[cid]["answer"]
+
+
+def test_encoder_decoder_history():
+    lesson = render(find_lesson("patterns")).markdown
+    assert "2014-15" in lesson and "Bahdanau, Cho\nand Bengio (2014)" in find_lesson("patterns").source
+    assert "2014 to 2017" not in lesson
+    card = _deck()["encoder-decoder-era"]["answer"]
+    assert "2014-15" in card and "attention" in card and "2017" in card
+
+
 def test_forecast_values_are_what_train_reports():
     """The lesson's baseline errors are those `train --task forecast` prints beside its model (seed 0)."""
     import numpy as np

@@ -19,7 +19,7 @@ def setup(B=3, T=6, D=4, H=5, seed=0, dtype=np.float64):
     return p, x, h0, c0, dh, dhl, dcl
 
 
-@pytest.mark.parametrize("H", [1, 5, 30])  # 30 takes the large-H backward branch
+@pytest.mark.parametrize("H", [1, 5, 30, 96])  # 30 takes the large-H backward branch, 96 the wide one
 @pytest.mark.parametrize("T", [1, 2, 7])
 def test_equal_to_cells(H, T):
     p, x, h0, c0, dh, dhl, dcl = setup(T=T, H=H)
@@ -81,7 +81,7 @@ def test_need_x_false_skips_only_the_input_gradient():
         np.testing.assert_array_equal(full[k], lean[k])
 
 
-@pytest.mark.parametrize("H", [5, 30])  # both backward branches (one contraction / per-step weight products)
+@pytest.mark.parametrize("H", [5, 30, 96])  # the three backward branches (small, large, wide)
 def test_long_sequence_equal_to_cells(H):
     p, x, h0, c0, dh, dhl, dcl = setup(B=4, T=41, H=H, seed=3)
     ref = cells.forward("lstm", p, x, h0, c0)
@@ -124,7 +124,7 @@ def test_buffer_size_is_one_numpy_accepts():
             assert n % 16 == 0 and 16 <= n <= 8192
 
 
-@pytest.mark.parametrize("H", [5, 30])  # both backward branches
+@pytest.mark.parametrize("H", [5, 30, 96])  # the three backward branches
 @pytest.mark.parametrize("L", [2, 3])
 def test_stack_equal_to_cells(H, L):
     rng = np.random.default_rng(L)
@@ -164,3 +164,20 @@ def test_stack_refuses_one_state_for_several_layers():
     p = cells.init_params("lstm", 2, 3, num_layers=2)
     with pytest.raises(BadValueError, match=r"\(L, B, H\)"):
         fastlstm.forward(p, np.ones((4, 3, 2)), h0=np.zeros((4, 3)))
+
+
+def test_wide_float32_is_close_and_blocks_of_steps_cover_every_step():
+    """The wide branch gathers the dz_t in blocks of steps: a length that is not a multiple of the block, and one
+    shorter than a block, still give every step's gradient."""
+    for T in (fastlstm._CHUNK + 3, 2):
+        p64, x64, h0, c0, dh, dhl, dcl = setup(B=2, T=T, D=3, H=fastlstm.WIDE_H, seed=T)
+        ref = cells.backward("lstm", p64, cells.forward("lstm", p64, x64, h0, c0), dh=dh, dh_last=dhl, dc_last=dcl)
+        got = fastlstm.backward(p64, fastlstm.forward(p64, x64, h0, c0), dh=dh, dh_last=dhl, dc_last=dcl)
+        for key in ref:
+            np.testing.assert_allclose(got[key], ref[key], rtol=1e-10, atol=1e-12, err_msg=key)
+        p32 = {k: v.astype(np.float32) for k, v in p64.items()}
+        g32 = fastlstm.backward(p32, fastlstm.forward(p32, x64.astype(np.float32)), dh=dh.astype(np.float32))
+        ref0 = cells.backward("lstm", p64, cells.forward("lstm", p64, x64), dh=dh)
+        for key in (*cells.PARAM_KEYS, "x"):
+            assert g32[key].dtype == np.float32
+            np.testing.assert_allclose(g32[key], ref0[key], rtol=1e-3, atol=3e-4, err_msg=key)

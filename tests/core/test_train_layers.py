@@ -25,17 +25,13 @@ def test_memory_estimate_covers_a_stack_of_lstm_buffers():
     from rnn_tutor.core import fastlstm
 
     for L in (2, 3):
-        for H in (4, 25, 64):
+        for H in (4, 25, 64, 128):  # small, large and wide buffers
             T, B, D = 50, 32, 2
-            p = cells.init_params("lstm", D, H, num_layers=L)
-            x = np.zeros((B, T, D))
-            ws, ev = fastlstm.Workspace(), fastlstm.Workspace()
-            fastlstm.forward(p, x, ws=ws)
-            fastlstm.forward(p, np.zeros((heads.EVAL_CHUNK, T, D)), ws=ev)
             total = 0
-            for k in range(L):
-                total += sum(v.nbytes for v in vars(ws.layer(k)).values() if isinstance(v, np.ndarray))
-                e = ev.layer(k)
+            for k in range(L):  # what forward allocates for layer k (it reads D numbers, or H above layer 0)
+                ws = fastlstm.Workspace().ensure(T, B, H, D if k == 0 else H, np.float64)
+                total += sum(v.nbytes for v in vars(ws).values() if isinstance(v, np.ndarray))
+                e = fastlstm.Workspace().ensure(T, heads.EVAL_CHUNK, H, D if k == 0 else H, np.float64)
                 total += sum(a.nbytes for a in (e.HX, e.Z, e.TC, e.P))
             est = train_mod.memory_estimate("lstm", "sequence-regression", H + D + 1, B, 512, T, "float64", L, H)
             assert total <= est

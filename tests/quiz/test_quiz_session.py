@@ -66,7 +66,7 @@ def test_session_records_each_answer(sched, tmp_path):
             seen, outcomes = session.preview(card, T0)
             rec = session.answer(card, grade, T0, seen=seen, outcomes=outcomes)
             assert rec.due == outcomes[grade].due
-        summary = session.summary("done")
+        summary = session.summary("done", T0)
         assert summary.answered == 3 and summary.remaining == 0
         assert summary.grades == {"again": 1, "hard": 0, "good": 1, "easy": 1}
         assert summary.next_due == T0 + timedelta(minutes=1)
@@ -110,7 +110,7 @@ def test_stats_numbers(sched, tmp_path):
         s.record_review(cards[1], 4, T0 - 1 * day, sched)   # first
         s.record_review(cards[0], 3, T0, sched)             # repeat, pass
         s.record_review(cards[3], 2, T0, sched, cram=True)  # cram counts for the streak only
-        st = stats.compute(cards, s.states(), s.reviews(), T0 + timedelta(hours=1))
+        st = stats.compute(cards, s, T0 + timedelta(hours=1))
     assert st.reviews_total == 4 and st.cram_reviews == 1
     assert st.retention == pytest.approx(0.5)  # repeats: grade 1, grade 3
     assert st.streak_days == 3 and st.studied_today
@@ -127,10 +127,10 @@ def test_stats_numbers(sched, tmp_path):
 
 def test_streak_counts_from_yesterday_and_empty_store(sched, tmp_path):
     with Store.open(tmp_path) as s:
-        empty = stats.compute(CARDS, {}, [], T0)
+        empty = stats.compute(CARDS, s, T0)
         assert empty.streak_days == 0 and empty.retention is None and empty.weakest == ()
         s.record_review(CARDS[0], 3, T0 - timedelta(days=1), sched)
-        st = stats.compute(CARDS, s.states(), s.reviews(), T0)
+        st = stats.compute(CARDS, s, T0)
         assert st.streak_days == 1 and not st.studied_today
 
 
