@@ -27,7 +27,14 @@ def compare(
     batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate (Adam).")] = 0.01,
     clip: Annotated[float, typer.Option("--clip", help="Global-norm clipping (0: off).")] = 1.0,
-    cells: Annotated[str, typer.Option("--cells", help="Which cells, comma-separated.")] = "rnn,gru,lstm",
+    cells: Annotated[Optional[str], typer.Option(
+        "--cells", help="Which cells, comma-separated (default: rnn,gru,lstm; lstm with --decoders).",
+        show_default=False)] = None,
+    decoders: Annotated[Optional[str], typer.Option(
+        "--decoders", help="Encoder-decoder tasks: decoders to compare, comma-separated, from plain, attention "
+        "(= additive), additive, dot; each trained with the same cell, size, budget and seed, at --lengths "
+        "(default 2,4,8,16,32).",
+        show_default=False)] = None,
     lengths: Annotated[Optional[str], typer.Option(
         "--lengths", help="Several lengths, comma-separated (e.g. 2,4,8,16): accuracy against length.",
         show_default=False)] = None,
@@ -52,7 +59,8 @@ def compare(
     """Train rnn, gru and lstm on one task with the same budget and seed, and show what gating buys.
 
     One table (accuracy, loss, sequences needed to reach 99%, time, learning curve) and one sentence. A cell
-    stops early once it solves the task. Ctrl-C stops and prints what has been measured.
+    stops early once it solves the task. Ctrl-C stops and prints what has been measured. With --decoders, the
+    plain encoder-decoder against attention: outputs right in every symbol against length.
 
     Examples:
 
@@ -60,7 +68,7 @@ def compare(
 
         rnn-tutor compare --task recall --length 60 --format json | jq '.[] | {cell, accuracy}'
 
-        rnn-tutor compare --task reverse --cells lstm --lengths 2,4,8,16
+        rnn-tutor compare --task reverse --lengths 2,4,8,16,32 --decoders plain,attention
 
         rnn-tutor compare --task text --text brackets --steps 500
     """
@@ -69,6 +77,18 @@ def compare(
     from rnn_tutor.errors import BadValueError
     from rnn_tutor.render import train as view
 
+    from rnn_tutor.core import decoders as core_decoders
+
+    decoder_list = [("plain", None)]
+    if decoders is not None:
+        from rnn_tutor.core.tasks import SEQ2SEQ, TASKS, get_task
+
+        if get_task(task.value).kind != SEQ2SEQ:
+            seq2seq = ", ".join(t.name for t in TASKS.values() if t.kind == SEQ2SEQ)
+            raise BadValueError("--decoders", f"the {task.value} task has no decoder; encoder-decoder tasks: {seq2seq}")
+        decoder_list = core_decoders.parse_decoders(decoders)
+    if cells is None:
+        cells = "lstm" if decoders is not None else "rnn,gru,lstm"
     names = [c.strip().lower() for c in cells.split(",") if c.strip()]
     if not names:
         raise BadValueError("--cells", "give at least one of rnn, gru, lstm")
@@ -82,14 +102,16 @@ def compare(
         code = lmtext.compare_text(names, dict(
             length=length, hidden=hidden, layers=layers, steps=steps, batch=batch, lr=lr, clip=clip, seed=seed,
             eval_every=eval_every, gate_init=gate_init.value if gate_init else None,
-            dtype=dtype.value if dtype else None, text=text,
-            valid=valid, max_chars=max_chars), fmt.value)
+            dtype=dtype.value if dtype else None, signal=signal, text=text, valid=valid, max_chars=max_chars),
+            fmt.value)
         if code:
             raise typer.Exit(code)
         return
     if lengths is not None and length is not None:
         raise BadValueError("--lengths", "give either --length or --lengths, not both")
     length_list: list = [length]
+    if decoders is not None and lengths is None and length is None:
+        lengths = core_decoders.DEFAULT_LENGTHS  # the decoders differ in how they hold up as inputs grow
     if lengths is not None:
         try:
             length_list = [int(v) for v in lengths.split(",") if v.strip()]
@@ -101,20 +123,26 @@ def compare(
 
         for n in length_list:
             get_task(task.value).check_length(n, option="--lengths")
+            if any(d == "attention" for d, _ in decoder_list):
+                from rnn_tutor.core.attention import check_length
+
+                check_length(n, option="--lengths")
     configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, layers=layers, steps=steps, batch=batch,
                                 lr=lr, clip=clip, seed=seed, eval_every=eval_every,
                                 stop_at=None if task.value == "forecast" else core.SOLVED,  # a forecast is never "solved"
                                 gate_init=gate_init.value if gate_init else None,
-                                dtype=dtype.value if dtype else None,
-                                signal=signal).checked()
-               for n in length_list]
+                                dtype=dtype.value if dtype else None, signal=signal, decoder=dec,
+                                score=score).checked()
+               for n in length_list for dec, score in decoder_list]
     base = configs[0]
     rows, baseline, interrupted = [], None, False
     for cfg in configs:
         for name in names:
             trainer = core.Trainer(core.TrainConfig(**{**cfg.__dict__, "cell": name}))
             baseline = trainer.baseline_accuracy
-            label = f"{name:4s} {cfg.task}" + (f" T={cfg.length}" if len(configs) > 1 else "")
+            label = f"{name:4s} {cfg.task}" + (f" T={cfg.length}" if len(length_list) > 1 else "")
+            if decoders is not None:
+                label += " " + core_decoders.label(cfg.decoder, cfg.score)
             with one_blas_thread(), view.Progress(cfg.steps, label) as progress:
                 try:
                     for rec in trainer.run():
@@ -128,6 +156,19 @@ def compare(
                 break
         if interrupted:
             break
+    if decoders is not None:
+        from rnn_tutor.render.attention import emit_decoder_compare
+
+        sentence = core_decoders.decoder_sentence(rows, base.hidden)
+        meta = {"task": base.task, "lengths": length_list, "hidden": base.hidden, "layers": base.layers,
+                "budget": base.steps,
+                "seed": base.seed, "baseline_accuracy": baseline, "gate_init": base.gate_init, "dtype": base.dtype,
+                "eval_every": base.eval_every, "decoders": [core_decoders.label(d, s) for d, s in decoder_list],
+                "first_plain_below_half": core_decoders.first_plain_failure(rows), "summary": sentence}
+        emit_decoder_compare(rows, sentence, meta, fmt.value)
+        if interrupted:
+            raise typer.Exit(130)
+        return
     if len(configs) > 1:
         sentence = core.length_sentence(rows, base.hidden)
     else:

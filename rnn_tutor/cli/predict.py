@@ -38,10 +38,15 @@ def predict(
     anomaly: Annotated[Optional[float], typer.Option(
         "--anomaly", help="With --stream, a forecast model: flag readings whose error is above K times the held-out "
         "errors' standard deviation.", metavar="K", show_default=False)] = None,
+    attention: Annotated[bool, typer.Option(
+        "--attention", help="Also show where an attention model looked: a heat map of its weights (rows: output "
+        "steps, columns: input tokens); json and csv give the numbers.")] = False,
     seed: SeedOpt = 0,
     fmt: StreamFormatOpt = StreamFormat.table,
 ) -> None:
     """Run a saved model: its answer, the right answer (by the task's rule) and its confidence.
+
+    With --attention, an attention model also shows where it looked, as a heat map.
 
     Examples:
 
@@ -63,10 +68,16 @@ def predict(
             raise BadValueError("--anomaly", "flags readings as they stream: add --stream")
         if inputs or samples is not None or length is not None:
             raise BadValueError("--stream", "reads its inputs from stdin: drop --input, --samples and --length")
+        if attention:
+            raise BadValueError("--attention", "draws the weights of --input or --samples, not of a stream")
         code = run_stream(saved, fmt.value, anomaly)
         if code:
             raise typer.Exit(code)
         return
+    if attention:
+        from rnn_tutor.core.attention import check_has_attention
+
+        check_has_attention(saved.model)
     texts: list[str] = []
     for item in inputs or []:
         if item == "-":
@@ -91,4 +102,11 @@ def predict(
     preds = [core.predict_one(saved, text) for text in texts]
     meta = {"cell": saved.model.cell, "task": t.name, "path": str(model), "trained_length": saved.length,
             "hidden": saved.model.hidden_size}
+    if attention:
+        from rnn_tutor.core.attention import attention_map
+        from rnn_tutor.render.attention import emit_predictions
+
+        meta.update(decoder=saved.model.decoder, score=saved.model.score)
+        emit_predictions(preds, [attention_map(saved.model, text) for text in texts], meta, fmt.value)
+        return
     view.emit_predictions(preds, meta, fmt.value)

@@ -19,6 +19,7 @@ class TaskName(str, enum.Enum):
     order = "order"
     tagging = "tagging"
     reverse = "reverse"
+    reorder = "reorder"
     forecast = "forecast"
     text = "text"
 
@@ -38,9 +39,25 @@ class GateInit(str, enum.Enum):
     plain = "plain"
 
 
+class Decoder(str, enum.Enum):
+    plain = "plain"
+    attention = "attention"
+
+
+class Score(str, enum.Enum):
+    additive = "additive"
+    dot = "dot"
+
+
+DECODER_HELP = ("Encoder-decoder tasks (reverse, reorder): plain hands the decoder only the encoder's final state; "
+                "attention lets it look at every encoder state at every step.")
+SCORE_HELP = ("With --decoder attention: additive (Bahdanau et al. 2014, the default) or dot (Luong et al. 2015).")
+
+
 TASK_HELP = ("adding (two marked numbers, long lag), recall (first symbol), order (who did it), tagging "
-             "(a tag per word), reverse (encoder-decoder), forecast (the next reading of --signal), text (a "
-             "character-level language model on --text).")
+             "(a tag per word), reverse (encoder-decoder), reorder (encoder-decoder: subject-verb-object to "
+             "subject-object-verb), forecast (the next reading of --signal), text (a character-level language model "
+             "on --text).")
 SIGNAL_HELP = ("forecast: knocks (a machine knocking every 16 readings; the default), sines, regimes, or a FILE of "
                "readings (one number per line, or a CSV column).")
 
@@ -140,6 +157,9 @@ def train(
     dtype: Annotated[Optional[DType], typer.Option(
         "--dtype", help="float64 (exact numbers; the default) or float32 (about twice as fast for LSTMs; the "
         "default for --task text).", case_sensitive=False, show_default=False)] = None,
+    decoder: Annotated[Decoder, typer.Option("--decoder", help=DECODER_HELP, case_sensitive=False)] = Decoder.plain,
+    score: Annotated[Optional[Score], typer.Option("--score", help=SCORE_HELP, case_sensitive=False,
+                                                   show_default=False)] = None,
     signal: Annotated[Optional[str], typer.Option("--signal", help=SIGNAL_HELP, show_default=False)] = None,
     column: Annotated[Optional[str], typer.Option(
         "--column", help="forecast from a CSV FILE: the column to read (its header name or number).",
@@ -158,7 +178,8 @@ def train(
     """Train a tiny RNN, GRU or LSTM from scratch and report held-out loss and accuracy.
 
     A progress bar runs on stderr; --format jsonl streams one object per evaluation. Ctrl-C stops cleanly and
-    still prints (and saves) what it has. The same --seed gives the same numbers.
+    still prints (and saves) what it has. The same --seed gives the same numbers. For reverse and reorder,
+    --decoder attention lets the decoder look at every encoder state.
 
     --task text trains a language model that reads one character at a time and reports held-out bits per
     character beside the best n-gram's. The text is cut into --batch tracks read in chunks of --length: the state
@@ -181,7 +202,8 @@ def train(
         cell=cell.value, task=task.value, length=length, hidden=hidden, layers=layers, steps=steps, batch=batch,
         lr=lr, clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
         stop_at=stop_at, gate_init=gate_init.value if gate_init else None, dtype=dtype.value if dtype else None,
-        signal=signal, column=column, text=text, valid=valid, max_chars=max_chars,
+        signal=signal, column=column, decoder=decoder.value, score=score.value if score else None, text=text,
+        valid=valid, max_chars=max_chars,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}", sample_every)
     if code:

@@ -5,7 +5,8 @@
 - ``cost_demo``: per-layer cost of a recurrent layer against self-attention (Vaswani et al. 2017, table 1) and,
   for streaming, the fixed state of an LSTM against a key-value cache that grows with the length.
 - ``bottleneck_demo``: how much of a sequence a linear decoder can recover from a fixed-size context vector
-  (at most ``min(1, d/T)``), against a decoder that sees every encoder state. Measured, not quoted.
+  (at most ``min(1, d/T)`` of the variance: a bound on linear decoding, not on information in general), against a
+  decoder that sees every encoder state. Measured, not quoted.
 
 Pure numpy + standard library; results are frozen dataclasses. Bad values raise ``BadValueError`` naming the
 option as the user types it.
@@ -267,7 +268,7 @@ class BottleneckRow:
     """Recovery at one sequence length T. Fractions are 1 - squared error / signal energy, in [0, 1]."""
 
     length: int
-    bound: float  # min(1, d / T): the most a size-d linear context can hold
+    bound: float  # min(1, d / T): the most of the variance a linear decoder recovers from a size-d context
     context_exact: float  # trace(E⁺E) / T: what the best linear decoder recovers, on average over positions
     context_measured: float  # the same decoder measured on seeded random test sequences
     context_first: float  # recovery of position 1 from the context vector

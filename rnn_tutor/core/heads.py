@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_tutor.core import cells, fastlstm
+from rnn_tutor.core import attention, cells, fastlstm
 from rnn_tutor.core.tasks import (ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_CLASS, SEQ_REGRESSION, STEP_CLASS,
                                   STEP_REGRESSION, Task)
 
@@ -82,6 +82,8 @@ class Model:
     task: Task
     hidden_size: int
     params: dict[str, np.ndarray]
+    decoder: str = "plain"  # encoder-decoder only: "plain" (the final state alone) or "attention" (attention.py)
+    score: str | None = None  # attention only: "additive" (Bahdanau et al. 2014) or "dot" (Luong et al. 2015)
     _ws: dict = field(default_factory=dict, repr=False, compare=False)  # fastlstm workspaces
 
     @property
@@ -102,7 +104,9 @@ class Model:
         return {k: self.params[prefix + k] for k in cells.param_keys(max(n, 1))}
 
 
-def decoder_input_size(task: Task) -> int:
+def decoder_input_size(task: Task, decoder: str = "plain", hidden: int = 0) -> int:
+    if decoder == "attention":
+        return attention.decoder_input_size(task, hidden)
     return task.output_size + 1  # previous symbol (one-hot) + a start flag
 
 
@@ -110,14 +114,17 @@ GATE_INITS = ("chrono", "plain")
 
 
 def init_model(cell: str, task: Task, hidden_size: int, seed: int = 0, dtype=np.float64,
-               gate_init: str = "chrono", length: int = 100, num_layers: int = 1) -> Model:
+               gate_init: str = "chrono", length: int = 100, num_layers: int = 1, decoder: str = "plain",
+               score: str | None = None) -> Model:
     """Fresh parameters from ``seed``: PyTorch's uniform(-1/sqrt(H), 1/sqrt(H)) for the cells and the readout.
 
     ``gate_init="chrono"`` (Tallec & Ollivier 2018) sets the bias of the gate that keeps the memory to
     log(u), u ~ uniform(1, length - 1): each unit starts out remembering for about u steps (LSTM: forget gate
     b_f = log u and input gate b_i = -log u; GRU: update gate b_z = log u), in every layer of a stack.
     ``"plain"`` keeps PyTorch's init. The readout of the adding task starts at the mean answer 0.5.
-    With ``num_layers=1`` the draws are exactly those of a model made before stacks existed."""
+    With ``num_layers=1`` the draws are exactly those of a model made before stacks existed.
+    ``decoder="attention"`` (encoder-decoder tasks) adds the attention parameters of ``score`` (attention.py);
+    the plain decoder's numbers are drawn as before."""
     cell = cells.check_cell(cell)
     if gate_init not in GATE_INITS:
         from rnn_tutor.errors import BadValueError
@@ -128,9 +135,14 @@ def init_model(cell: str, task: Task, hidden_size: int, seed: int = 0, dtype=np.
     L = int(num_layers)
     params = dict(cells.init_params(cell, task.input_size, H, seed=int(rng.integers(2**31)), dtype=dtype,
                                     num_layers=L))
+    decoder = attention.check_decoder(decoder)
+    if decoder != "plain" and task.kind != SEQ2SEQ:
+        from rnn_tutor.errors import BadValueError
+
+        raise BadValueError("--decoder", f"the {task.name} task has no decoder (only encoder-decoder tasks do)")
     if task.kind == SEQ2SEQ:
-        dec = cells.init_params(cell, decoder_input_size(task), H, seed=int(rng.integers(2**31)), dtype=dtype,
-                                num_layers=L)
+        dec = cells.init_params(cell, decoder_input_size(task, decoder, H), H, seed=int(rng.integers(2**31)),
+                                dtype=dtype, num_layers=L)
         params.update({DECODER_PREFIX + k: v for k, v in dec.items()})
     if gate_init == "chrono" and cell != "rnn":
         for prefix in ("", DECODER_PREFIX):
@@ -152,6 +164,10 @@ def init_model(cell: str, task: Task, hidden_size: int, seed: int = 0, dtype=np.
         params["head.bias"][:] = 0.5
     if task.kind == STEP_REGRESSION:
         params["head.bias"][:] = 0.0  # the mean of the normalised readings
+    if decoder == "attention" and task.kind == SEQ2SEQ:
+        score = attention.check_score(score or attention.DEFAULT_SCORE)
+        params.update(attention.init_params(task, H, score, seed, dtype))
+        return Model(cell, task, H, params, decoder, score)
     return Model(cell, task, H, params)
 
 
@@ -204,6 +220,8 @@ def loss_and_grads(model: Model, x: np.ndarray, y: np.ndarray, train: bool = Tru
         loss, dout = cross_entropy(out, y) if kind == STEP_CLASS else mse(out, y)
         dW, db, dh = linear_backward(W, h, dout)
         g = _backward(model, fwd, dh=dh)
+    elif kind == SEQ2SEQ and model.decoder == "attention":
+        return attention.loss_and_grads(model, x, y, train)
     elif kind == SEQ2SEQ:
         enc = _forward(model, x, ws_key="enc" if train else None)
         u = _teacher_inputs(model.task, y, x.dtype)
@@ -227,6 +245,9 @@ def loss_and_grads(model: Model, x: np.ndarray, y: np.ndarray, train: bool = Tru
 def greedy_decode(model: Model, x: np.ndarray, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Encoder-decoder without the answers: feed each predicted symbol back in.
     Returns (symbols (B, T) int, logits (B, T, O))."""
+    if model.decoder == "attention":
+        out = attention.greedy_decode(model, x, length)
+        return out.symbols, out.logits
     task = model.task
     B, T, _ = x.shape
     T = length or T
@@ -253,6 +274,7 @@ class Evaluation:
     loss: float
     accuracy: float  # fraction of sequences solved (adding), of right classes, or of right tokens; forecast:
     # the share of the held-out readings' variance the predictions explain, 1 - MSE / variance (at least 0)
+    sequence_accuracy: float | None = None  # encoder-decoder: fraction of outputs right in every symbol
 
 
 EVAL_CHUNK = 128  # sequences per forward pass in evaluation: bounds its memory whatever --eval-size is
@@ -290,17 +312,18 @@ def evaluate(model: Model, x: np.ndarray, y: np.ndarray) -> Evaluation:
     Runs over chunks of EVAL_CHUNK sequences, so that the memory it needs does not grow with the set's size;
     the loss is the mean over all items and the accuracy counts every item, as if in one pass."""
     B = x.shape[0]
-    loss_sum, right, items = 0.0, 0, 0
+    loss_sum, right, items, whole = 0.0, 0, 0, 0
     for i in range(0, B, EVAL_CHUNK):
         xs, ys = x[i : i + EVAL_CHUNK], y[i : i + EVAL_CHUNK]
         # full chunks share one workspace; a shorter last chunk gets its own, so neither is reallocated
-        loss, r, n = _evaluate_chunk(model, xs, ys, "eval" if xs.shape[0] == EVAL_CHUNK else "eval-last")
+        loss, r, n, w = _evaluate_chunk(model, xs, ys, "eval" if xs.shape[0] == EVAL_CHUNK else "eval-last")
         loss_sum += loss * n
         right += r
         items += n
+        whole += w or 0
     if model.kind == STEP_REGRESSION:
         return Evaluation(loss_sum / items, explained(loss_sum / items, y[:, score_from(model.task) :]))
-    return Evaluation(loss_sum / items, right / items)
+    return Evaluation(loss_sum / items, right / items, whole / B if model.kind == SEQ2SEQ else None)
 
 
 def score_from(task: Task) -> int:
@@ -316,30 +339,30 @@ def explained(mse: float, y: np.ndarray) -> float:
     return max(0.0, 1.0 - mse / var) if var > 0 else 0.0
 
 
-def _evaluate_chunk(model: Model, x: np.ndarray, y: np.ndarray, ws_key: str) -> tuple[float, int, int]:
-    """(mean loss, number of items right, number of items) for one chunk."""
+def _evaluate_chunk(model: Model, x: np.ndarray, y: np.ndarray, ws_key: str) -> tuple[float, int, int, int | None]:
+    """(mean loss, number of items right, number of items, encoder-decoder: sequences right) for one chunk."""
     kind = model.kind
     W, b = model.params["head.weight"], model.params["head.bias"]
     if kind == SEQ2SEQ:
         symbols, logits = greedy_decode(model, x)
         loss, _ = cross_entropy(logits, y)
-        return loss, int(np.sum(symbols == y)), y.size
+        return loss, int(np.sum(symbols == y)), y.size, int(np.sum(np.all(symbols == y, axis=1)))
     if kind == STEP_REGRESSION:  # scored where the baselines can be: from step k - 1 on
         s = score_from(model.task)
         out = step_outputs(model, x, ws_key)[:, s:]
         loss, _ = mse(out, y[:, s:])
-        return loss, 0, out.size
+        return loss, 0, out.size, None
     fwd = _forward(model, x, ws_key=ws_key)
     if kind in (STEP_CLASS, NEXT_CHAR):
         out = linear(W, b, np.asarray(fwd.h))
         loss, _ = cross_entropy(out, y)
-        return loss, int(np.sum(out.argmax(-1) == y)), y.size
+        return loss, int(np.sum(out.argmax(-1) == y)), y.size, None
     out = linear(W, b, np.asarray(fwd.h_last))
     if kind == SEQ_REGRESSION:
         loss, _ = mse(out, y)
-        return loss, int(np.sum(np.abs(out - y) < ADDING_TOLERANCE)), out.size
+        return loss, int(np.sum(np.abs(out - y) < ADDING_TOLERANCE)), out.size, None
     loss, _ = cross_entropy(out, y)
-    return loss, int(np.sum(out.argmax(-1) == y)), y.size
+    return loss, int(np.sum(out.argmax(-1) == y)), y.size, None
 
 
 def predict(model: Model, x: np.ndarray) -> np.ndarray:

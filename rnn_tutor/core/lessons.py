@@ -273,6 +273,34 @@ def _bottleneck():
     return bottleneck_demo(size=4, max_length=32)
 
 
+@functools.lru_cache(maxsize=None)
+def _decoders():
+    """The plain decoder against attention on reverse, as ``compare --decoders plain,attention`` trains them (an
+    LSTM of 16 units, 1,000 steps, seed 0, stopping at 99%): lengths 2, 4, 8, ... until the plain decoder gets
+    fewer than half of the held-out outputs right in every symbol, then attention at that length. Returns
+    (length, plain exact-sequence accuracy, attention exact-sequence accuracy)."""
+    from rnn_tutor.core import train
+    from rnn_tutor.core.decoders import HALF
+
+    def run(length: int, decoder: str) -> float:
+        cfg = train.TrainConfig(cell="lstm", task="reverse", length=length, hidden=16, steps=1000,
+                                stop_at=train.SOLVED, decoder=decoder)
+        return train.train(cfg).final.sequence_accuracy
+
+    length = 2
+    while True:
+        plain = run(length, "plain")
+        if plain < HALF or length >= 32:
+            return length, plain, run(length, "attention")
+        length *= 2
+
+
+def _madds(kind: str, n: int, d: int) -> str:
+    from rnn_tutor.core import measure
+
+    return _int(measure.lstm_madds(n, d) if kind == "lstm" else measure.attention_madds(n, d))
+
+
 def _hand_values() -> dict[str, Callable[[], str]]:
     out: dict[str, Callable[[], str]] = {}
     for tag, w in (("05", 0.5), ("09", 0.9)):
@@ -365,6 +393,13 @@ VALUES: dict[str, Callable[[], str]] = {
     "neck.first_32": lambda: _pct(_bottleneck().rows[-1].context_first),
     "neck.last_32": lambda: _pct(_bottleneck().rows[-1].context_last),
     "neck.all_32": lambda: _pct(_bottleneck().rows[-1].all_states_measured),
+    # the limits, with the constants: multiply-adds of one LSTM layer and one self-attention layer (issue 14)
+    "cost.lstm_madds_512": lambda: _madds("lstm", 512, 512),
+    "cost.attn_madds_512": lambda: _madds("attention", 512, 512),
+    # the plain decoder against attention on reverse, as compare --decoders trains them (issue 14)
+    "attn.first_fail": lambda: _int(_decoders()[0]),
+    "attn.plain_at_fail": lambda: _pct(_decoders()[1]),
+    "attn.attention_at_fail": lambda: _pct(_decoders()[2]),
     # streaming: one LSTM layer of width 256 after 4096 tokens, float32
     "stream.lstm_numbers": lambda: _int(_cost(4096, 256).stream[-1].lstm_numbers),
     "stream.lstm_bytes": lambda: human_bytes(_cost(4096, 256).stream[-1].lstm_bytes),

@@ -5,7 +5,8 @@ shape depends on the output pattern:
 
 - one output per sequence: ``adding`` (regression, y (B, 1)), ``recall`` and ``order`` (class, y (B,) int);
 - one output per step: ``tagging`` (class per token, y (B, T) int);
-- encoder-decoder: ``reverse`` (the decoder emits the input reversed, y (B, T) int);
+- encoder-decoder: ``reverse`` (the decoder emits the input reversed, y (B, T) int) and ``reorder`` (subject-verb-
+  object sentences rewritten subject-object-verb, y (B, T) int: an alignment that is not a diagonal);
 - one number per step: ``forecast`` (the next reading of a signal, y (B, T, 1); see ``signals.py``).
 
 Labels are correct by construction: each generator builds the answer together with the input.
@@ -199,18 +200,26 @@ ORDER_ADJ = ("big", "small", "old", "young", "brown", "quick")
 ORDER_VOCAB = ("the",) + ORDER_NOUNS + ORDER_VERBS + ORDER_ADJ
 
 
-def _gen_order(task: Task, rng, batch, length):
+def _order_sentences(rng, batch: int, length: int):
+    """The order task's sentences as word ids: (subject phrases, verbs, object phrases, subject nouns), where a
+    phrase is "the [adjectives] noun" and the two nouns differ. (The reorder task rearranges the same draws.)"""
     n = len(ORDER_NOUNS)
     subj = rng.integers(0, n, size=batch)
     obj = (subj + rng.integers(1, n, size=batch)) % n  # a different noun
     verb = rng.integers(0, len(ORDER_VERBS), size=batch)
     n_adj = length - 5
-    ids = np.empty((batch, length), dtype=np.int64)
+    subjects, objects = [], []
     for b in range(batch):
         k1 = int(rng.integers(0, n_adj + 1))  # adjectives before the subject, the rest before the object
         adj = rng.integers(0, len(ORDER_ADJ), size=n_adj) + 1 + n + len(ORDER_VERBS)
-        row = [0, *adj[:k1], 1 + subj[b], 1 + n + verb[b], 0, *adj[k1:], 1 + obj[b]]
-        ids[b] = row
+        subjects.append([0, *adj[:k1], 1 + subj[b]])
+        objects.append([0, *adj[k1:], 1 + obj[b]])
+    return subjects, 1 + n + verb, objects, subj
+
+
+def _gen_order(task: Task, rng, batch, length):
+    subjects, verbs, objects, subj = _order_sentences(rng, batch, length)
+    ids = np.array([s + [v] + o for s, v, o in zip(subjects, verbs, objects)], dtype=np.int64)  # (B, T)
     return _one_hot(ids, len(ORDER_VOCAB)), subj
 
 
@@ -316,6 +325,30 @@ def _gen_reverse(task: Task, rng, batch, length):
 
 def _ans_reverse(task, text):
     return list(reversed(_tokens(task, text)))
+
+
+# ---------------------------------------------------------------- reorder
+# The order task's sentences, "the [adjectives] N1 V the [adjectives] N2" (subject-verb-object, as English orders
+# them), rewritten subject-object-verb, the order of Japanese or Turkish: "the dog bit the man" -> "the dog the man
+# bit". The subject stays in place, the object moves one step left, and the verb, read early, comes out last: the
+# output step that writes it has to look back to the middle of the input.
+
+
+def _gen_reorder(task: Task, rng, batch, length):
+    subjects, verbs, objects, _ = _order_sentences(rng, batch, length)
+    ids = np.array([s + [v] + o for s, v, o in zip(subjects, verbs, objects)], dtype=np.int64)  # (B, T) S V O
+    out = np.array([s + o + [v] for s, v, o in zip(subjects, verbs, objects)], dtype=np.int64)  # (B, T) S O V
+    return _one_hot(ids, len(ORDER_VOCAB)), out
+
+
+def _ans_reorder(task, text):
+    """Subject-object-verb by the rule: everything before the first verb, then everything after it, then the verb."""
+    words = _tokens(task, text)
+    verbs = [i for i, w in enumerate(words) if w in ORDER_VERBS]
+    if not verbs:
+        return None
+    v = verbs[0]
+    return words[:v] + words[v + 1:] + [words[v]]
 
 
 # ---------------------------------------------------------------- forecast
@@ -430,6 +463,11 @@ TASKS: dict[str, Task] = {
         "encoder reads symbols a-h into one vector, decoder writes them back reversed",
         vocab=REVERSE_VOCAB, classes=REVERSE_VOCAB, example="a b c d e",
     ),
+    "reorder": Task(
+        "reorder", SEQ2SEQ, len(ORDER_VOCAB), len(ORDER_VOCAB), 5, 8,
+        "subject-verb-object to subject-object-verb: 'the dog bit the man' -> 'the dog the man bit'",
+        vocab=ORDER_VOCAB, classes=ORDER_VOCAB, example="the old dog bit the young brown man",
+    ),
     "forecast": Task(
         "forecast", STEP_REGRESSION, 1, 1, 2, 100,
         "predict the next reading of a signal (knocks, sines, regimes or your file) from the readings so far",
@@ -444,15 +482,17 @@ TASKS: dict[str, Task] = {
 
 _GENERATORS = {
     "adding": _gen_adding, "recall": _gen_recall, "order": _gen_order,
-    "tagging": _gen_tagging, "reverse": _gen_reverse, "forecast": _gen_forecast, "text": _gen_text,
+    "tagging": _gen_tagging, "reverse": _gen_reverse, "reorder": _gen_reorder, "forecast": _gen_forecast,
+    "text": _gen_text,
 }
 _ENCODERS = {
     "adding": _enc_adding, "recall": _enc_recall, "order": _enc_order,
-    "tagging": _enc_recall, "reverse": _enc_recall, "forecast": _enc_forecast, "text": _enc_text,
+    "tagging": _enc_recall, "reverse": _enc_recall, "reorder": _enc_recall, "forecast": _enc_forecast,
+    "text": _enc_text,
 }
 _ANSWERS = {
     "adding": _ans_adding, "recall": _ans_recall, "order": _ans_order,
-    "tagging": _ans_tagging, "reverse": _ans_reverse, "forecast": _ans_forecast,
+    "tagging": _ans_tagging, "reverse": _ans_reverse, "reorder": _ans_reorder, "forecast": _ans_forecast,
     "text": lambda task, text: None,
 }
 

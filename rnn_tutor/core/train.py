@@ -20,8 +20,8 @@ from typing import Iterator
 
 import numpy as np
 
-from rnn_tutor.core import cells, heads, optim, weights
-from rnn_tutor.core.tasks import (ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_REGRESSION, STEP_REGRESSION, Task,
+from rnn_tutor.core import attention, cells, heads, optim, weights
+from rnn_tutor.core.tasks import (ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_REGRESSION, STEP_REGRESSION, TASKS, Task,
                                   get_task)
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
@@ -40,7 +40,7 @@ _NUMBERS_PER_UNIT = {"lstm": (24, 10), "gru": (12, 7), "rnn": (3, 2)}
 
 
 def memory_estimate(cell: str, kind: str, width: int, batch: int, eval_size: int, length: int, dtype: str,
-                    layers: int = 1, hidden: int = 0) -> int:
+                    layers: int = 1, hidden: int = 0, decoder: str = "plain") -> int:
     """Bytes the model's buffers need, about: a training batch, plus one evaluation chunk (heads.EVAL_CHUNK).
     width = hidden + input size + 1 (layer 0); every further layer of a stack (``hidden`` = H) adds its own
     buffers, of width 2 H + 1 (it reads the H numbers of the layer below)."""
@@ -51,6 +51,10 @@ def memory_estimate(cell: str, kind: str, width: int, batch: int, eval_size: int
         n = width * (train_n * batch * length + eval_n * heads.EVAL_STEPS)
     if kind == SEQ2SEQ:
         n *= 2  # an encoder and a decoder
+    if decoder == "attention":  # training keeps, per output step, tanh(...) (S, H) and the weights (S,) of every
+        # sequence; greedy evaluation keeps only the weights (T_out x S per sequence)
+        a = hidden if hidden else width
+        n += length * length * ((a + 2) * batch + min(eval_size, heads.EVAL_CHUNK))
     return n * np.dtype(DTYPES[dtype]).itemsize
 
 
@@ -73,6 +77,8 @@ class TrainConfig:
     dtype: str | None = None  # None: float64; for --task text float32 (see lm.py)
     gate_init: str | None = None  # "chrono" or "plain" (PyTorch's init; see heads.init_model). None: chrono; for
     # --task text plain (a language model writes to its state at every character: lm.py)
+    decoder: str = "plain"  # encoder-decoder tasks: "plain" or "attention" (core/attention.py)
+    score: str | None = None  # attention: "additive" (the default) or "dot"
     signal: str | None = None  # forecast: knocks | sines | regimes | a file of readings (None: knocks)
     column: str | None = None  # forecast from a CSV file: the column's name or 1-based number
     # --task text (a language model, core/lm.py): the corpus, the held-out file, the cap on characters
@@ -154,14 +160,15 @@ class TrainConfig:
                 if value is not None and not str(value).strip():
                     raise BadValueError(option, "is empty; give a file, '-' for stdin, or one of "
                                                 + ", ".join(corpus.BUILTINS))
+        decoder, score = _check_decoder(self.decoder, self.score, task, length)
         if not forecast and eval_size * length * task.input_size > 20_000_000:
             raise BadValueError(
                 "--eval-size", f"eval-size x length x input size = {eval_size * length * task.input_size:,} "
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
         width = hidden + (256 if task.kind == NEXT_CHAR else task.input_size) + 1  # text: V <= 256
-        need = memory_estimate(cell, task.kind, width, self.batch, eval_size or 0, length, dtype, layers,
-                               hidden)
+        need = memory_estimate(cell, task.kind, width, self.batch, eval_size or 0, length, dtype, layers, hidden,
+                               decoder)
         if need > MEMORY_LIMIT:
             stack = f", {layers} layers" if layers > 1 else ""
             raise BadValueError(
@@ -175,7 +182,23 @@ class TrainConfig:
                               "hidden": hidden, "layers": layers, "eval_every": eval_every, "dtype": dtype,
                               "gate_init": gate_init,
                               "optimizer": str(self.optimizer).lower(), "clip": clip or None,
-                              "eval_size": eval_size, "signal": signal, "column": column})
+                              "eval_size": eval_size, "signal": signal, "column": column,
+                              "decoder": decoder, "score": score})
+
+
+def _check_decoder(decoder, score, task: Task, length: int) -> tuple[str, str | None]:
+    """(decoder, score) checked against the task: only encoder-decoder tasks have a decoder to choose."""
+    decoder = attention.check_decoder(decoder)
+    if decoder == "plain":
+        if score is not None:
+            raise BadValueError("--score", "only the attention decoder has a score (use --decoder attention)")
+        return decoder, None
+    if task.kind != SEQ2SEQ:
+        seq2seq = ", ".join(t.name for t in TASKS.values() if t.kind == SEQ2SEQ)
+        raise BadValueError("--decoder", f"the {task.name} task has no decoder to give attention to; "
+                            f"encoder-decoder tasks: {seq2seq}")
+    attention.check_length(length)
+    return decoder, attention.check_score(score or attention.DEFAULT_SCORE)
 
 
 def _whole(option: str, value, low: int, high: int) -> None:
@@ -194,6 +217,7 @@ class EvalRecord:
     train_loss: float | None  # mean training loss since the previous record (None before training)
     grad_norm: float | None  # mean gradient norm (before clipping) since the previous record
     seconds: float  # wall time since training started
+    sequence_accuracy: float | None = None  # encoder-decoder: held-out outputs right in every symbol
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -265,7 +289,8 @@ class Trainer:
                 cfg.signal, cfg.seed, cfg.eval_size, cfg.length, cfg.column, heldout_rng=eval_rng))
         self.dtype = DTYPES[cfg.dtype]
         self.model = heads.init_model(cfg.cell, self.task, cfg.hidden, seed=cfg.seed, dtype=self.dtype,
-                                      gate_init=cfg.gate_init, length=cfg.length, num_layers=cfg.layers)
+                                      gate_init=cfg.gate_init, length=cfg.length, num_layers=cfg.layers,
+                                      decoder=cfg.decoder, score=cfg.score)
         self.optimizer = optim.make_optimizer(cfg.optimizer, self.model.params, cfg.lr)
         self.train_rng = np.random.default_rng([cfg.seed, 1])  # training batches
         if self.text is not None:  # the held-out text, as tracks of ids (lm.evaluate one-hots them as it goes)
@@ -303,7 +328,7 @@ class Trainer:
         n_since = 0
         if self.step == 0 and not self.records:
             e = self.evaluate()
-            self.records.append(EvalRecord(0, 0, e.loss, e.accuracy, None, None, 0.0))
+            self.records.append(EvalRecord(0, 0, e.loss, e.accuracy, None, None, 0.0, e.sequence_accuracy))
             yield self.records[-1]
         while self.step < cfg.steps:
             batch = self.task.batch(self.train_rng, cfg.batch, cfg.length, dtype=self.dtype)
@@ -330,7 +355,7 @@ class Trainer:
                     raise self._diverged("the held-out loss became NaN or infinite")
                 self.seconds = time.perf_counter() - t0
                 rec = EvalRecord(self.step, self.step * cfg.batch, e.loss, e.accuracy,
-                                 loss_sum / n_since, norm_sum / n_since, self.seconds)
+                                 loss_sum / n_since, norm_sum / n_since, self.seconds, e.sequence_accuracy)
                 loss_sum = norm_sum = 0.0
                 n_since = 0
                 self.records.append(rec)
@@ -349,7 +374,7 @@ class Trainer:
             e = self.evaluate()
             if math.isfinite(e.loss):
                 self.records.append(EvalRecord(self.step, self.step * self.config.batch, e.loss, e.accuracy,
-                                               None, None, self.seconds))
+                                               None, None, self.seconds, e.sequence_accuracy))
                 if self.solved_step is None and e.accuracy >= SOLVED:
                     self.solved_step = self.step
         return TrainResult(self.config, tuple(self.records), {k: v.copy() for k, v in self.model.params.items()},
@@ -412,6 +437,8 @@ MODEL_META: dict[str, weights.MetaField] = {
     "meta_accuracy": weights.MetaField("float", 0.0, 1.0, nan_ok=True),  # NaN: not evaluated
     "meta_loss": weights.MetaField("float", 0.0, None, nan_ok=True),
     "meta_gate_init": weights.MetaField("text", choices=heads.GATE_INITS),
+    "meta_decoder_kind": weights.MetaField("text", choices=attention.DECODERS),  # encoder-decoders; none: plain
+    "meta_attention_score": weights.MetaField("text", choices=attention.SCORES),
 }
 _MISSING_MODEL = "check the path, or train one with: rnn-tutor train --save model.npz"
 
@@ -439,6 +466,10 @@ def save_model(path, result: TrainResult):
         meta_loss=np.array(result.loss if result.loss is not None else np.nan),
         meta_gate_init=np.array(cfg.gate_init),
     )
+    if task.kind == SEQ2SEQ:  # which decoder reads the meta_decoder.* cell (files without it: plain)
+        arrays["meta_decoder_kind"] = np.array(cfg.decoder)
+        if cfg.decoder == "attention":
+            arrays["meta_attention_score"] = np.array(cfg.score)
     for k, v in p.items():
         if k not in cell_keys:
             arrays[EXTRA_PREFIX + k] = np.ascontiguousarray(v)
@@ -548,14 +579,31 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
         H = w.hidden_size
         params = dict(w.params)
         expected = {"head.weight": (t.output_size, H), "head.bias": (t.output_size,)}
+        decoder, score = _saved_decoder(f, meta, t)
         if t.kind == "seq2seq":
-            dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t), H, w.num_layers)
+            dec_shapes = cells.param_shapes(w.cell, heads.decoder_input_size(t, decoder, H), H, w.num_layers)
             expected.update({heads.DECODER_PREFIX + k: s for k, s in dec_shapes.items()})
+            if decoder == "attention":
+                expected.update(attention.param_shapes(t, H, score))
         for key, shape in expected.items():  # shapes from the headers, then the numbers
             params[key] = f.array(EXTRA_PREFIX + key, shape)
     info = {"seed": meta["meta_seed"], "steps": meta["meta_steps"], "accuracy": meta["meta_accuracy"],
             "loss": meta["meta_loss"], "gate_init": meta["meta_gate_init"], **forecast_info}
-    return SavedModel(heads.Model(w.cell, t, H, params), int(length), info, str(path))
+    return SavedModel(heads.Model(w.cell, t, H, params, decoder, score), int(length), info, str(path))
+
+
+def _saved_decoder(f, meta: dict, task: Task) -> tuple[str, str | None]:
+    """(decoder, score) of a saved model: meta_decoder_kind and meta_attention_score (files without: plain)."""
+    decoder = meta["meta_decoder_kind"] or "plain"
+    if task.kind != SEQ2SEQ or decoder == "plain":
+        if decoder != "plain":
+            raise f.bad(f"meta_decoder_kind {decoder!r} for the {task.name} task, which has no decoder")
+        return "plain", None
+    score = meta["meta_attention_score"]
+    if score is None:
+        raise f.bad("has an attention decoder but no meta_attention_score "
+                    f"(one of {', '.join(attention.SCORES)})")
+    return decoder, score
 
 
 # ------------------------------------------------------------------------------------------- predictions
@@ -597,6 +645,8 @@ def predict_one(saved: SavedModel, text: str) -> Prediction:
     x = task.encode(text)  # (1, T, D)
     if x.shape[1] > 10_000:
         raise BadValueError("--input", f"at most 10,000 steps, got {x.shape[1]:,}")
+    if model.decoder == "attention":
+        attention.check_length(x.shape[1], "--input")
     out = heads.predict(model, x)
     if task.kind == STEP_REGRESSION:  # the next reading, in the signal's units
         sig = task.extra["signal"]
@@ -658,14 +708,19 @@ class CompareRow:
     interrupted: bool = False
     length: int = 0
     forecast: object = None  # signals.ForecastReport of a forecast run
+    decoder: str = "plain"  # encoder-decoder tasks: which decoder (compare --decoders)
+    score: str | None = None
+    sequence_accuracy: float | None = None  # encoder-decoder: held-out outputs right in every symbol
 
 
 def compare_row(result: TrainResult) -> CompareRow:
     n = sum(int(v.size) for v in result.params.values())
-    return CompareRow(result.config.cell, result.accuracy, result.loss, result.solved_step, result.solved_sequences,
+    cfg = result.config
+    return CompareRow(cfg.cell, result.accuracy, result.loss, result.solved_step, result.solved_sequences,
                       result.final.step if result.final else 0, result.seconds, n,
                       tuple(r.accuracy for r in result.records), result.interrupted, result.config.length,
-                      result.forecast)
+                      result.forecast, cfg.decoder, cfg.score,
+                      result.final.sequence_accuracy if result.final else None)
 
 
 def pct(v: float | None) -> str:

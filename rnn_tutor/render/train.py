@@ -112,6 +112,7 @@ def train_summary(result, saved: str | None) -> dict[str, Any]:
         "solved_sequences": result.solved_sequences, "seconds": result.seconds,
         "interrupted": result.interrupted, "saved": saved,
         **_forecast_summary(result),
+        **_decoder_fields(result),
     }
 
 
@@ -122,6 +123,18 @@ def _forecast_summary(result) -> dict[str, Any]:
     from rnn_tutor.render.forecast import report_dict
 
     return {"signal": result.config.signal, "forecast": report_dict(result.forecast)}
+
+
+def _decoder_fields(result) -> dict[str, Any]:
+    """Encoder-decoder runs also say which decoder and how many held-out outputs were right in every symbol."""
+    from rnn_tutor.core.tasks import SEQ2SEQ, get_task
+
+    cfg = result.config
+    if get_task(cfg.task).kind != SEQ2SEQ:
+        return {}
+    final = result.final
+    return {"decoder": cfg.decoder, "score": cfg.score,
+            "sequence_accuracy": final.sequence_accuracy if final else None}
 
 
 def emit_train(result, fmt: str, saved: str | None) -> None:
@@ -150,7 +163,8 @@ def _train_table(result, s: dict[str, Any]):
         cfg = result.config
         return train_lines(result, s, budget_curve([r.accuracy for r in result.records], cfg.eval_every,
                                                    s["steps"], cfg.steps, width=40))
-    title = f"{s['cell']} on {s['task']} (length {s['length']}, hidden {s['hidden']}"
+    attend = " with attention" if s.get("decoder") == "attention" else ""
+    title = f"{s['cell']} on {s['task']}{attend} (length {s['length']}, hidden {s['hidden']}"
     title += f", {s['layers']} layers)" if s.get("layers", 1) > 1 else ")"
     if s["interrupted"]:
         title += " — interrupted"
@@ -170,12 +184,17 @@ def _train_table(result, s: dict[str, Any]):
     curve = budget_curve([r.accuracy for r in result.records], cfg.eval_every, s["steps"], cfg.steps, width=40)
     solved = (f"solved (>= 99%) at step {s['solved_step']:,} = {s['solved_sequences']:,} sequences"
               if s["solved"] else "not solved (99% of held-out sequences)")
+    whole = f"; {_pct(s['sequence_accuracy'])} of outputs right in every symbol" if "sequence_accuracy" in s else ""
     lines = [
         t,
-        f"accuracy {_pct(s['accuracy'])} (a constant guess: {_pct(s['baseline_accuracy'])}), "
+        f"accuracy {_pct(s['accuracy'])}{whole} (a constant guess: {_pct(s['baseline_accuracy'])}), "
         f"loss {_num(s['loss'])}; {solved}; {s['seconds']:.1f} s",
         f"learning curve (accuracy 0-100%, over {result.config.steps:,} steps): {curve}",
     ]
+    if attend:
+        from rnn_tutor.core.attention import PAPERS
+
+        lines.append(f"decoder: {s['score']} attention ({PAPERS[s['score']]}) over every encoder state")
     return lines
 
 

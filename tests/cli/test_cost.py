@@ -64,3 +64,41 @@ def test_huge_counts_are_never_cut_off_and_one_is_singular(cli):
     one = " ".join(cli(["cost", "-n", "1", "-d", "1"]).stdout.split())
     assert "n = 1 token," in one and "in 1 step that" in one and "at 1 token." in one
     assert "1 tokens" not in one and "1 steps" not in one
+
+
+def test_cost_measure_json_csv_and_table():
+    args = ["cost", "--measure", "-n", "64", "-d", "8", "--repeats", "2"]
+    r = invoke([*args, "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    assert data["layers_cost"][0]["operations"] == 64 * 8 * 8  # today's formulas stay beside the timings
+    m = data["measured"]
+    assert [p["n"] for p in m["points"]] == [16, 32, 64] and m["threads"] == 1 and m["clock"] == "cpu"
+    assert [g["table"] for g in m["growth"]] == ["n·d²", "n²·d"]
+    assert m["memory_limit"] == 256 * 2**20 and m["max_length"] == 5792
+    assert any("GPU" in s for s in m["summary"])
+    r = invoke([*args, "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    measured = [row for row in rows if row["kind"] == "measured"]
+    assert [int(row["n"]) for row in measured] == [16, 32, 64]
+    assert all(float(row["recurrent_seconds"]) > 0 for row in measured)
+    assert [row["kind"] for row in rows[:2]] == ["layer", "layer"]
+    r = invoke(args)
+    assert r.exit_code == 0, r.stderr
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    assert "Measured here: d = 8, float32, 1 thread, median CPU time of 2 runs" in r.stdout
+    assert "16 vs 1" in r.stdout and "On a GPU" in r.stdout and "sequential for both" in r.stdout
+    assert "fully used" not in r.stdout and "idle" not in r.stdout
+
+
+def test_cost_measure_bad_values():
+    for args, option in ((["--length", "5793"], "--length"), (["--hidden", "1025"], "--hidden"),
+                         (["--repeats", "0"], "--repeats"), (["--threads", "0"], "--threads"),
+                         (["--threads", "999"], "--threads")):
+        r = invoke(["cost", "--measure", "-n", "32", "-d", "4", *args, "--format", "json"])
+        assert r.exit_code == 2 and option in r.stderr and r.stdout == "", (args, r.stderr)
+    r = invoke(["cost", "--measure", "--length", "6000"])
+    assert "MiB" in r.stderr
+    for args, option in ((["--repeats", "3"], "--repeats"), (["--threads", "1"], "--threads")):
+        r = invoke(["cost", *args])
+        assert r.exit_code == 2 and option in r.stderr and "--measure" in r.stderr

@@ -41,3 +41,14 @@ def test_bottleneck_fuzz(pairs, fmt):
 def test_learn_fuzz(topic, fmt):
     args = ["learn", "--no-pager", "--format", fmt] + ([] if topic is None else ["--", topic])
     check_invocation(args)
+
+
+@settings(max_examples=25, deadline=None)
+@given(pairs=st.lists(st.tuples(st.sampled_from(["--length", "-n", "--repeats", "--threads", "--hidden"]),
+                                st.one_of(st.sampled_from(["0", "1", "16", "40", "5793", "-1", "", "abc", "1e3",
+                                                           "nan", "2"]), st.text(max_size=4))),
+                      max_size=3), fmt=formats)
+def test_cost_measure_fuzz(pairs, fmt):
+    """--measure with hostile values; sizes stay small (the hidden width is drawn from the same short list)."""
+    args = ["cost", "--measure", "-n", "32", "-d", "4", "--repeats", "1"] + [x for p in pairs for x in p]
+    check_invocation(args + ["--format", fmt])

@@ -30,7 +30,11 @@ SIZES = {
 }
 CHOICES = {
     "--cell": ["rnn", "gru", "lstm", "LSTM", "cnn", ""],
-    "--task": ["adding", "recall", "order", "tagging", "reverse", "ADDING", "sort", "", "forecast", "forecast"],
+    "--task": ["adding", "recall", "order", "tagging", "reverse", "reorder", "ADDING", "sort", "", "forecast",
+               "forecast"],
+    "--decoder": ["plain", "attention", "ATTENTION", "transformer", ""],
+    "--score": ["additive", "dot", "Dot", "cosine", ""],
+    "--decoders": ["plain,attention", "attention", "plain,additive,dot", "dot,dot", "plain,lstm", "", ","],
     "--signal": ["knocks", "sines", "REGIMES", "", "waves", "-readings-", "-binary-", str(_DIR), str(_DIR / "no.txt"),
                  "/dev/null"],
     "--column": ["1", "2", "0", "temp", "", "x" * 50],
@@ -43,10 +47,10 @@ CHOICES = {
 }
 TRAIN_OPTIONS = ["--cell", "--task", "--length", "--hidden", "--steps", "--batch", "--lr", "--clip", "--optimizer",
                  "--gate-init", "--eval-every", "--eval-size", "--stop-at", "--save", "--seed", "--dtype", "--layers",
-                 "--signal", "--column"]
+                 "--signal", "--column", "--decoder", "--score"]
 COMPARE_OPTIONS = ["--task", "--length", "--lengths", "--hidden", "--steps", "--batch", "--lr", "--clip", "--cells",
-                   "--eval-every", "--seed", "--layers"]
-PREDICT_OPTIONS = ["--input", "--samples", "--length", "--cell", "--task", "--seed"]
+                   "--eval-every", "--seed", "--layers", "--decoders"]
+PREDICT_OPTIONS = ["--input", "--samples", "--length", "--cell", "--task", "--seed", "--attention"]
 
 
 _READINGS = _DIR / "readings.csv"
@@ -108,15 +112,18 @@ def model_files():
     from rnn_tutor.core import train as core
 
     out = []
-    for cell, task in (("lstm", "adding"), ("gru", "reverse"), ("rnn", "order")):
-        r = core.train(core.TrainConfig(cell=cell, task=task, steps=2, eval_every=2, eval_size=8, hidden=3))
-        out.append(str(core.save_model(_DIR / f"{cell}-{task}.npz", r)))
+    for cell, task, decoder in (("lstm", "adding", "plain"), ("gru", "reverse", "plain"), ("rnn", "order", "plain"),
+                                ("lstm", "reverse", "attention"), ("gru", "reorder", "attention")):
+        r = core.train(core.TrainConfig(cell=cell, task=task, steps=2, eval_every=2, eval_size=8, hidden=3,
+                                        decoder=decoder))
+        out.append(str(core.save_model(_DIR / f"{cell}-{task}-{decoder}.npz", r)))
     damaged = _DIR / "damaged.npz"
     damaged.write_bytes(Path(out[0]).read_bytes()[:200])
     return out + [str(damaged), str(_DIR / "missing.npz"), str(_DIR)]
 
 
 INPUTS = ["0.5* 0.1 -0.2* 0.3", "the dog bit the man", "a b c", "", " ", "-", "1* 2*", "0.1*", "nan* 0.1*",
+          "a " * 1001, "the old dog bit the young man", "bit", "the the",
           "a" * 50, "the the the the the", "0.1 " * 3000 + "0.2* 0.3*"]
 
 
@@ -128,6 +135,9 @@ def test_fuzz_predict(model_files, data):
     opts = data.draw(st.lists(st.sampled_from(PREDICT_OPTIONS), max_size=3, unique=True))
     args = ["predict", path]
     for opt in opts:
+        if opt == "--attention":  # a flag
+            args.append(opt)
+            continue
         if opt == "--input":
             value = data.draw(st.one_of(st.sampled_from(INPUTS), nasty_values))
         else:

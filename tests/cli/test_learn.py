@@ -13,6 +13,8 @@ from tests.fuzzing import invoke, loads_strict, output_format
 
 LESSONS = all_lessons()
 COMMANDS = [(lesson.topic, c) for lesson in LESSONS for c in lesson.commands]
+# try-it commands that train for long (tens of seconds) run with the slow tests: python -m pytest -m slow
+SLOW_COMMANDS = {"rnn-tutor compare --task reverse --decoders plain,attention"}
 
 
 def test_list_table_and_json():
@@ -54,26 +56,32 @@ def _run_pipeline(command: str):
 
 
 _LESSON_RUNS: dict[str, dict] = {}
+_LESSON_FOLDERS: dict = {}
 
 
 @pytest.fixture
 def lesson_runs(tmp_path_factory, monkeypatch):
     """Every command of a lesson run once, in order, in a folder of its own (a command may use a file an
-    earlier one saved, as a learner typing them would)."""
+    earlier one saved, as a learner typing them would). A slow command runs only when its own test asks."""
 
-    def run(topic):
-        if topic not in _LESSON_RUNS:
-            monkeypatch.chdir(tmp_path_factory.mktemp(f"lesson-{topic}"))
-            lesson = next(lesson for lesson in LESSONS if lesson.topic == topic)
-            _LESSON_RUNS[topic] = {c: _run_pipeline(c) for c in lesson.commands}
-        return _LESSON_RUNS[topic]
+    def run(topic, command=None):
+        if topic not in _LESSON_FOLDERS:
+            _LESSON_FOLDERS[topic] = tmp_path_factory.mktemp(f"lesson-{topic}")
+        monkeypatch.chdir(_LESSON_FOLDERS[topic])
+        runs = _LESSON_RUNS.setdefault(topic, {})
+        lesson = next(lesson for lesson in LESSONS if lesson.topic == topic)
+        for c in lesson.commands:
+            if c not in runs and (c not in SLOW_COMMANDS or c == command):
+                runs[c] = _run_pipeline(c)
+        return runs
 
     return run
 
 
-@pytest.mark.parametrize("topic, command", COMMANDS, ids=[c for _, c in COMMANDS])
+@pytest.mark.parametrize("topic, command", [pytest.param(t, c, marks=pytest.mark.slow) if c in SLOW_COMMANDS
+                                            else (t, c) for t, c in COMMANDS], ids=[c for _, c in COMMANDS])
 def test_every_try_it_command_runs(topic, command, lesson_runs):
-    args, r = lesson_runs(topic)[command]
+    args, r = lesson_runs(topic, command)[command]
     assert r.exit_code == 0, f"lesson {topic}: `{command}` exited {r.exit_code}: {r.stderr}"
     assert r.stdout.strip()
     if output_format(args) == "json":

@@ -267,7 +267,13 @@ def test_nothing_is_read_before_the_names_and_shapes_pass(tmp_path, model_arrays
     assert read == []
 
 
-def test_meta_field_table_is_what_save_model_writes(model_arrays):
-    """Every scalar a saved model carries is in the table (so it is checked), and the table has no typos."""
+def test_meta_field_table_is_what_save_model_writes(model_arrays, tmp_path):
+    """Every scalar a saved model carries is in the table (so it is checked), and the table has no typos.
+    (An encoder-decoder with attention also says which decoder and score it has.)"""
     scalars = {k for k, v in model_arrays.items() if k.startswith("meta_") and v.ndim == 0}
-    assert scalars == set(core.MODEL_META)
+    r = core.train(core.TrainConfig(task="reverse", decoder="attention", steps=1, eval_every=1, eval_size=4,
+                                    hidden=3))
+    with np.load(core.save_model(tmp_path / "attention.npz", r)) as z:
+        attentive = {k for k in z.files if k.startswith("meta_") and z[k].ndim == 0}
+    assert scalars <= attentive
+    assert attentive == set(core.MODEL_META)
