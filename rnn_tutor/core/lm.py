@@ -42,7 +42,7 @@ from rnn_tutor.errors import BadValueError
 
 LN2 = math.log(2.0)
 EVAL_TRACKS = 32  # held-out tracks at most (each at least EVAL_MIN_TRACK characters)
-EVAL_MIN_TRACK = 256
+EVAL_MIN_TRACK = 1024  # fewer, longer tracks for a short held-out text: less is lost aligning them to newlines
 EVAL_LENGTH = 256  # steps per forward pass in evaluation (bounded memory; the state is carried between them)
 MAX_SAMPLE = 100_000
 EVAL_EVERY = 200  # steps between evaluations unless --eval-every says otherwise: scoring the held-out tenth of
