@@ -84,3 +84,102 @@ nasty_values = st.one_of(
 )
 
 formats = st.sampled_from(["table", "json", "csv", "jsonl", "xml", "JSON"])
+
+
+# ------------------------------------------------------------------------------------------- hostile files
+# (issue 17) Files a user might hand any loader: model archives that lie about their size or content, decks and
+# exports that break parsers, things that are not regular files. ``hostile_specs`` draws one; ``write_hostile``
+# makes it in a folder and returns its path. Every loader's fuzz test can feed these to its command.
+
+MODEL_KINDS = ["bomb", "extra-bomb", "raw-member", "pickle-member", "not-npy-member", "twice", "bad-meta",
+               "cut", "flip", "empty", "text"]
+TEXT_KINDS = ["deep-arrays", "deep-tables", "deep-json", "big-int", "nan-state", "edge-date", "bytes", "nul",
+              "long-line", "bad-utf8"]
+PLACES = ["fifo", "dev-zero-link", "folder", "long-name", "missing"]
+
+
+@st.composite
+def hostile_specs(draw, kinds=None):
+    """(kind, suffix, seed, fraction): enough to build one hostile file reproducibly."""
+    kind = draw(st.sampled_from(kinds or MODEL_KINDS + TEXT_KINDS + PLACES))
+    suffix = draw(st.sampled_from([".npz", ".toml", ".csv", ".jsonl", ".txt"]))
+    return kind, suffix, draw(st.integers(0, 2**32 - 1)), draw(st.floats(0.0, 1.0))
+
+
+def write_hostile(folder, spec) -> str:
+    import os
+    import random
+
+    import numpy as np
+
+    from tests import hostile
+
+    kind, suffix, seed, fraction = spec
+    rng = random.Random(seed)
+    path = folder / f"hostile-{kind}{suffix}"
+    if kind == "bomb":
+        hostile.bomb_model(path, shape=(rng.choice([16, 64]), 2**25))
+    elif kind == "extra-bomb":
+        hostile.extra_bomb_model(path, size=rng.choice([2**30, 2**31]))
+    elif kind in ("raw-member", "pickle-member"):
+        data = b"\x80\x04\x95evil" if kind == "pickle-member" else bytes(rng.randrange(256) for _ in range(40))
+        hostile.raw_member_model(path, member=rng.choice(["weight_ih_l0.npy", "meta_cell.npy"]), data=data)
+    elif kind == "not-npy-member":
+        members = hostile.npz_bytes(hostile.good_arrays())
+        hostile.write_zip(path, members + [(rng.choice(["a.txt", "dir/", "x.pkl"]), b"hi", 2, 0)])
+    elif kind == "twice":
+        members = hostile.npz_bytes(hostile.good_arrays())
+        hostile.write_zip(path, members + [rng.choice(members)])
+    elif kind == "bad-meta":
+        key = rng.choice(["meta_cell", "meta_input_size", "meta_hidden_size", "meta_version", "meta_task",
+                          "meta_length", "meta_seed", "meta_accuracy"])
+        value = rng.choice([np.array(b"\xff"), np.array(np.inf), np.array(-1), np.array(["a", "b"]),
+                            np.array("x" * 2000), np.array(np.nan), np.array(10**15)])
+        hostile.model_with(path, hostile.good_arrays(), **{key: value})
+    elif kind in ("cut", "flip"):
+        hostile.model_with(path, hostile.good_arrays(), meta_task=np.array("recall"))
+        data = bytearray(path.read_bytes())
+        if kind == "cut":
+            data = data[: int(len(data) * fraction)]
+        else:
+            data[int((len(data) - 1) * fraction)] ^= 1 << rng.randrange(8)
+        path.write_bytes(bytes(data))
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "text":
+        path.write_text("hello\n")
+    elif kind == "deep-arrays":
+        path.write_text('[[card]]\nquestion = "q"\nanswer = "a"\nx = ' + "[" * 5000 + "]" * 5000 + "\n")
+    elif kind == "deep-tables":
+        path.write_text('[[card]]\nquestion = "q"\nanswer = "a"\nx = ' + "{a=" * 3000 + "1" + "}" * 3000 + "\n")
+    elif kind == "deep-json":
+        path.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    elif kind == "big-int":
+        path.write_text('{"uid": "a", "grade": ' + "9" * 5001 + "}\n" if suffix == ".jsonl"
+                        else '[[card]]\nquestion = "q"\nanswer = "a"\nlength = ' + "9" * 5001 + "\n")
+    elif kind == "nan-state":
+        path.write_text('{"uid": "u", "card_id": "c", "reviewed_at": "2026-11-28T09:00:00Z", "grade": 3, '
+                        '"state_after": {"card_id": 1, "state": 2, "step": null, "stability": NaN, '
+                        '"difficulty": Infinity, "due": "2026-12-01T00:00:00Z", "last_review": null}}\n')
+    elif kind == "edge-date":
+        at = rng.choice(["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+        path.write_text(f'{{"uid": "u", "card_id": "c", "reviewed_at": "{at}", "grade": 3, "cram": true}}\n')
+    elif kind == "bytes":
+        path.write_bytes(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400))))
+    elif kind == "nul":
+        path.write_bytes(b"question,answer\nq\x00,a\x00\n")
+    elif kind == "long-line":
+        path.write_text("question,answer\n" + "q" * 200_000 + ",a\n")
+    elif kind == "bad-utf8":
+        path.write_bytes(b'[[card]]\nquestion = "\xff\xfe"\nanswer = "a"\n')
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero-link":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "long-name":
+        path = folder / ("x" * 300 + suffix)
+    elif kind == "missing":
+        pass
+    return str(path)

@@ -123,7 +123,8 @@ def model_with(path, base: dict[str, np.ndarray], **changes) -> None:
             arrays.pop(k, None)
         else:
             arrays[k] = v
-    np.savez(path, **arrays)
+    with open(path, "wb") as fh:  # a file object: numpy would append .npz to another suffix
+        np.savez(fh, **arrays)
 
 
 # ------------------------------------------------------------------------------------------- running and checking

@@ -54,7 +54,8 @@ def decay(
         "--forget-bias", help="Seeded gates with this bias on the forget (LSTM) or update (GRU) gate.",
         show_default=False)] = None,
     plot: Annotated[Optional[str], typer.Option(
-        "--plot", help="Also draw the curve to FILE.png/.svg/.pdf (needs matplotlib: pip install 'rnn-tutor\\[plot]').",
+        "--plot", help="Also draw the curve to FILE (.png, .svg or .pdf); needs matplotlib: pip install "
+        "'rnn-tutor\\[plot]'.",
         metavar="FILE", show_default=False)] = None,
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,

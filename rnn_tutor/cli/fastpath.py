@@ -108,11 +108,10 @@ def try_fast(args: list[str]) -> int | None:
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
         return 130
-    except BrokenPipeError:
-        from rnn_tutor.cli import quiet_stdout
+    except BrokenPipeError:  # the reader went away (| head): quietly, exit 141 like every command
+        from rnn_tutor.cli import finish_closed
 
-        quiet_stdout()
-        return 1
+        return finish_closed()
     except Exception as e:  # a bug: the same words as the typer path (cli/app.py run_guarded), never a traceback
         if os.environ.get("RNN_TUTOR_DEBUG"):
             raise

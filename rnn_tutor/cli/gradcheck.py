@@ -79,11 +79,23 @@ def gradcheck(
         if work > MAX_FORWARD_STEPS:
             raise BadValueError("--max-checks", f"this check would run {work:,} recurrent steps for {name} (at most "
                                 f"{MAX_FORWARD_STEPS:,}); give --max-checks 200 or smaller sizes")
-    results = [run(name, hidden_size=hidden_size, input_size=input_size, length=length, batch=batch, seed=seed,
-                   eps=eps, tolerance=tolerance, max_checks=max_checks or None, nonlinearity=nonlinearity.value,
-                   num_layers=layers)
-               for name in names]
-    rcells.emit_gradcheck(results, fmt.value)
+    settings = dict(hidden_size=hidden_size, input_size=input_size, length=length, batch=batch, seed=seed, eps=eps,
+                    tolerance=tolerance, max_checks=max_checks or None, nonlinearity=nonlinearity.value,
+                    num_layers=layers)
+    if fmt.value == "table":  # the heading at once, then each cell's table as soon as it is checked
+        import types
+
+        render.print_table(rcells.gradcheck_intro(types.SimpleNamespace(
+            eps=eps, batch=batch, length=length, input_size=input_size, hidden_size=hidden_size, layers=layers,
+            seed=seed, floor=run.__kwdefaults__["floor"])))  # the core's floor: the CLI keeps its default
+        results = []
+        for name in names:
+            results.append(run(name, **settings))
+            render.print_table([rcells.gradcheck_cell_table(results[-1])])
+        render.print_table(rcells.gradcheck_summary(results))
+    else:
+        results = [run(name, **settings) for name in names]
+        rcells.emit_gradcheck(results, fmt.value)
     if not all(r.passed for r in results):
         bad = [f"{r.cell} {row.name}" for r in results for row in r.rows if not row.passed]
         render.message(f"Error: gradient check failed for {', '.join(bad)}: the relative error is above "

@@ -42,7 +42,8 @@ def order(
     if sentence_a is None:
         sentence_a, sentence_b = ORDER_DEFAULTS
     elif sentence_b is None:
-        raise BadValueError("SENTENCE_B", "give two sentences to compare (or none for the lesson's example)")
+        raise BadValueError("SENTENCE_B", f"missing, got only SENTENCE_A {sentence_a!r}",
+                            "give two sentences to compare, or none for the lesson's pair")
 
     result = order_demo(sentence_a, sentence_b, weight=weight, input_weight=input_weight,
                         activation=activation.value, seed=seed)

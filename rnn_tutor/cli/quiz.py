@@ -63,12 +63,12 @@ def _now(value: Optional[str]):
         raise BadValueError("--now", f"{value!r} is not a date-time like 2026-11-28T09:00:00Z") from None
 
 
-def _open_store(ctx: typer.Context, value: Optional[Path]):
+def _open_store(ctx: typer.Context, value: Optional[Path], write: bool = True):
     from rnn_tutor.quiz.store import Store
     from rnn_tutor.render import quiz as rq
     from rnn_tutor.render import warn
 
-    store = Store.open(_data_dir(ctx, value))
+    store = Store.open(_data_dir(ctx, value), write=write)  # write=False: a read-only location still reads
     if store.moved_aside is not None:
         warn(rq.moved_aside(store.moved_aside))
     return store
@@ -78,8 +78,8 @@ class _store:
     """``with _store(ctx, data_dir) as store``: open, and on the way out close and tell the user about rows of
     the database that could not be read (they stay in the file; everything else still works, export too)."""
 
-    def __init__(self, ctx: typer.Context, value: Optional[Path]):
-        self.store = _open_store(ctx, value)
+    def __init__(self, ctx: typer.Context, value: Optional[Path], write: bool = True):
+        self.store = _open_store(ctx, value, write)
 
     def __enter__(self):
         return self.store
@@ -179,7 +179,7 @@ def list_cards(
     from rnn_tutor.render import quiz as rq
 
     moment = _now(now) or schedule.utc()
-    with _store(ctx, data_dir) as store:
+    with _store(ctx, data_dir, write=False) as store:
         cards = _cards(store, deck, topic)
         states = store.states()
         counts = store.review_counts()
@@ -222,7 +222,7 @@ def stats(
     from rnn_tutor.render import quiz as rq
 
     moment = _now(now) or schedule.utc()
-    with _store(ctx, data_dir) as store:
+    with _store(ctx, data_dir, write=False) as store:
         cards = _cards(store, None, topic)
         only = {c.id for c in cards} if topic is not None else None
         result = qstats.compute(cards, store, moment, only=only, weeks=weeks)
@@ -392,7 +392,7 @@ def export(
     target = output.expanduser() if to_file else None
     if target is not None:
         _refuse_database(target)
-    with _store(ctx, data_dir) as store:
+    with _store(ctx, data_dir, write=False) as store:
         records = [r.as_record() for r in store.reviews()]
     text = history_csv(records) if fmt == ExportFormat.csv else history_jsonl(records)
     if target is None:
@@ -417,8 +417,11 @@ def _export_anki(ctx: typer.Context, target: Path, data_dir: Optional[Path]) -> 
         raise BadValueError("--anki", f"{str(target)!r} does not end in .apkg (Anki imports packages by that "
                                       "name)")
     _refuse_database(target)
+    from rnn_tutor.core import fileio
+
+    fileio.check_writable(target, option="--anki")  # never over a device or FIFO, a clear long-name message
     anki._genanki()  # say it is missing before opening anything
-    with _store(ctx, data_dir) as store:
+    with _store(ctx, data_dir, write=False) as store:
         cards = collection(store)
     notes = anki.write_apkg(cards, target)
     render.message(rq.anki_written(cards, notes, target))
@@ -431,6 +434,10 @@ def _refuse_database(target: Path) -> None:
     for suffix in ("-wal", "-shm", "-journal"):
         if name.endswith(".sqlite3" + suffix):
             name = name[: -len(suffix)]
+    from rnn_tutor.core import fileio
+
+    if fileio.kind_if_not_regular(target.with_name(name)) is not None:
+        return  # a FIFO (opening it would wait for a writer) or a device: the writer refuses it, by name
     try:
         with open(target.with_name(name), "rb") as handle:
             is_db = handle.read(16) == b"SQLite format 3\x00"

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from rnn_tutor.cli import lmtext
-from rnn_tutor.cli.app import app
+from rnn_tutor.cli.app import PIPE_CLOSED, app
 from rnn_tutor.cli.options import Cell, SeedOpt, StreamFormat, StreamFormatOpt
 
 
@@ -75,7 +75,9 @@ def one_blas_thread():
 
 
 def run_training(config, fmt: str, save: Optional[Path], label: str, sample_every: int = 0) -> int:
-    """Train with progress on stderr; Ctrl-C stops, prints and saves what there is, and exits 130."""
+    """Train with progress on stderr; Ctrl-C (or SIGTERM, SIGHUP) stops, prints and saves what there is, and
+    exits 130; a closed output (``| head``) stops and saves, exit 141. A language model (``--task text``) prints a
+    short sample on stderr every ``sample_every`` steps."""
     from rnn_tutor.core import train as core
     from rnn_tutor.render import train as view
 
@@ -90,7 +92,7 @@ def run_training(config, fmt: str, save: Optional[Path], label: str, sample_ever
                   f"{lines}).")
     if save is not None:
         core.check_save_path(save)
-    interrupted = False
+    interrupted = closed = False
     if text is not None:
         from rnn_tutor.render import lm as lm_view
 
@@ -108,12 +110,21 @@ def run_training(config, fmt: str, save: Optional[Path], label: str, sample_ever
                 if text is not None and sample_every and rec.step // sample_every > sampled:
                     sampled = rec.step // sample_every  # watch noise turn into text, on stderr
                     progress.say(lm_view.sample_line(rec.step, lmtext.sample_text(trainer.model, rec.step, cfg.seed)))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP
             interrupted = True
+        except BrokenPipeError:  # the reader of the output went away (| head): stop, keep what there is
+            interrupted = closed = True
     result = trainer.result(interrupted=interrupted)
     saved = None
     if save is not None and result.records:
-        saved = str(core.save_model(save, result))
+        from rnn_tutor.cli import signals_held
+
+        with signals_held():  # a second Ctrl-C or SIGTERM waits until the file is written
+            saved = str(core.save_model(save, result))
+    if closed:
+        if saved:
+            view.note(f"Output closed at step {trainer.step:,}; the model so far is saved to {saved}.")
+        return PIPE_CLOSED
     if interrupted:
         view.note(f"Interrupted at step {trainer.step:,}: the results so far follow"
                   + (f", saved to {saved}." if saved else "."))

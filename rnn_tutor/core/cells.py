@@ -25,22 +25,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tutor.core.cellnames import CELLS, GATE_NAMES, GATES, check_cell  # noqa: F401 (re-exported)
 from rnn_tutor.errors import BadValueError
 
-CELLS = ("rnn", "gru", "lstm")
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
-GATE_NAMES = {"rnn": ("h",), "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}
 NONLINEARITIES = ("tanh", "relu")
 PARAM_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")  # layer 0's names
 _STEMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-
-
-def check_cell(cell: str, option: str = "--cell") -> str:
-    """Return the cell name in lower case, or raise BadValueError naming ``option``."""
-    name = str(cell).lower()
-    if name not in CELLS:
-        raise BadValueError(option, f"{cell!r} is not a cell; choose one of {', '.join(CELLS)}")
-    return name
 
 
 def param_keys(num_layers: int = 1) -> tuple[str, ...]:

@@ -620,12 +620,12 @@ def compute_decay(
         raise BadValueError("--cell", f"{cell!r} is not a cell; choose rnn, lstm or gru")
     seed = check_int("--seed", seed, 0, 2**63 - 1)
     threshold = check_number("--threshold", threshold, low=0.0, high=1.0, low_open=True, high_open=True,
-                             allowed="the threshold must lie strictly between 0 and 1, e.g. 1e-3")
+                             allowed="strictly between 0 and 1", example="1e-3")
     input_weight = check_number("--input-weight", input_weight, low=-MAX_ABS_WEIGHT, high=MAX_ABS_WEIGHT,
-                                allowed="use a number at most 1e100 in size")
+                                allowed="at most 1e100 in size")
     if clip is not None:
         clip = check_number("--clip", clip, low=0.0, high=MAX_ABS_WEIGHT, low_open=True,
-                            allowed="the clipping threshold must be a positive number, e.g. 1 or 5")
+                            allowed="a positive number", example="1 or 5")
     matrix_given = matrix is not None
     random_given = size is not None or radius is not None
     if weight is not None and (matrix_given or random_given):
@@ -647,13 +647,13 @@ def compute_decay(
         size = check_int("--size", size, 1, MAX_SIZE)
         r = 0.9 if radius is None else radius
         r = check_number("--radius", r, low=0.0, high=MAX_ABS_WEIGHT,
-                         allowed="the spectral radius must be a number from 0 to 1e100, e.g. 0.9 or 1.1")
+                         allowed="a number from 0 to 1e100", example="0.9 or 1.1")
         w = random_matrix(size, r, seed)
         mode = "matrix"
     else:
         wv = DEFAULT_WEIGHT if weight is None else weight
         wv = check_number("--weight", wv, low=-MAX_ABS_WEIGHT, high=MAX_ABS_WEIGHT,
-                          allowed="use a number at most 1e100 in size, e.g. 0.5 or 1.2")
+                          allowed="at most 1e100 in size", example="0.5 or 1.2")
         w = np.array([[wv]])
         mode = "scalar"
     n = w.shape[0]
@@ -680,10 +680,10 @@ def compute_decay(
                                             "not both")
     if forget is not None:
         forget = check_number("--forget", forget, low=0.0, high=1.0,
-                              allowed="a gate value lies between 0 and 1, e.g. 0.95")
+                              allowed="a gate value from 0 to 1", example="0.95")
     if forget_bias is not None:
         forget_bias = check_number("--forget-bias", forget_bias, low=-1e6, high=1e6,
-                                   allowed="use a bias between -1e6 and 1e6, e.g. 1 or 3")
+                                   allowed="a bias from -1e6 to 1e6", example="1 or 3")
 
     # ---- the recurrence: radius, largest singular value, a trajectory when tanh
     sw = float(np.max(np.abs(w)))

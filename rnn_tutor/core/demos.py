@@ -18,7 +18,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
+from rnn_tutor.core.lazy import numpy as np  # loaded on first use: `cost` needs none of it
 
 from rnn_tutor.core.validate import check_int, check_number
 from rnn_tutor.errors import BadValueError
@@ -360,7 +360,7 @@ def bottleneck_demo(
     size = check_int("--size", size, 1, BOTTLENECK_MAX_SIZE)
     max_length = check_int("--max-length", max_length, 1, BOTTLENECK_MAX_LENGTH)
     weight = check_number("--weight", weight, low=0.0, high=1.0, low_open=True,
-                          allowed="use a number above 0 and at most 1, e.g. 0.9 (1: nothing fades)")
+                          allowed="above 0 and at most 1", example="0.9; at 1 nothing fades")
     samples = check_int("--samples", samples, 10, BOTTLENECK_MAX_SAMPLES)
 
     rng = np.random.default_rng(seed)

@@ -165,6 +165,19 @@ def _kind_of(mode: int) -> str:
     return "not a regular file"
 
 
+def kind_if_not_regular(path) -> str | None:
+    """'a pipe (FIFO)', 'a character device (/dev/zero)', ... when ``path`` exists and is not a regular file
+    (symlinks followed), else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    real = os.path.realpath(path)
+    return _kind_of(mode) + (f" ({real})" if real != os.path.abspath(path) else "")
+
+
 def _not_regular(path, what: str, mode: int, option: str | None, pipes_ok: bool) -> RnnTutorError:
     if stat.S_ISDIR(mode):
         return fail("directory", f"{_label(path, what)} is a folder, not a file", "give the path of a file", option)
@@ -331,6 +344,8 @@ class ArrayInfo:
     shape: tuple[int, ...]
     dtype: object  # numpy.dtype
     nbytes: int
+    header_bytes: int = 0  # where the data starts in the member
+    fortran_order: bool = False
 
     @property
     def ndim(self) -> int:
@@ -388,7 +403,7 @@ class NpzArchive:
             raise self.bad("holds a single array, not named arrays",
                            "save a dict of arrays with numpy.savez(path, **arrays)")
         if magic[:1] == b"\x80":
-            raise self.bad("holds pickled data, which is never loaded (it could run code)",
+            raise self.bad("holds pickled data, which is never loaded because it could run code",
                            "save plain arrays with numpy.savez")
         if not magic.startswith(b"PK"):
             raise self.bad("not a .npz archive (it does not start like a zip file)")
@@ -397,9 +412,9 @@ class NpzArchive:
         try:
             return zipfile.ZipFile(self._fh)
         except zipfile.BadZipFile as exc:
-            raise self.bad(f"cannot be read as a .npz archive ({exc})") from None
-        except (OSError, EOFError, ValueError, OverflowError) as exc:
-            raise self.bad(f"cannot be read as a .npz archive ({exc or type(exc).__name__})") from None
+            raise self.bad(f"is not a complete zip archive, so it is truncated or damaged ({exc})") from None
+        except Exception as exc:  # OSError, EOFError, ValueError, NotImplementedError (a "zip version 10.9")...
+            raise self.bad(f"cannot be read as a .npz archive ({type(exc).__name__}: {str(exc)[:80]})") from None
 
     def _scan(self, limit: int) -> dict[str, ArrayInfo]:
         members = self._zip.infolist()
@@ -410,8 +425,8 @@ class NpzArchive:
         for member in members:
             name = member.filename
             if not name.endswith(".npy") or len(name) == 4:
-                raise self.bad(f"entry {name!r} is not a .npy array (a .npz archive holds only .npy members, "
-                               "one per named array)")
+                raise self.bad(f"entry {name!r} is not a .npy array; a .npz archive holds only .npy members, "
+                               "one per named array")
             key = name[:-4]
             if key in infos:
                 raise self.bad(f"holds two entries named {name!r}")
@@ -435,7 +450,7 @@ class NpzArchive:
             with self._zip.open(member) as fp:
                 magic = fp.read(len(npy.MAGIC_PREFIX))
                 if magic != npy.MAGIC_PREFIX:
-                    what = ("pickled data, which is never loaded (it could run code)" if magic[:1] == b"\x80"
+                    what = ("pickled data, which is never loaded because it could run code" if magic[:1] == b"\x80"
                             else "raw bytes" if magic else "nothing (it is empty)")
                     raise self.bad(f"entry {key!r} is not in .npy format: it holds {what}",
                                    "save plain arrays with numpy.savez")
@@ -453,11 +468,10 @@ class NpzArchive:
             text = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
             raise self.bad(f"entry {key!r} has an unreadable .npy header ({text})") from None
         except Exception as exc:  # zlib.error, BadZipFile, EOFError, OSError: the member itself is damaged
-            raise self.bad(f"entry {key!r} cannot be read; the file is damaged or truncated "
-                           f"({type(exc).__name__}: {str(exc)[:80]})") from None
+            raise self._damaged(key, exc) from None
         dtype = np.dtype(dtype)
         if dtype.hasobject:
-            raise self.bad(f"entry {key!r} holds pickled objects, which are never loaded (they could run code)",
+            raise self.bad(f"entry {key!r} holds pickled objects, which are never loaded because they could run code",
                            "store plain numeric arrays")
         if dtype.fields is not None or dtype.subdtype is not None or dtype.kind == "V":
             raise self.bad(f"entry {key!r} has a structured dtype {dtype}; expected plain numbers or text")
@@ -473,27 +487,38 @@ class NpzArchive:
             raise self.bad(f"entry {key!r} declares shape {info.shape} of {dtype} ({nbytes:,} bytes of data), but "
                            f"the archive holds {more} ({member.file_size - header_bytes:,} bytes): the file is "
                            "damaged or truncated")
-        return ArrayInfo(key, info.shape, dtype, nbytes)
+        return ArrayInfo(key, info.shape, dtype, nbytes, header_bytes, bool(fortran))
 
     def read(self, key: str):
-        """The array stored under ``key`` (validate ``infos[key]`` first)."""
-        from numpy.lib import format as npy
+        """The array stored under ``key`` (validate ``infos[key]`` first), read as its checked header declared:
+        exactly ``nbytes`` bytes after the header, never more."""
+        import numpy as np
 
+        info = self.infos[key]
         try:
             with self._zip.open(key + ".npy") as fp:
-                return npy.read_array(fp, allow_pickle=False, max_header_size=MAX_NPY_HEADER)
+                fp.read(info.header_bytes)
+                data = fp.read(info.nbytes)
+                if len(data) != info.nbytes:
+                    raise ValueError(f"expected {info.nbytes:,} bytes of data, got {len(data):,}")
+                fp.read(1)  # the end of the member: the zip reader checks its checksum here
+            shape = info.shape[::-1] if info.fortran_order else info.shape
+            array = np.frombuffer(data, dtype=info.dtype).reshape(shape).copy()
+            return array.T if info.fortran_order else array
         except MemoryError:
             raise self.bad(f"entry {key!r} ({size_text(self.infos[key].nbytes)}) does not fit in memory",
                            "free some memory", kind="too_large") from None
-        except zipfile.BadZipFile as exc:
-            why = "its checksum does not match its data" if "CRC" in str(exc) else str(exc)
-            raise self.bad(f"entry {key!r} is damaged ({why})") from None
         except ValueError as exc:
             raise self.bad(f"entry {key!r} is shorter than its header says: the file is truncated or damaged "
                            f"({str(exc)[:80]})") from None
-        except Exception as exc:  # zlib.error, EOFError, OSError
-            raise self.bad(f"entry {key!r} cannot be read; the file is damaged or truncated "
-                           f"({type(exc).__name__})") from None
+        except Exception as exc:  # BadZipFile (a checksum), zlib.error, EOFError, OSError
+            raise self._damaged(key, exc) from None
+
+    def _damaged(self, key: str, exc: Exception) -> FileError:
+        if isinstance(exc, zipfile.BadZipFile) and "CRC" in str(exc):
+            return self.bad(f"entry {key!r} is damaged: its checksum does not match its data")
+        return self.bad(f"entry {key!r} cannot be read; the file is damaged or truncated "
+                        f"({type(exc).__name__}: {str(exc)[:80]})")
 
     def close(self) -> None:
         zf = getattr(self, "_zip", None)

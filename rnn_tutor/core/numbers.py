@@ -77,12 +77,13 @@ def _fraction(digits: str) -> Fraction:
 def exact_value(text: str, *, decimal_comma: bool = False) -> Fraction | None:
     """The exact value of ``text``, or None when it is not a number of the grammar above.
 
-    Raises ValueError with a reason for text that is a number but cannot be used (too long, exponent too large,
-    not finite, division by zero).
+    Raises ValueError(allowed, reason) for text that is a number but cannot be used (too long, exponent too
+    large, not finite, division by zero): ``parse_number`` words it as every bad value is worded, "must be
+    <allowed>, got <text> (<reason>)".
     """
     t = str(text).strip().replace("\u2212", "-")
     if len(t) > MAX_TEXT:
-        raise ValueError(f"is longer than {MAX_TEXT} characters")
+        raise ValueError(f"a number of at most {MAX_TEXT} characters", f"it is longer than {MAX_TEXT}")
     if decimal_comma and t.count(",") == 1 and "." not in t and "/" not in t:
         t = t.replace(",", ".")
     sign = ""
@@ -90,7 +91,7 @@ def exact_value(text: str, *, decimal_comma: bool = False) -> Fraction | None:
     if body[:1] in ("+", "-"):
         sign, body = body[0], body[1:]
     if body.lower() in _NOT_FINITE:
-        raise ValueError("is not a finite number (NaN and infinity are not allowed)")
+        raise ValueError("a finite number", "NaN and infinity are not allowed")
     if "/" in body:
         num, _, den = body.partition("/")
         num, den = _decimal(num.strip()), _decimal(den.strip())
@@ -98,7 +99,7 @@ def exact_value(text: str, *, decimal_comma: bool = False) -> Fraction | None:
             return None
         d = _fraction(den)
         if d == 0:
-            raise ValueError("divides by zero")
+            raise ValueError("a number", "it divides by zero")
         value = _fraction(num) / d
         return -value if sign == "-" else value
     mant, e_mark, exp = body.replace("E", "e").partition("e")
@@ -112,7 +113,8 @@ def exact_value(text: str, *, decimal_comma: bool = False) -> Fraction | None:
             return None
         e = int(esign + edigits)
         if abs(e) > MAX_EXPONENT:
-            raise ValueError(f"has an exponent beyond ±{MAX_EXPONENT} (a 64-bit float reaches about 1.8e308)")
+            raise ValueError(f"a number with an exponent of at most ±{MAX_EXPONENT}",
+                             "a 64-bit float reaches about 1.8e308")
         value = value * 10**e if e >= 0 else value / 10**-e
     return -value if sign == "-" else value
 
@@ -126,27 +128,28 @@ def parse_number(option: str, text, *, decimal_comma: bool = True, where: str = 
     if isinstance(text, Number):
         return text
     if isinstance(text, bool):
-        raise BadValueError(option, f"{text!r} is not a number")
+        raise BadValueError(option, f"must be a number, got {text!r}")
     if isinstance(text, Fraction):
         exact, shown = text, str(text)
     elif isinstance(text, (int, float)):
         if isinstance(text, float) and not math.isfinite(text):
-            raise BadValueError(option, f"{_lead(where, repr(text))} is not a finite number "
-                                        "(NaN and infinity are not allowed)")
+            raise BadValueError(option, f"{_lead(where)}must be a finite number, got {text!r}",
+                                "NaN and infinity are not allowed")
         exact, shown = (Fraction(text) if isinstance(text, int) else Fraction(repr(text))), repr(text)
     else:
         shown = str(text)
         try:
             exact = exact_value(shown, decimal_comma=decimal_comma)
         except ValueError as e:
-            raise BadValueError(option, f"{_lead(where, _show(shown))} {e}") from None
+            allowed, reason = e.args
+            raise BadValueError(option, f"{_lead(where)}must be {allowed}, got {_show(shown)}", reason) from None
         if exact is None:
-            raise BadValueError(option, f"{_lead(where, _show(shown))} is not a number ({EXAMPLES})")
+            raise BadValueError(option, f"{_lead(where)}must be a number, got {_show(shown)}", EXAMPLES)
     try:
         return Number(exact, shown.strip())
     except OverflowError:
-        raise BadValueError(option, f"{_lead(where, _show(shown))} is too large for a 64-bit float "
-                                    "(at most about 1.8e308 in size)") from None
+        raise BadValueError(option, f"{_lead(where)}must be at most about 1.8e308 in size, got {_show(shown)}",
+                            "too large for a 64-bit float") from None
 
 
 def parse_list(option: str, text: str, max_items: int | None = None) -> list[Number]:
@@ -165,5 +168,5 @@ def _show(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
-def _lead(where: str, shown: str) -> str:
-    return f"{where}, {shown}," if where else shown
+def _lead(where: str) -> str:
+    return f"{where} " if where else ""

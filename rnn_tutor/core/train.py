@@ -618,6 +618,8 @@ class Prediction:
     confidence: float | None  # probability of the predicted class (mean per token for sequences)
     value: float | None = None  # adding: the predicted number
     target: float | None = None  # adding: the right number
+    length: int | None = None  # steps in this input
+    other_length: bool = False  # not the length the model was trained on: its answers may be wrong
 
 
 def describe_input(task: Task, x: np.ndarray) -> str:
@@ -641,12 +643,20 @@ def _answer_text(task: Task, answer) -> str | None:
 
 
 def predict_one(saved: SavedModel, text: str) -> Prediction:
-    model, task = saved.model, saved.model.task
-    x = task.encode(text)  # (1, T, D)
+    import dataclasses
+
+    x = saved.model.task.encode(text)  # (1, T, D)
     if x.shape[1] > 10_000:
         raise BadValueError("--input", f"at most 10,000 steps, got {x.shape[1]:,}")
-    if model.decoder == "attention":
+    if saved.model.decoder == "attention":
         attention.check_length(x.shape[1], "--input")
+    pred = _predict(saved, text, x)
+    n = int(x.shape[1])
+    return dataclasses.replace(pred, length=n, other_length=saved.length is not None and n != saved.length)
+
+
+def _predict(saved: SavedModel, text: str, x: np.ndarray) -> Prediction:
+    model, task = saved.model, saved.model.task
     out = heads.predict(model, x)
     if task.kind == STEP_REGRESSION:  # the next reading, in the signal's units
         sig = task.extra["signal"]

@@ -11,35 +11,41 @@ import re
 
 from rnn_tutor.errors import BadValueError
 
-NOT_FINITE = "is not a finite number (NaN and infinity are not allowed)"
+NOT_FINITE = "NaN and infinity are not allowed"
 
 
 def check_number(option: str, value, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, high_open: bool = False, allowed: str | None = None) -> float:
+                 low_open: bool = False, high_open: bool = False, allowed: str | None = None,
+                 example: str | None = None) -> float:
     """A finite float inside [low, high] (``low_open`` / ``high_open`` exclude an end), else BadValueError.
 
-    Without ``low`` and ``high`` any finite number passes. ``allowed`` says what is allowed in the message
-    (default: the range written out).
+    Without ``low`` and ``high`` any finite number passes. Messages read "must be <allowed>, got <value>"
+    as every bad value does (the command line's own checks too): ``allowed`` says what is allowed (default:
+    the range written out, "a number from 0 to 1"), ``example`` adds "(e.g. ...)".
     """
     try:
         v = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise BadValueError(option, f"{value!r} is not a number") from None
+        raise BadValueError(option, f"must be a number, got {value!r}") from None
     if not math.isfinite(v):
-        raise BadValueError(option, f"{value!r} {NOT_FINITE}")
+        raise BadValueError(option, f"must be a finite number, got {value!r}", NOT_FINITE)
     too_low = low is not None and (v < low or (low_open and v == low))
     too_high = high is not None and (v > high or (high_open and v == high))
     if too_low or too_high:
-        raise BadValueError(option, f"{value!r} is out of range; {allowed or _range_text(low, high, low_open, high_open)}")
+        raise BadValueError(option, f"must be {allowed or _range_text(low, high, low_open, high_open)}, "
+                                    f"got {value!r}", f"e.g. {example}" if example else None)
     return v
 
 
 def _range_text(low, high, low_open, high_open) -> str:
     if low is not None and high is not None:
-        return f"use a number {'above' if low_open else 'from'} {_g(low)} {'and below' if high_open else 'to'} {_g(high)}"
+        if not low_open and not high_open:
+            return f"a number from {_g(low)} to {_g(high)}"
+        return (f"a number {'above' if low_open else 'of at least'} {_g(low)} "
+                f"and {'below' if high_open else 'at most'} {_g(high)}")
     if low is not None:
-        return f"use a number {'above' if low_open else 'of at least'} {_g(low)}"
-    return f"use a number {'below' if high_open else 'of at most'} {_g(high)}"
+        return f"a number {'above' if low_open else 'of at least'} {_g(low)}"
+    return f"a number {'below' if high_open else 'of at most'} {_g(high)}"
 
 
 def check_int(option: str, value, low: int, high: int) -> int:
@@ -47,11 +53,11 @@ def check_int(option: str, value, low: int, high: int) -> int:
     try:
         v = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise BadValueError(option, f"{value!r} is not a whole number") from None
+        raise BadValueError(option, f"must be a whole number, got {value!r}") from None
     if v != value and not isinstance(value, str):
-        raise BadValueError(option, f"{value!r} is not a whole number")
+        raise BadValueError(option, f"must be a whole number, got {value!r}")
     if not low <= v <= high:
-        raise BadValueError(option, f"{v} is out of range; use a whole number from {low:,} to {high:,}")
+        raise BadValueError(option, f"must be a whole number from {low:,} to {high:,}, got {v}")
     return v
 
 
@@ -61,11 +67,11 @@ def parse_item(option: str, text: str, where: str, *, max_abs: float | None = No
     try:
         v = float(text)
     except ValueError:
-        raise BadValueError(option, f"{where}, {text!r}, is not a number{example}") from None
+        raise BadValueError(option, f"{where} must be a number, got {text!r}{example}") from None
     if not math.isfinite(v):
-        raise BadValueError(option, f"{where}, {text!r}, {NOT_FINITE}")
+        raise BadValueError(option, f"{where} must be a finite number, got {text!r}", NOT_FINITE)
     if max_abs is not None and abs(v) > max_abs:
-        raise BadValueError(option, f"{where}, {text!r}, is too large; entries must be at most {_g(max_abs)} in size")
+        raise BadValueError(option, f"{where} must be at most {_g(max_abs)} in size, got {text!r}")
     return v
 
 

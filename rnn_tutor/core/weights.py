@@ -102,6 +102,8 @@ WEIGHTS_META: dict[str, MetaField] = {
     "meta_version": MetaField("int", 1, 2**31 - 1),  # newer than FORMAT_VERSION: "upgrade rnn-tutor"
 }
 _KINDS = {"text": "US", "int": "iu", "float": "fiu"}
+_DTYPE_WORDS = {"U": "text", "S": "bytes", "f": "a floating-point number", "i": "a whole number",
+                "u": "a whole number", "b": "true/false", "c": "a complex number"}
 
 
 class ModelFile:
@@ -139,7 +141,8 @@ class ModelFile:
         if info.size != 1 or info.ndim > 1:
             raise self.bad(f"{key} should be a single value ({field.allowed()}), got an array of shape {info.shape}")
         if info.dtype.kind not in _KINDS[field.kind]:
-            raise self.bad(f"{key} should be {field.allowed()}, got {info.dtype}")
+            got = _DTYPE_WORDS.get(info.dtype.kind, "another type")
+            raise self.bad(f"{key} should be {field.allowed()}, got {got} ({info.dtype})")
         if field.kind == "text" and info.dtype.itemsize > 4 * MAX_META_TEXT:
             raise self.bad(f"{key} is longer than {MAX_META_TEXT:,} characters")
         value = self.archive.read(key).reshape(()).item()

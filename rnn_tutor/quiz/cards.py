@@ -235,7 +235,9 @@ def parse_toml(text: str, *, name: str, option: str = "FILE", source: str = "use
         raise BadValueError(option, f"{where}: arrays or tables nested too deeply for the TOML parser (a card "
                                     "holds text and numbers)") from None
     except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
-        raise BadValueError(option, f"{name} is not valid TOML: {str(exc).split(';')[0]}") from None
+        digits = re.search(r"\d{4300}", text)
+        where = f"{name}, line {text.count(chr(10), 0, digits.start()) + 1}" if digits else name
+        raise BadValueError(option, f"{where}: an integer has more digits than Python converts (4,300)") from None
     unknown = sorted(k for k in data if k not in ("card", "numeric", "deck"))
     if unknown:
         raise BadValueError(option, f"{name}: unknown table {unknown[0]!r} "

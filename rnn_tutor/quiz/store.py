@@ -20,28 +20,33 @@ Each answered card is written in ONE transaction (``BEGIN IMMEDIATE``): the revi
 card's new state together, so a kill at any moment loses at most the card being answered. The
 new state is computed inside that transaction from the freshest stored state, so two sessions
 at once never overwrite each other's progress. A busy database waits (``busy_timeout``) rather
-than failing. A file at the database path that is not a readable database is renamed aside
-(never deleted) and a fresh store starts; ``Store.moved_aside`` tells the caller where it went.
+than failing. A file at the database path that is not our store (not SQLite, damaged, another
+program's database whatever version it claims) is renamed aside (never deleted) and a fresh store
+starts; ``Store.moved_aside`` tells the caller where it went. A row that cannot be used is skipped
+and named in ``Store.damaged``. Opening, the checks, read-only locations and what a failed write
+says (busy, disk full, read-only) are in ``storefile``; what a valid row holds is in ``records``.
 """
 
 from __future__ import annotations
 
+import errno
 import json
-import math
-import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from rnn_tutor.errors import RnnTutorError
-from rnn_tutor.quiz import schedule
+from rnn_tutor.quiz import schedule, storefile
 from rnn_tutor.quiz.cards import LEGACY_ID_LENGTH, Card, derived_id, legacy_id
+from rnn_tutor.quiz.records import (EARLIEST, LATEST, STATE_KEYS, loads_strict, parse_stamp,  # noqa: F401
+                                    stamp, state_problem)
+from rnn_tutor.quiz.storefile import BUSY_TIMEOUT_MS, StoreBusy, StoreFull, StoreReadOnly  # noqa: F401
+from rnn_tutor.quiz.storefile import transaction as _immediate
 
 DB_NAME = "quiz.sqlite3"
 SCHEMA_VERSION = 2
-BUSY_TIMEOUT_MS = 15_000
 
 # Migrations: target version -> statements taking the database from version - 1 to it.
 # Add a new entry (never edit an old one) when the schema changes; they run in order, inside one
@@ -123,77 +128,7 @@ MIGRATIONS: dict[int, list[str]] = {
            END""",
     ],
 }
-OUR_TABLES = {"reviews", "card_state", "user_cards", "review_counts", "sqlite_sequence"}
-_GARBAGE_CODES = {getattr(sqlite3, "SQLITE_NOTADB", 26), getattr(sqlite3, "SQLITE_CORRUPT", 11)}
 _LEGACY_GLOB = "q-" + "[0-9a-f]" * (LEGACY_ID_LENGTH - 2)  # exactly an old derived id
-
-
-# The dates a review or a schedule may carry (UTC); an offset that pushes a date past the calendar's edge
-# (0001-01-01T00:00:00+01:00) is refused too, instead of overflowing later.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
-STATE_KEYS = ("card_id", "state", "step", "stability", "difficulty", "due", "last_review")
-_STATES = (1, 2, 3)  # fsrs.State: learning, review, relearning
-
-
-def stamp(moment: datetime) -> str:
-    """Fixed-width UTC text that sorts in time order: 2026-11-28T01:02:03.000004Z."""
-    return schedule.utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_stamp(text: str) -> datetime:
-    """An ISO date-time as aware UTC; ValueError if it is not one or lies outside EARLIEST..LATEST."""
-    if not isinstance(text, str):
-        raise ValueError("not text")
-    try:
-        moment = schedule.utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except OverflowError:
-        raise ValueError("date out of range") from None
-    if not EARLIEST <= moment < LATEST:
-        raise ValueError("date out of range")
-    return moment
-
-
-def _number(value, low: float, high: float) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-            and low <= value <= high)
-
-
-def state_problem(state) -> str | None:
-    """Why ``state`` is not a scheduler state (``fsrs.Card.to_dict``) we can use, or None: every field's type
-    and range, finite numbers only, dates inside EARLIEST..LATEST."""
-    if not isinstance(state, dict):
-        return "it is not a JSON object"
-    missing = [k for k in STATE_KEYS if k not in state]
-    if missing:
-        return "it has no " + ", ".join(repr(k) for k in missing)
-    if isinstance(state["card_id"], bool) or not isinstance(state["card_id"], int) or not 0 <= state["card_id"] < 2**63:
-        return "'card_id' must be a whole number from 0 to 2^63 - 1"
-    if isinstance(state["state"], bool) or state["state"] not in _STATES:
-        return "'state' must be 1, 2 or 3 (learning, review, relearning)"
-    if state["step"] is not None and not (isinstance(state["step"], int) and _number(state["step"], 0, 1000)):
-        return "'step' must be empty or a whole number from 0 to 1000"
-    if state["stability"] is not None and not (_number(state["stability"], 0, 1e9) and state["stability"] > 0):
-        return f"'stability' must be empty or a finite number above 0, not {state['stability']!r}"
-    if state["difficulty"] is not None and not _number(state["difficulty"], 1, 10):
-        return f"'difficulty' must be empty or a finite number from 1 to 10, not {state['difficulty']!r}"
-    for key in ("due", "last_review"):
-        if key == "last_review" and state[key] is None:
-            continue
-        try:
-            parse_stamp(state[key])
-        except ValueError:
-            return f"{key!r} must be a date-time from {EARLIEST.year} to {LATEST.year - 1}, not {state[key]!r:.40}"
-    return None
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def loads_strict(text: str):
-    """json.loads that refuses NaN and Infinity (Python's json takes them; JSON does not)."""
-    return json.loads(text, parse_constant=_no_constant)
 
 
 @dataclass(frozen=True)
@@ -263,10 +198,6 @@ class Undone:
         return schedule.due_of(self.state) if self.state else None
 
 
-class _GarbageFile(Exception):
-    pass
-
-
 class Store:
     """An open progress store. Use as a context manager or call ``close()``."""
 
@@ -279,33 +210,33 @@ class Store:
 
     # ---------------------------------------------------------------- opening
     @classmethod
-    def open(cls, data_dir: str | Path) -> "Store":
+    def open(cls, data_dir: str | Path, *, write: bool = True) -> "Store":
+        """The store in ``data_dir``. ``write=False`` (reading commands) also opens one on a read-only location
+        (``read_only`` is then True and every write raises ``StoreReadOnly``); see ``storefile``."""
+        from rnn_tutor.core import fileio
+
         data_dir = Path(data_dir)
+        path = data_dir / DB_NAME
+        fileio.check_path(path, what="progress database")
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RnnTutorError(f"cannot create the data directory {data_dir}: "
-                                f"{exc.strerror or exc}",
-                                "choose another with --data-dir or RNN_TUTOR_HOME") from None
-        path = data_dir / DB_NAME
-        if path.is_dir():
-            raise RnnTutorError(f"{path} is a directory, not a database",
+            if write or exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise RnnTutorError(f"cannot create the data directory {data_dir}: "
+                                    f"{exc.strerror or exc}",
+                                    "choose another with --data-dir or RNN_TUTOR_HOME") from None
+        kind = fileio.kind_if_not_regular(path)
+        if kind is not None:  # a folder, a FIFO, a device (a link to /dev/zero): not moved aside, not opened
+            raise RnnTutorError(f"{path} is {kind}, not a database file",
                                 "move it away or choose another --data-dir")
-        moved = None
-        for attempt in range(3):  # creating the store races other sessions starting at once
-            try:
-                try:
-                    conn = _connect_checked(path)
-                except _GarbageFile:
-                    moved = _move_aside(path)
-                    conn = _connect_checked(path)
-                store = cls(path, conn, moved)
-                store._adopt_legacy_user_cards()
-                return store
-            except StoreBusy:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        if not data_dir.is_dir():  # reading, and the folder cannot be made: no progress yet
+            opened = storefile.Opened(storefile.read_only_database(path, MIGRATIONS, SCHEMA_VERSION), None, True)
+        else:
+            opened = storefile.open_database(path, MIGRATIONS, SCHEMA_VERSION, write=write)
+        store = cls(path, opened.conn, opened.moved_aside)
+        store.read_only = opened.read_only
+        store._adopt_legacy_user_cards()
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -375,7 +306,13 @@ class Store:
     def user_cards(self) -> list[Card]:
         rows = self.conn.execute(
             "SELECT id, topic, question, answer, see_also FROM user_cards ORDER BY added_at, id")
-        return [Card(r[0], r[1], r[2], r[3], r[4], "text", "user") for r in rows]
+        out = []
+        for r in rows:
+            if all(isinstance(v, str) for v in r):
+                out.append(Card(r[0], r[1], r[2], r[3], r[4], "text", "user"))
+            else:  # a hand edit (a NULL, a number): skipped and named
+                self.damaged.add(f"your card {str(r[0])[:40]!r}")
+        return out
 
     # ---------------------------------------------------------------- derived ids
     def adopt_legacy_ids(self, cards: list[Card]) -> int:
@@ -391,7 +328,7 @@ class Store:
             "WHERE card_id GLOB ?1 UNION SELECT id FROM user_cards WHERE id GLOB ?1", (_LEGACY_GLOB,))}
         todo = {old: new for old, new in pairs.items() if old in stored}
         if todo:
-            with _immediate(self.conn):
+            with _immediate(self.conn, self.path):
                 for old, new in todo.items():
                     _rename_card(self.conn, old, new)
         return len(todo)
@@ -417,7 +354,19 @@ class Store:
         if grade not in schedule.GRADES:
             raise ValueError(f"grade must be 1-4, not {grade!r}")
         uid = uuid.uuid4().hex
-        with _immediate(self.conn):
+        try:
+            after, first = self._write_review(card, grade, when, scheduler, uid, cram, correct, seen_state,
+                                              outcome)
+        except (StoreFull, StoreReadOnly, StoreBusy) as exc:  # the transaction was rolled back: say what it lost
+            hint = "free some space, then start the quiz again" if isinstance(exc, StoreFull) else exc.hint
+            raise type(exc)(f"{exc.message}. Your answer to this card ({card.id}) was not saved; every card "
+                            "answered before it was", hint) from None
+        review = Review(uid, card.id, card.topic, schedule.utc(when), grade, cram, first,
+                        correct, after)
+        return Recorded(review, review.due)
+
+    def _write_review(self, card, grade, when, scheduler, uid, cram, correct, seen_state, outcome):
+        with _immediate(self.conn, self.path):
             row = self.conn.execute("SELECT state FROM card_state WHERE card_id = ?",
                                     (card.id,)).fetchone()
             current = self._load_state(card.id, row[0]) if row else None
@@ -437,9 +386,7 @@ class Store:
                  None if after is None else json.dumps(after)))
             if after is not None:
                 self._put_state(card.id, after, when)
-        review = Review(uid, card.id, card.topic, schedule.utc(when), grade, cram, first,
-                        correct, after)
-        return Recorded(review, review.due)
+        return after, first
 
     def _put_state(self, card_id: str, state: dict, when: datetime) -> None:
         self.conn.execute(
@@ -453,7 +400,7 @@ class Store:
         a card already stored with the same text counts as neither."""
         added = updated = 0
         self.adopt_legacy_ids(cards)  # the same cards imported by an older rnn-tutor: one card, not two
-        with _immediate(self.conn):
+        with _immediate(self.conn, self.path):
             for card in cards:
                 exists = self.conn.execute("SELECT topic, question, answer, see_also FROM user_cards "
                                            "WHERE id = ?", (card.id,)).fetchone()
@@ -478,7 +425,7 @@ class Store:
         skipped; each touched card's state becomes the state after its latest review.
         -> (added, skipped)."""
         added = 0
-        with _immediate(self.conn):
+        with _immediate(self.conn, self.path):
             touched = set()
             for r in reviews:
                 cursor = self.conn.execute(
@@ -507,14 +454,19 @@ class Store:
         was nothing to reset)."""
         if self.review_count() == 0 and not self.states():
             return None
-        backup = _free_name(self.path.with_name(
+        backup = storefile.free_name(self.path.with_name(
             f"quiz-before-reset-{schedule.utc(when).strftime('%Y%m%dT%H%M%SZ')}"), ".sqlite3")
-        target = sqlite3.connect(backup)
         try:
-            self.conn.backup(target)
-        finally:
-            target.close()
-        with _immediate(self.conn):
+            target = sqlite3.connect(backup)
+            try:
+                self.conn.backup(target)
+            finally:
+                target.close()
+        except sqlite3.Error as exc:  # no backup, no reset: nothing was deleted
+            if backup.exists():
+                backup.unlink()
+            raise storefile.failure(exc, backup) from None
+        with _immediate(self.conn, self.path):
             self.conn.execute("DELETE FROM reviews")
             self.conn.execute("DELETE FROM card_state")
         return backup
@@ -603,7 +555,7 @@ class Store:
         review, the card's schedule goes back to the state after its previous scheduled review (or the
         card is new again). Nothing else changes. Only the latest scheduled review of a card can be taken
         back (an earlier one would leave a schedule built on it). None if there is no such review."""
-        with _immediate(self.conn):
+        with _immediate(self.conn, self.path):
             row = self.conn.execute(f"SELECT id, card_id, {_REVIEW_COLUMNS} FROM reviews WHERE uid = ?",
                                     (uid,)).fetchone()
             if row is None:
@@ -637,52 +589,6 @@ class Store:
 
 
 # -------------------------------------------------------------------- helpers
-
-class _immediate:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error, Ctrl-C included)."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-
-    def __enter__(self):
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise _busy(exc) from None
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            try:
-                self.conn.execute("COMMIT")
-            except sqlite3.OperationalError as err:
-                self.conn.execute("ROLLBACK")
-                raise _busy(err) from None
-        else:
-            try:
-                self.conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
-        return False
-
-
-class StoreBusy(RnnTutorError):
-    """Another process held the database longer than the busy timeout."""
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def _busy(exc: sqlite3.Error) -> RnnTutorError:
-    if _is_busy(exc):
-        return StoreBusy(f"the progress database stayed busy: {exc}",
-                         "another rnn-tutor quiz may be holding it; try again")
-    return RnnTutorError(f"the progress database failed: {exc}",
-                         "check the file's permissions and free disk space, or choose another "
-                         "--data-dir")
-
 
 def _parse_state(text) -> dict | None:
     """A stored schedule, or None if it is not one we can use (a hand edit, NaN, a date off the calendar)."""
@@ -740,77 +646,3 @@ def _lenient_review(row) -> Review:
         return Review(text(uid), text(card_id), text(topic or ""), when,
                       int(grade) if grade in schedule.GRADES else 1,
                       bool(cram), bool(first), None if correct is None else bool(correct), None)
-
-
-def _connect_checked(path: Path) -> sqlite3.Connection:
-    """Open, check and migrate the store; raise _GarbageFile if the file is not ours."""
-    try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise RnnTutorError(f"cannot open {path}: {exc}",
-                            "check the permissions or choose another --data-dir") from None
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise _GarbageFile()
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version == 0 and tables - OUR_TABLES:
-            raise _GarbageFile()  # somebody else's database: keep it, but not here
-        if version > SCHEMA_VERSION:
-            conn.close()
-            raise RnnTutorError(
-                f"{path} was written by a newer rnn-tutor (schema {version}, this one knows "
-                f"up to {SCHEMA_VERSION})", "upgrade rnn-tutor; your progress is untouched")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        if version < SCHEMA_VERSION:
-            _migrate(conn)
-        return conn
-    except _GarbageFile:
-        conn.close()
-        raise
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        code = getattr(exc, "sqlite_errorcode", None)
-        if code in _GARBAGE_CODES or "not a database" in str(exc) or "malformed" in str(exc):
-            raise _GarbageFile() from None
-        raise _busy(exc) from None
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    with _immediate(conn):
-        # Re-read inside the lock: another process may have migrated meanwhile.
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[target]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {target}")
-
-
-def _free_name(path: Path, suffix: str = "") -> Path:
-    """``path`` + ``suffix``, or with -2, -3... before the suffix if that name is taken."""
-    candidate, n = path.with_name(path.name + suffix), 1
-    while candidate.exists() or candidate.with_name(candidate.name + "-wal").exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}-{n}{suffix}")
-    return candidate
-
-
-def _move_aside(path: Path) -> Path:
-    """Rename an unreadable file (and its -wal/-shm companions) aside. Never deletes."""
-    when = datetime.now().strftime("%Y%m%dT%H%M%S")
-    target = _free_name(path.with_name(f"{path.name}.unreadable-{when}"))  # ...-{when}-2 if taken
-    try:
-        os.replace(path, target)
-        for suffix in ("-wal", "-shm", "-journal"):
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                os.replace(side, target.with_name(target.name + suffix))
-    except OSError as exc:
-        raise RnnTutorError(f"{path} is not a readable progress database and could not be moved "
-                            f"aside: {exc.strerror or exc}",
-                            "move it away yourself or choose another --data-dir") from None
-    return target

@@ -207,7 +207,7 @@ def read_import(path: str | Path, option: str = "FILE") -> tuple[str, list]:
                                     "(.jsonl, .csv from 'rnn-tutor quiz export') or Anki's plain-text "
                                     "export (.txt)")
     history = suffix in (".jsonl", ".ndjson")
-    text = read_text(path, option, what="export" if history else "file",
+    text = read_text(path, option, what="export" if history else "",
                      limit=MAX_HISTORY_BYTES if suffix not in (".toml", ".txt", ".tsv") else None)
     if suffix in (".txt", ".tsv"):  # Anki's "Notes/Cards in Plain Text" (rnn_tutor/quiz/anki.py)
         from rnn_tutor.quiz.anki import parse_anki_text

@@ -43,7 +43,14 @@ def console():
 
     if _stdout_console is None or _stdout_console.file is not sys.stdout:
         _stdout_console = Console(file=sys.stdout, **_console_kwargs())
+        _stdout_console.on_broken_pipe = _pipe_closed
     return _stdout_console
+
+
+def _pipe_closed() -> None:
+    """rich's own reaction to a closed pipe is SystemExit(1); every command ends the same way instead (the
+    CLI turns it into a quiet exit 141, see rnn_tutor/cli/app.py)."""
+    raise BrokenPipeError("stdout was closed")
 
 
 def err_console():
@@ -53,6 +60,7 @@ def err_console():
 
     if _stderr_console is None or _stderr_console.file is not sys.stderr:
         _stderr_console = Console(file=sys.stderr, **_console_kwargs())
+        _stderr_console.on_broken_pipe = _pipe_closed
     return _stderr_console
 
 

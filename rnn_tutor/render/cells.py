@@ -408,41 +408,60 @@ def _sci(x: float) -> str:
 
 
 def gradcheck_tables(results: Sequence) -> list[Any]:
+    first = results[0]
+    return (gradcheck_intro(first) + [gradcheck_cell_table(res) for res in results]
+            + gradcheck_summary(results))
+
+
+def gradcheck_intro(first) -> list[Any]:
+    """The heading: what is compared, at which sizes. ``first`` needs only the settings (eps, batch, length,
+    input_size, hidden_size, layers, seed, floor), so it can be shown before any cell is checked."""
+    from rich.text import Text
+
+    sizes = (f"B = {first.batch}, T = {first.length}, D = {first.input_size}, H = {first.hidden_size}, "
+             + (f"{first.layers} layers, " if first.layers > 1 else "") + f"seed {first.seed}")
+    return [Text(  # the sizes on a line of their own: at 80 columns they wrapped inside "D = 2"
+        f"Gradient check: BPTT against central differences (eps = {first.eps:g})\n{sizes}", style="bold"),
+        Text("Loss L = Σ_t R_t·h_t with fixed random R. For each number θ: numeric = (L(θ+eps) - L(θ-eps)) / 2eps; "
+             f"relative error = |analytic - numeric| / max(|analytic|, |numeric|, {first.floor:g}).")]
+
+
+def gradcheck_cell_table(res) -> Any:
     from rich import box
     from rich.table import Table
+
+    tol_exp = math.log10(res.tolerance) if res.tolerance > 0 else -6.0
+    lo, hi = tol_exp - 10, tol_exp + 2
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False,
+              title=f"{res.cell.upper()}: {'pass' if res.passed else 'FAIL'}", title_justify="left")
+    t.add_column("tensor")
+    t.add_column("shape", justify="right")
+    t.add_column("checked", justify="right")
+    t.add_column("max rel. error", justify="right")
+    t.add_column("(log scale)", no_wrap=True)
+    t.add_column("verdict")
+    for r in res.rows:
+        checked = f"{r.checked}" if r.checked == r.size else f"{r.checked}/{r.size}"
+        t.add_row(r.name, _shape(r.shape), checked, _sci(r.max_rel_error),
+                  f"{render.log_bar(r.max_rel_error, lo, hi, 12):<12}",
+                  "✓ pass" if r.passed else "✗ FAIL")
+    return t
+
+
+def gradcheck_summary(results: Sequence) -> list[Any]:
     from rich.text import Text
 
     first = results[0]
-    out: list[Any] = [Text(
-        f"Gradient check: BPTT against central differences (eps = {first.eps:g}), "
-        f"B = {first.batch}, T = {first.length}, D = {first.input_size}, H = {first.hidden_size}, "
-        + (f"{first.layers} layers, " if first.layers > 1 else "") + f"seed {first.seed}", style="bold")]
-    out.append(Text(
-        "Loss L = Σ_t R_t·h_t with fixed random R. For each number θ: numeric = (L(θ+eps) - L(θ-eps)) / 2eps; "
-        f"relative error = |analytic - numeric| / max(|analytic|, |numeric|, {first.floor:g})."))
-    tol_exp = math.log10(first.tolerance) if first.tolerance > 0 else -6.0
-    lo, hi = tol_exp - 10, tol_exp + 2
-    for res in results:
-        t = Table(box=box.SIMPLE_HEAD, pad_edge=False,
-                  title=f"{res.cell.upper()}: {'pass' if res.passed else 'FAIL'}", title_justify="left")
-        t.add_column("tensor")
-        t.add_column("shape", justify="right")
-        t.add_column("checked", justify="right")
-        t.add_column("max rel. error", justify="right")
-        t.add_column("(log scale)", no_wrap=True)
-        t.add_column("verdict")
-        for r in res.rows:
-            checked = f"{r.checked}" if r.checked == r.size else f"{r.checked}/{r.size}"
-            t.add_row(r.name, _shape(r.shape), checked, _sci(r.max_rel_error),
-                      f"{render.log_bar(r.max_rel_error, lo, hi, 12):<12}",
-                      "✓ pass" if r.passed else "✗ FAIL")
-        out.append(t)
+    out: list[Any] = []
     failed = [(res.cell, r) for res in results for r in res.rows if not r.passed]
     if failed:
         cell, r = max(failed, key=lambda cr: cr[1].max_rel_error)
+        a, n = distinguish(r.analytic, r.numeric)
+        tensors = f"{len(failed)} tensor{'s' if len(failed) != 1 else ''} disagree{'s' if len(failed) == 1 else ''}"
         out.append(Text(
-            f"✗ {len(failed)} tensor(s) disagree beyond {first.tolerance:g}; worst: {cell} {r.name}"
-            f"{list(r.worst_index)} analytic {r.analytic:.6g} vs numeric {r.numeric:.6g}.", style="bold"))
+            f"✗ {tensors} beyond {first.tolerance:g}; worst: {cell} {r.name}{list(r.worst_index)}, analytic {a} vs "
+            f"numeric {n}: a difference of {_sci(abs(r.analytic - r.numeric))}, relative error "
+            f"{_sci(r.max_rel_error)}.", style="bold"))
     else:
         worst = max(res.max_rel_error for res in results)
         out.append(Text(
@@ -451,7 +470,26 @@ def gradcheck_tables(results: Sequence) -> list[Any]:
     from rnn_tutor.core.gradcheck import difference_error, short_e
 
     eps = first.eps
-    out.append(Text("Why it works: a wrong backward pass (a missing term, a gate in the wrong place) is off by "
-                    f"far more than the central difference's own error, about eps² + 2.2e-16/eps = "
-                    f"{short_e(difference_error(eps))} at eps = {eps:g}.", style="dim"))
+    noise = f"about eps² + 2.2e-16/eps = {short_e(difference_error(eps))} at eps = {eps:g}"
+    if failed:  # the message on stderr says whether the settings or the backward pass explain it
+        out.append(Text(f"How to read it: the central difference is itself off by {noise}; a difference far "
+                        "beyond that points at the backward pass, one near it at --eps or --tolerance.", style="dim"))
+    else:
+        out.append(Text("Why it works: a wrong backward pass (a missing term, a gate in the wrong place) is off by "
+                        f"far more than the central difference's own error, {noise}.", style="dim"))
     return out
+
+
+def distinguish(a: float, b: float) -> tuple[str, str]:
+    """Both numbers with the same number of significant digits, enough to see where they differ (6 to 17):
+    -0.039296612 vs -0.039296600, where 6 digits showed -0.0392966 twice."""
+    digits = next((d + 1 for d in range(6, 17) if f"{a:.{d}g}" != f"{b:.{d}g}"), 17)
+    sa, sb = f"{a:#.{digits}g}", f"{b:#.{digits}g}"
+
+    def split(x: str) -> tuple[str, str]:
+        return (x[: x.index("e")], x[x.index("e"):]) if "e" in x else (x, "")
+
+    (ma, ea), (mb, eb) = split(sa), split(sb)
+    while ma.endswith("0") and mb.endswith("0"):  # trailing zeros both share say nothing
+        ma, mb = ma[:-1], mb[:-1]
+    return ma.rstrip(".") + ea, mb.rstrip(".") + eb

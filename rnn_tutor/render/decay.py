@@ -355,7 +355,7 @@ def write_plot(r: D.DecayResult, path: str | Path) -> Path:
         import matplotlib.pyplot as plt
     except ImportError:
         raise RnnTutorError("--plot needs matplotlib, which is not installed",
-                            "install it with: pip install 'rnn-tutor[plot]'  (or pip install matplotlib)") from None
+                            "install it with pip install 'rnn-tutor[plot]', or pip install matplotlib") from None
     ks = [s.k for s in r.steps]
     logs = [s.log10_norm if math.isfinite(s.log10_norm) else float("nan") for s in r.steps]
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)

@@ -53,7 +53,7 @@ def comparison_table(rep):
 
 def train_lines(result, s: dict[str, Any], curve: str) -> list:
     """``train --task forecast`` as a table: the learning curve's records, then the comparison and the sentence."""
-    from rnn_tutor.render.train import _num, _table
+    from rnn_tutor.render.train import _num, _table, curve_axis, row_labels, sampled_rows
 
     rep = result.forecast
     title = f"{s['cell']} forecast, {rep.signal}: length {s['length']}, hidden {s['hidden']}"
@@ -65,19 +65,20 @@ def train_lines(result, s: dict[str, Any], curve: str) -> list:
     for name in ("step", "sequences", "loss", "explained"):
         t.add_column(name, justify="right")
     t.add_column("", no_wrap=True)
+    t.add_column("", no_wrap=True)
     recs = list(result.records)
-    if len(recs) > 8:
-        idx = sorted({round(i * (len(recs) - 1) / 7) for i in range(8)})
-        recs = [recs[i] for i in idx]
-    for r in recs:
+    labels = row_labels(recs, None)  # a forecast is never solved: the best and the last are always shown
+    for i in sampled_rows(recs, None, n=8):
+        r = recs[i]
         t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), f"{100 * r.accuracy:.1f}%",
-                  render.bar(r.accuracy, 12))
+                  render.bar(r.accuracy, 12), ", ".join(labels.get(i, [])))
     return [
         title,
         t,
         f"loss: mean squared error on normalised readings (mean {rep.mean:.4g}, sd {rep.std:.4g}); explained: "
         "1 - error / variance of the held-out readings",
-        f"learning curve (explained, {result.config.steps:,} steps): {curve}",
+        f"learning curve ({curve_axis('explained', result.config.steps, s['steps'], s['interrupted'])}):",
+        f"  {curve}",
         "",
         comparison_table(rep),
         rep.sentence,

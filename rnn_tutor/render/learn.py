@@ -1,8 +1,10 @@
-"""Output for ``rnn-tutor learn``: the list of lessons, and one lesson as rich Markdown (paged when long)."""
+"""Output for ``rnn-tutor learn``: the list of lessons, and one lesson as rich Markdown (paged when long, in
+$PAGER or less, run here rather than through pydoc so that a SIGTERM ends the pager too)."""
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any, Sequence
 
 from rnn_tutor import render
@@ -80,13 +82,79 @@ def emit_lesson(lesson: RenderedLesson, n: int, next_topic: str | None, fmt: str
         lines = sum(len(console.render_lines(p, console.options.update(width=width), pad=False)) for p in parts)
         long = lines > console.height - 1
     if long:
-        # less shows colour only with -R; like git, set it unless the user chose their own options.
-        # -F quits at once if it fits after all, -X leaves the lesson on screen to run its commands.
-        os.environ.setdefault("LESS", "FRX")
-        with console.pager(styles=True):
+        with console.capture() as captured:
             console.print(Text("Space: next page · b: back · /: search · q: quit the lesson", style="dim"), width=width)
             for p in parts:
                 console.print(p, width=width)
-    else:
-        for p in parts:
-            console.print(p, width=width)
+        if page(captured.get()):
+            return
+    for p in parts:
+        console.print(p, width=width)
+
+
+def pager_command() -> list[str] | None:
+    """The user's pager ($PAGER, else less) as an argument list, or None when there is none to run."""
+    import shlex
+    import shutil
+
+    try:
+        argv = shlex.split(os.environ.get("PAGER") or "less")
+    except ValueError:
+        return None
+    if not argv or argv[0] == "cat" or shutil.which(argv[0]) is None:
+        return None
+    return argv
+
+
+def page(text: str) -> bool:
+    """Show ``text`` in the pager; False when there is no pager to run (the caller prints it instead).
+
+    Ctrl-C belongs to the pager while it runs (less uses it; we ignore it, as git does). SIGTERM or SIGHUP
+    to rnn-tutor end the pager too before the command ends (exit 130): no ``less`` is left behind holding
+    the terminal. Quitting the pager early (q) is the normal way out, not an error.
+    """
+    import signal
+    import subprocess
+
+    argv = pager_command()
+    if argv is None:
+        return False
+    env = dict(os.environ)
+    # less shows colour only with -R; like git, set it unless the user chose their own options.
+    # -F quits at once if it fits after all, -X leaves the lesson on screen to run its commands.
+    env.setdefault("LESS", "FRX")
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        try:
+            proc.stdin.write(text.encode(getattr(sys.stdout, "encoding", None) or "utf-8", "replace"))
+            proc.stdin.close()
+        except OSError:  # the pager quit before reading it all (q): nothing wrong
+            pass
+        proc.wait()
+    except BaseException:  # SIGTERM / SIGHUP (raised as KeyboardInterrupt): take the pager down with us
+        _end(proc)
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return True
+
+
+def _end(proc) -> None:
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -9,7 +9,8 @@ from rnn_tutor import render
 
 RECORD_COLUMNS = ["step", "sequences", "loss", "accuracy", "train_loss", "grad_norm", "seconds"]
 COMPARE_COLUMNS = ["cell", "length", "accuracy", "loss", "solved_step", "solved_sequences", "steps", "seconds", "parameters"]
-PREDICT_COLUMNS = ["input", "prediction", "expected", "correct", "confidence", "value", "target"]
+PREDICT_COLUMNS = ["input", "prediction", "expected", "correct", "confidence", "value", "target", "length",
+                   "other_length"]
 
 
 def _pct(v: float | None) -> str:
@@ -174,28 +175,75 @@ def _train_table(result, s: dict[str, Any]):
     t.add_column("loss", justify="right")
     t.add_column("accuracy", justify="right")
     t.add_column("", no_wrap=True)
+    t.add_column("", no_wrap=True)
     recs = list(result.records)
-    if len(recs) > 12:  # keep it readable: first, evenly spaced, last
-        idx = sorted({round(i * (len(recs) - 1) / 11) for i in range(12)})
-        recs = [recs[i] for i in idx]
-    for r in recs:
-        t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), _pct(r.accuracy), render.bar(r.accuracy, 12))
+    labels = row_labels(recs, s["solved_step"])
+    for i in sampled_rows(recs, s["solved_step"]):
+        r = recs[i]
+        t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), _pct(r.accuracy), render.bar(r.accuracy, 12),
+                  ", ".join(labels.get(i, [])))
     cfg = result.config  # at most 40 glyphs on the budget's axis (it was one per evaluation: 2,001 for 100k steps)
     curve = budget_curve([r.accuracy for r in result.records], cfg.eval_every, s["steps"], cfg.steps, width=40)
     solved = (f"solved (>= 99%) at step {s['solved_step']:,} = {s['solved_sequences']:,} sequences"
               if s["solved"] else "not solved (99% of held-out sequences)")
+    axis = curve_axis("accuracy 0-100%", cfg.steps, s["steps"], s["interrupted"])
     whole = f"; {_pct(s['sequence_accuracy'])} of outputs right in every symbol" if "sequence_accuracy" in s else ""
     lines = [
         t,
         f"accuracy {_pct(s['accuracy'])}{whole} (a constant guess: {_pct(s['baseline_accuracy'])}), "
         f"loss {_num(s['loss'])}; {solved}; {s['seconds']:.1f} s",
-        f"learning curve (accuracy 0-100%, over {result.config.steps:,} steps): {curve}",
+        f"learning curve ({axis}):",
+        f"  {curve}",
     ]
     if attend:
         from rnn_tutor.core.attention import PAPERS
 
         lines.append(f"decoder: {s['score']} attention ({PAPERS[s['score']]}) over every encoder state")
     return lines
+
+
+def curve_axis(what: str, budget: int, steps: int, interrupted: bool) -> str:
+    """What a learning curve's axis is: "accuracy 0-100% over the 1,000-step budget; interrupted at step 288"
+    (the curve is drawn on the budget's axis, blank past the step where the run ended)."""
+    axis = f"{what} over the {budget:,}-step budget"
+    if steps < budget:
+        axis += f"; {'interrupted' if interrupted else 'stopped'} at step {steps:,}"
+    return axis
+
+
+def _best(recs) -> int | None:
+    scored = [(r.accuracy, -(r.loss if r.loss is not None else float("inf")), -i) for i, r in enumerate(recs)
+              if r.accuracy is not None]
+    return -max(scored)[2] if scored else None
+
+
+def row_labels(recs, solved_step) -> dict[int, list[str]]:
+    """The rows a reader looks for: where the task was first solved, the best evaluation, the last."""
+    out: dict[int, list[str]] = {}
+    if solved_step is not None:
+        first = next((i for i, r in enumerate(recs) if r.step == solved_step), None)
+        if first is not None:
+            out.setdefault(first, []).append("first >= 99%")
+    best = _best(recs)
+    if best is not None and len(recs) > 1:
+        out.setdefault(best, []).append("best")
+    if len(recs) > 1:
+        out.setdefault(len(recs) - 1, []).append("last")
+    return out
+
+
+def sampled_rows(recs, solved_step, n: int = 12) -> list[int]:
+    """Which evaluations the table shows: all of up to ``n``, else about ``n`` evenly spaced, always with the
+    first, the one where the task was first solved, the best and the last."""
+    if len(recs) <= n:
+        return list(range(len(recs)))
+    must = {0, *row_labels(recs, solved_step)}
+    spaced = max(2, n - len(must))
+    while True:
+        keep = must | {round(i * (len(recs) - 1) / (spaced - 1)) for i in range(spaced)}
+        if len(keep) >= n or spaced >= len(recs):
+            return sorted(keep)
+        spaced += 1
 
 
 # ---------------------------------------------------------------------------------------------- compare
@@ -270,15 +318,13 @@ def emit_predictions(preds, meta: dict[str, Any], fmt: str) -> None:
     if fmt == "csv":
         render.write_csv([render.jsonable(p) for p in preds], PREDICT_COLUMNS)
         return
-    t = _table(f"{meta['cell']} model for {meta['task']} ({meta['path']})")
-    t.add_column("input", overflow="fold")
-    t.add_column("model says", overflow="fold")
-    t.add_column("right answer", overflow="fold")
-    t.add_column("", no_wrap=True)
-    for p in preds:
-        mark = "-" if p.correct is None else ("✓ right" if p.correct else "✗ wrong")
-        conf = "" if p.confidence is None else f" ({100 * p.confidence:.0f}%)"
-        t.add_row(_input_cell(p.input, meta["task"]), p.prediction + conf, p.expected or "-", mark)
+    from rnn_tutor.core.tasks import STEP_CLASS, get_task
+
+    title = f"{meta['cell']} model for {meta['task']} ({meta['path']})"
+    if get_task(meta["task"]).kind == STEP_CLASS:
+        lines: list[Any] = [title, ""] + tag_blocks(preds, render.console().width, meta["trained_length"])
+    else:
+        lines = [_predict_table(preds, meta, title)]
     n = sum(1 for p in preds if p.correct)
     known = sum(1 for p in preds if p.correct is not None)
     tail = f"{n} of {known} right." if known else ""
@@ -287,7 +333,72 @@ def emit_predictions(preds, meta: dict[str, Any], fmt: str) -> None:
 
         tail += (" The right answer is 0.5 + (sum of the two marked numbers) / 4; right means off by less than "
                  f"{ADDING_TOLERANCE:g}.")
-    render.print_table([t, tail] if tail else [t])
+    others = sorted({p.length for p in preds if p.other_length})
+    if others:
+        given = ", ".join(str(n) for n in others)
+        tail += (" " if tail else "") + (
+            f"† Given T = {given}: the model was trained at T = {meta['trained_length']}, and at other lengths its "
+            f"answers may be wrong (train one at that length: rnn-tutor train --task {meta['task']} --length "
+            f"{others[0]}).")
+    render.print_table(lines + ([tail] if tail else []))
+
+
+def _length_note(p, trained) -> str:
+    return f"trained at T = {trained}, given {p.length}" if p.other_length else ""
+
+
+def _mark(p) -> str:
+    return "-" if p.correct is None else ("✓ right" if p.correct else "✗ wrong")
+
+
+def _predict_table(preds, meta: dict[str, Any], title: str):
+    t = _table(title)
+    t.add_column("input", overflow="fold")
+    t.add_column("model says", overflow="fold")
+    t.add_column("right answer", overflow="fold")
+    t.add_column("", no_wrap=True)
+    for p in preds:
+        conf = "" if p.confidence is None else f" ({100 * p.confidence:.0f}%)"
+        said = p.prediction + conf + (" †" if p.other_length else "")  # † explained under the table
+        t.add_row(_input_cell(p.input, meta["task"]), said, p.expected or "-", _mark(p))
+    return t
+
+
+def tag_blocks(preds, width: int, trained: int | None = None) -> list[str]:
+    """One tag per word, each tag under its word (a table would wrap the words and the tags at different
+    places): rows 'words', 'model' and 'right', cut into blocks that fit the width; a wrong tag ends in ✗."""
+    out: list[str] = []
+    labels = ("words", "model", "right")
+    pad = 4 + max(len(x) for x in labels) + 2
+    for i, p in enumerate(preds, 1):
+        words = p.input.split()
+        said = p.prediction.split()
+        right = (p.expected or "").split() or ["-"] * len(said)
+        cols = []
+        for k in range(max(len(words), len(said))):
+            w = words[k] if k < len(words) else ""
+            s = said[k] if k < len(said) else ""
+            r = right[k] if k < len(right) else ""
+            if r and s and r != s:
+                s += "✗"
+            cols.append((w, s, r))
+        conf = "" if p.confidence is None else f" ({100 * p.confidence:.0f}% sure)"
+        note = _length_note(p, trained)
+        out.append(f"{i}. {_mark(p)}{conf}" + (f" † ({note})" if note else ""))
+        start = 0
+        while start < len(cols):
+            used, stop = pad, start
+            while stop < len(cols) and (stop == start or used + max(map(len, cols[stop])) + 1 <= width):
+                used += max(map(len, cols[stop])) + 1
+                stop += 1
+            block = cols[start:stop]
+            widths = [max(map(len, c)) for c in block]
+            for j, label in enumerate(labels):
+                cells = " ".join(c[j].ljust(w) for c, w in zip(block, widths))
+                out.append(f"    {label:<{pad - 4}}{cells}".rstrip())
+            start = stop
+        out.append("")
+    return out
 
 
 def note(text: str) -> None:

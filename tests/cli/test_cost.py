@@ -50,7 +50,7 @@ def test_cost_real_process_exit_codes():
                        timeout=60)
     assert p.returncode == 2 and p.stdout == ""
     assert p.stderr.strip().splitlines() == [
-        "Error: Invalid value for '--length': 0 is out of range; use a whole number from 1 to 10,000,000"]
+        "Error: Invalid value for '--length': must be a whole number from 1 to 10,000,000, got 0"]
     p = subprocess.run(f"{sys.executable} -m rnn_tutor cost -n 100000 -f csv | head -2", shell=True,
                        capture_output=True, text=True, timeout=60)
     assert p.stdout.splitlines()[0].startswith("kind,layer") and "Traceback" not in p.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -98,3 +99,40 @@ def test_bad_values(cli):
         r = cli(["gradcheck", *args])
         assert r.exit_code == 2, args
         assert option in r.stderr
+
+
+def test_a_failing_check_shows_the_difference_that_failed_and_does_not_say_why_it_works(cli):
+    r = cli(["gradcheck", "--cell", "lstm", "--tolerance", "1e-12"])
+    assert r.exit_code == 1
+    text = " ".join(r.stdout.split())
+    assert "Why it works" not in text and "How to read it" in text
+    m = re.search(r"analytic (\S+) vs numeric (\S+): a difference of (\S+), relative error (\S+)\.", text)
+    assert m, text
+    a, n, diff = float(m.group(1)), float(m.group(2)), float(m.group(3))
+    assert m.group(1) != m.group(2) and a != n  # enough digits to see them differ
+    assert diff == pytest.approx(abs(a - n), rel=0.25)  # the shown values are rounded one digit past the first that differs
+    assert "Why it works" in cli(["gradcheck", "--cell", "rnn"]).stdout
+
+
+def test_distinguish_gives_just_enough_digits():
+    from rnn_tutor.render.cells import distinguish
+
+    assert distinguish(-0.0392966123, -0.0392966001) == ("-0.039296612", "-0.039296600")
+    assert distinguish(1.5, 2.5) == ("1.5", "2.5")  # the first digits differ: no more than that
+    assert distinguish(1.25e-7, 1.26e-7) == ("1.25e-07", "1.26e-07")
+    a, b = distinguish(0.1, 0.1 + 2 ** -55)
+    assert a != b and len(a) <= 20
+
+
+def test_the_streamed_table_is_the_whole_table(cli, capsys):
+    """The heading is printed before any cell is checked and each cell's table as soon as it is done; the
+    page is the same as drawn at once."""
+    from rnn_tutor import render
+    from rnn_tutor.core.gradcheck import gradcheck
+    from rnn_tutor.render import cells as rcells
+
+    streamed = cli(["gradcheck", "-T", "2"]).stdout
+    results = [gradcheck(c, length=2) for c in cells.CELLS]
+    capsys.readouterr()
+    render.print_table(rcells.gradcheck_tables(results))
+    assert capsys.readouterr().out == streamed and streamed.startswith("Gradient check: BPTT")

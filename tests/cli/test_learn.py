@@ -104,17 +104,6 @@ def test_unknown_topic_is_a_bad_value():
     assert r.exit_code == 2 and "TOPIC" in r.stderr and "hand-trace" in r.stderr and r.stdout == ""
 
 
-class _Pager:
-    def __init__(self):
-        self.used = 0
-
-    def __call__(self, *args, **kwargs):
-        import contextlib
-
-        self.used += 1
-        return contextlib.nullcontext()
-
-
 @pytest.mark.parametrize("height, flag, paged", [(20, [], True), (500, [], False), (20, ["--no-pager"], False)])
 def test_pager_only_for_long_lessons_on_a_terminal(monkeypatch, height, flag, paged):
     import io
@@ -122,16 +111,29 @@ def test_pager_only_for_long_lessons_on_a_terminal(monkeypatch, height, flag, pa
     from rich.console import Console
 
     from rnn_tutor import render
+    from rnn_tutor.render import learn as rlearn
 
     buf = io.StringIO()
     con = Console(file=buf, force_terminal=True, width=80, height=height)
-    pager = _Pager()
-    monkeypatch.setattr(con, "pager", pager)
+    paged_texts: list[str] = []
+    monkeypatch.setattr(rlearn, "page", lambda text: paged_texts.append(text) or True)
     monkeypatch.setattr(render, "console", lambda: con)
     r = invoke(["learn", "limits", *flag])
     assert r.exit_code == 0
-    assert pager.used == (1 if paged else 0)
-    assert "The limits that led to attention" in buf.getvalue()
+    assert len(paged_texts) == (1 if paged else 0)
+    shown = paged_texts[0] if paged else buf.getvalue()
+    assert "The limits that led to attention" in shown
+    assert ("q: quit the lesson" in shown) == paged  # the pager's keys, said on its first line
+    assert (buf.getvalue() == "") == paged  # paged or printed, never both
+
+
+def test_no_pager_to_run_prints_the_lesson(monkeypatch):
+    from rnn_tutor.render import learn as rlearn
+
+    monkeypatch.setenv("PAGER", "no-such-pager-program")
+    assert rlearn.pager_command() is None and rlearn.page("text") is False
+    monkeypatch.setenv("PAGER", "less -R")
+    assert rlearn.pager_command() in (None, ["less", "-R"])
 
 
 def test_piped_subprocess_is_plain_and_unpaged(tmp_path):

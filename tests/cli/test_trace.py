@@ -136,7 +136,7 @@ def test_stream_jsonl(cli):
     assert r.exit_code == 0
     lines = [loads_strict(line) for line in r.stdout.splitlines()]
     assert [l["h"] for l in lines] == [0.5, 1.25, 2.125]
-    assert "'bad' is not a number" in r.stderr
+    assert "line 3: must be a number, got 'bad'; skipped" in r.stderr
 
 
 def test_stream_table_csv_json(cli):

@@ -199,8 +199,10 @@ def test_the_learning_curve_fits_the_screen_however_many_evaluations():
     r = invoke(["train", "--task", "recall", "--length", "4", "--steps", "300", "--eval-every", "1",
                 "--eval-size", "16"])
     assert r.exit_code == 0, r.stderr
-    line = next(x for x in r.stdout.splitlines() if x.startswith("learning curve"))
-    assert "over 300 steps" in line and len(line) <= 80
+    lines = r.stdout.splitlines()
+    at = next(i for i, x in enumerate(lines) if x.startswith("learning curve"))
+    assert "over the 300-step budget" in lines[at] and len(lines[at]) <= 80
+    assert 0 < len(lines[at + 1].strip()) <= 40 and len(lines[at + 1]) <= 80  # the curve, on its own line
 
 
 def test_choice_lists_are_the_cores():

@@ -197,3 +197,24 @@ def test_an_error_while_writing_leaves_the_old_file_whole(tmp_path):
 def test_size_text():
     assert fileio.size_text(4_294_967_424) == "4.29 GB"
     assert fileio.size_text(500_000_000) == "500 MB" and fileio.size_text(80) == "80 bytes"
+
+
+# ------------------------------------------------------------------------------------------- .npz
+
+
+def test_npz_reads_what_numpy_reads(tmp_path):
+    """Every plain kind of array numpy writes comes back equal: C and Fortran order, byte orders, text, bytes,
+    empty and 0-d arrays, stored and compressed archives."""
+    import numpy as np
+
+    arrays = {"a": np.asfortranarray(np.arange(12.0).reshape(3, 4)), "b": np.arange(6, dtype=">i4").reshape(2, 3),
+              "c": np.array("lstm"), "d": np.array(b"xy"), "e": np.zeros((0, 3)), "f": np.float32(1.5) * np.ones(5),
+              "g": np.array(True)}
+    for save in (np.savez, np.savez_compressed):
+        save(tmp_path / "f.npz", **arrays)
+        with fileio.NpzArchive(tmp_path / "f.npz") as z, np.load(tmp_path / "f.npz") as ref:
+            assert sorted(z.infos) == sorted(arrays)
+            for k in arrays:
+                v = z.read(k)
+                assert v.dtype == ref[k].dtype and v.shape == ref[k].shape and np.array_equal(v, ref[k]), k
+                assert v.flags.writeable

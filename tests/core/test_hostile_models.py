@@ -178,6 +178,26 @@ def test_a_checksum_mismatch_is_named(tmp_path):
     _refused(tmp_path / "m.npz", "weight_hh_l0", "checksum")
 
 
+def test_every_single_byte_flip_is_a_message(tmp_path):
+    """Flip each byte of a small weights file in turn (zip headers and directory, .npy headers, data): loading
+    it either works (a flip inside a number) or raises an RnnTutorError, never anything else."""
+    path = tmp_path / "m.npz"
+    hostile.model_with(path, hostile.good_arrays("rnn", 1, 1), meta_cell=np.array("rnn"))
+    data = path.read_bytes()
+    bad = tmp_path / "flip.npz"
+    outcomes = set()
+    for i in range(len(data)):
+        flipped = bytearray(data)
+        flipped[i] ^= 0xFF
+        bad.write_bytes(bytes(flipped))
+        try:
+            weights.load_weights(bad)
+            outcomes.add("loaded")
+        except RnnTutorError as e:
+            outcomes.add(e.exit_code)
+    assert outcomes <= {"loaded", 1} and 1 in outcomes
+
+
 def test_model_files_must_be_regular(tmp_path):
     import os
 
@@ -200,15 +220,15 @@ def _bad_values(field: weights.MetaField):
     yield np.array(["a", "b"]), "single value"
     if field.kind == "text":
         yield np.array(b"\xff"), "not text"
-        yield np.array(5), "got int64"
+        yield np.array(5), "got a whole number (int64)"
         yield np.array("x" * 2000), "longer than 1,000"
         if field.choices:
             yield np.array("zz"), "expected one of"
         return
-    yield np.array("7"), "got <U1"
+    yield np.array("7"), "got text (<U1)"
     if field.kind == "int":
-        yield np.array(np.inf), "got float64"
-        yield np.array(True), "got bool"
+        yield np.array(np.inf), "got a floating-point number (float64)"
+        yield np.array(True), "got true/false (bool)"
         yield np.array(field.low - 1, dtype=np.int64), "expected a whole number"
         if field.high is not None and field.high < 2**62:
             yield np.array(field.high + 1, dtype=np.int64), "expected a whole number"
@@ -239,7 +259,7 @@ def test_the_reported_meta_values_of_the_issue(tmp_path, model_arrays):
     for key in ("meta_length", "meta_seed"):  # predict reads them; trace --weights reads only the cell's fields
         hostile.model_with(tmp_path / "m.npz", model_arrays, **{key: np.array(np.inf)})
         r = invoke(["predict", str(tmp_path / "m.npz")])
-        assert r.exit_code == 1 and f"{key} should be a whole number" in r.stderr and "got float64" in r.stderr
+        assert r.exit_code == 1 and f"{key} should be a whole number" in r.stderr and "got a floating-point number" in r.stderr
 
 
 def test_good_model_and_nan_accuracy_still_load(tmp_path, model_arrays):

@@ -107,7 +107,9 @@ def test_someone_elses_sqlite_database_is_moved_aside(tmp_path):
 
 
 def test_newer_schema_is_refused_and_untouched(tmp_path):
+    Store.open(tmp_path).close()  # our tables, as a newer rnn-tutor would have them (plus, say, a column)
     conn = sqlite3.connect(tmp_path / DB_NAME)
+    conn.execute("ALTER TABLE reviews ADD COLUMN note TEXT")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     before = (tmp_path / DB_NAME).read_bytes()
