@@ -1,8 +1,8 @@
 """The CLI-invocation checker every command's fuzz test uses.
 
 ``check_invocation(args, input)`` runs the CLI in-process and asserts the conventions every command follows:
-no traceback, exit code in {0, 1, 2}, an ``Error:`` line on stderr when it fails, and valid JSON (no NaN or
-Infinity) on stdout whenever ``--format json`` (or ``jsonl``) succeeded.
+no traceback and no "internal error", exit code in {0, 1, 2}, an ``Error:`` line on stderr when it fails, and
+valid JSON (no NaN or Infinity) on stdout whenever ``--format json`` (or ``jsonl``) succeeded.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ def check_invocation(args: list[str], input: str | bytes | None = None, allowed=
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"uncaught {type(result.exception).__name__} from {where}: {result.exception}")
     assert result.exit_code in allowed, f"exit {result.exit_code} from {where}:\n{err}"
+    # the app's catch-all for bugs ("Error: internal error: ... this is a bug in rnn-tutor"): no input may reach it
+    assert "internal error" not in err, f"internal error from {where}:\n{err}"
     if result.exit_code in (1, 2):
         assert "Error" in err, f"failure without an Error line from {where}: {err!r}"
     fmt = output_format(args)

@@ -44,8 +44,8 @@ def compare(
         "--gate-init", help="chrono: gated cells start out remembering (as in train; the default); plain: "
         "PyTorch's init (the default for --task text).", case_sensitive=False, show_default=False)] = None,
     dtype: Annotated[Optional[DType], typer.Option(
-        "--dtype", help="float64 (exact numbers; the default) or float32 (faster; the default for --task text).",
-        case_sensitive=False, show_default=False)] = None,
+        "--dtype", help="float64 (about 16 digits; the default) or float32 (about 7, faster; the default for "
+        "--task text).", case_sensitive=False, show_default=False)] = None,
     signal: Annotated[Optional[str], typer.Option(
         "--signal", help="forecast: knocks (default), sines, regimes or a FILE of readings.",
         show_default=False)] = None,
@@ -170,7 +170,7 @@ def compare(
             raise typer.Exit(130)
         return
     if len(configs) > 1:
-        sentence = core.length_sentence(rows, base.hidden)
+        sentence = core.length_sentence(rows, base.hidden, base.task)
     else:
         sentence = core.compare_sentence(rows, base.task, base.length, base.steps, baseline or 0.0)
     meta = {"task": base.task, "length": base.length, "lengths": [c.length for c in configs],

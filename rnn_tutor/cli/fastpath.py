@@ -69,9 +69,10 @@ def parse(args: list[str]) -> dict | None:
     from rnn_tutor.errors import BadValueError
 
     try:  # the grammar the typer options use (cli/options.py number()), so both paths accept the same values
-        opts["weight"] = [parse_number("--weight", v) for v in opts["weight"]] or [parse_number("--weight", 0.5)]
+        opts["weight"] = ([parse_number("--weight", v, decimal_comma=False) for v in opts["weight"]]
+                          or [parse_number("--weight", 0.5)])
         for key, default in (("input_weight", 0.5), ("bias", 0.0), ("h0", 0.0)):
-            opts[key] = parse_number(key, opts.get(key, default))
+            opts[key] = parse_number(key, opts.get(key, default), decimal_comma=False)
     except BadValueError:
         return None
     opts["activation"] = opts.get("activation", "linear").lower()

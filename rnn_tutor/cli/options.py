@@ -77,7 +77,7 @@ def number(option: str, *, low: float | None = None, high: float | None = None, 
     from rnn_tutor.core.numbers import parse_number
 
     def parse(value):
-        v = parse_number(option, value)
+        v = parse_number(option, value, decimal_comma=False)  # a comma in an option separates values: refused
         if low is not None or high is not None:
             from rnn_tutor.core.validate import check_number
 

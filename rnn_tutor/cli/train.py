@@ -166,8 +166,8 @@ def train(
     stop_at: Annotated[Optional[float], typer.Option(
         "--stop-at", help="Stop once held-out accuracy reaches this (e.g. 0.99).", show_default=False)] = None,
     dtype: Annotated[Optional[DType], typer.Option(
-        "--dtype", help="float64 (exact numbers; the default) or float32 (about twice as fast for LSTMs; the "
-        "default for --task text).", case_sensitive=False, show_default=False)] = None,
+        "--dtype", help="float64 (about 16 digits; the default) or float32 (about 7; about twice as fast for LSTMs; "
+        "the default for --task text).", case_sensitive=False, show_default=False)] = None,
     decoder: Annotated[Decoder, typer.Option("--decoder", help=DECODER_HELP, case_sensitive=False)] = Decoder.plain,
     score: Annotated[Optional[Score], typer.Option("--score", help=SCORE_HELP, case_sensitive=False,
                                                    show_default=False)] = None,

@@ -100,12 +100,17 @@ def _looks_like_a_list(text: str, parse: Callable[[str], Any]) -> bool:
 
 def one_value_problem(param, text: str, what: str) -> ValueProblem:
     """'-w 0.5,0.9' where one value goes: say so, and for an option that repeats, how to give several."""
-    hint = None
+    hints = []
+    if re.fullmatch(r"\s*[+-]?[0-9]+,[0-9]+\s*", text):  # '1,5': a decimal comma, '1,000' a separator?
+        if "whole" in what:
+            hints.append("write it without separators: " + text.strip().replace(",", ""))
+        else:
+            hints.append("a decimal is written with a point: " + text.strip().replace(",", "."))
     if getattr(param, "multiple", False):
         parts = [p for p in _LIST_SPLIT.split(text.strip()) if p]
         flag = _short_label(param)
-        hint = "to give several, repeat it: " + " ".join(f"{flag} {p}" for p in parts[:3])
-    return _problem(param, f"must be {what}", text, hint)
+        hints.append("to give several, repeat it: " + " ".join(f"{flag} {p}" for p in parts[:3]))
+    return _problem(param, f"must be {what}", text, "; ".join(hints) or None)
 
 
 def _fmt_bound(v: float | int) -> str:
@@ -182,7 +187,7 @@ def _number_leaf(whole: bool, lo, hi):
 
             text = str(value)
             try:
-                number = grammar(option_label(param), text)
+                number = grammar(option_label(param), text, decimal_comma=False)
             except BadValueError:
                 if _looks_like_a_list(text, parse_number):
                     raise one_value_problem(param, text, one) from None
@@ -298,7 +303,8 @@ def reader_for(param) -> Reader | None:
             try:
                 return parser(value)
             except BadValueError:
-                if isinstance(value, str) and _looks_like_a_list(value, parser):
+                if isinstance(value, str) and (_looks_like_a_list(value, parser) or (
+                        annotation is float and _looks_like_a_list(value, parse_number))):  # 1,5 with 5 out of range
                     raise one_value_problem(param, value, what) from None
                 raise
 

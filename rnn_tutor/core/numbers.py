@@ -119,7 +119,7 @@ def exact_value(text: str, *, decimal_comma: bool = False) -> Fraction | None:
     return -value if sign == "-" else value
 
 
-def parse_number(option: str, text, *, decimal_comma: bool = True, where: str = "") -> Number:
+def parse_number(option: str, text, *, decimal_comma: bool = False, where: str = "") -> Number:
     """One number the user typed, exact, as a ``Number``; BadValueError naming ``option`` otherwise.
 
     ``where`` names an item inside a list in the message ("item 3"). A float or int (a default, or a value

@@ -52,8 +52,10 @@ def _bad_values(p, tmp: Path):
     elif ann is float:
         yield "abc", "must be a number"
         yield "0.5,0.9", "must be one number"
+        yield "1,5", "must be one number"  # a decimal comma in an option is refused, never read as 1.5
     elif ann is int:
         yield "1.5", "must be a whole number"
+        yield "1,500", "must be one whole number"
     elif isinstance(ann, type) and issubclass(ann, Path) and not p.type_descriptor.parameter_info.dir_okay:
         yield str(tmp), "must be a file"
 
@@ -73,7 +75,18 @@ def test_every_bad_value_says_which_option_what_was_given_and_what_is_allowed(ca
         f"{value!r} (values are read by rnn_tutor/cli/values.py: use a type it knows)")
     assert err.count("\n") == 1 and not any(w in err for w in LIBRARY_WORDS), err
     if "," in value and param.multiple:
-        assert "(to give several, repeat it:" in err, err
+        assert "to give several, repeat it:" in err, err
+
+
+def test_a_comma_in_an_option_is_never_a_decimal_point(capsys):
+    """'-w 1,5' could mean 1.5 or the two weights 1 and 5: it is refused with both readings, not taken as 1.5."""
+    _, _, err = run(capsys, ["trace", "-w", "1,5"])
+    assert ("must be one number, got '1,5' (a decimal is written with a point: 1.5; to give several, repeat it: "
+            "-w 1 -w 5") in err, err
+    _, _, err = run(capsys, ["decay", "-w", "1,5"])
+    assert "a decimal is written with a point: 1.5" in err and "repeat" not in err, err
+    _, _, err = run(capsys, ["cost", "-n", "1,500"])
+    assert "must be one whole number, got '1,500' (write it without separators: 1500" in err, err
 
 
 def test_a_list_where_one_number_goes_suggests_repeating_the_option(capsys):

@@ -16,9 +16,16 @@ from rnn_tutor.errors import BadValueError
     ("1.5/3", Fraction(1, 2)), ("1e-400", Fraction(1, 10**400)), ("-0", Fraction(0)),
 ])
 def test_accepted(text, exact):
-    v = parse_number("--weight", text)
+    v = parse_number("--weight", text, decimal_comma="," in text)
     assert isinstance(v, Number) and isinstance(v, float)
     assert v.exact == exact and float(v) == float(exact)
+
+
+def test_a_decimal_comma_only_where_asked():
+    """Options separate values by commas, so they refuse '1,5'; answers (decimal_comma=True) read it as 1.5."""
+    with pytest.raises(BadValueError, match="must be a number, got '1,5'"):
+        parse_number("--weight", "1,5")
+    assert parse_number("answer", "1,5", decimal_comma=True).exact == Fraction(3, 2)
 
 
 @pytest.mark.parametrize("text, words", [
