@@ -10,11 +10,6 @@ TEXT_HELP = ("--task text: what to learn from: a UTF-8 file, '-' for stdin, or b
 VALID_HELP = "--task text: a held-out file to score bpc on (default: the last 10% of the text)."
 MAX_CHARS_HELP = "--task text: read at most this many characters (default 2,000,000; brackets: 500,000)."
 SAMPLE_HELP = "--task text: print a short sample on stderr every N steps (0: none)."
-TBPTT_HELP = ("With --task text the text is cut into --batch parallel tracks read in chunks of --length characters: "
-              "the state carries over from one chunk to the next, the gradient stops at the chunk boundary "
-              "(truncated BPTT: full BPTT would keep every step of the text in memory and update once per pass; "
-              "truncation updates often, but cannot learn from gradients that would travel more than --length steps).")
-
 
 def read_stdin_bytes(limit: int) -> bytes:
     """At most ``limit`` + 1 bytes of stdin (an endless pipe such as `yes | ...` is cut, not read forever)."""
