@@ -11,6 +11,7 @@ VALID_HELP = "--task text: a held-out file to score bpc on (default: the last 10
 MAX_CHARS_HELP = "--task text: read at most this many characters (default 2,000,000; brackets: 500,000)."
 SAMPLE_HELP = "--task text: print a short sample on stderr every N steps (0: none)."
 
+
 def read_stdin_bytes(limit: int) -> bytes:
     """At most ``limit`` + 1 bytes of stdin (an endless pipe such as `yes | ...` is cut, not read forever)."""
     stream = getattr(sys.stdin, "buffer", sys.stdin)
