@@ -22,9 +22,9 @@ same tracks from an empty history.
 The state the cells take and give is read in ONE place, ``_initial_state`` / ``_final_state``: h0/c0 (L, B, H) for
 a stack of L layers, from and to the forward result's ``h_n``, ``c_n`` (L, B, H).
 
-One-step API (streaming, sampling): ``Stepper(model).step(ids)`` feeds one character per stream and returns the
-distribution of the next one, with the state carried; it runs the same cell code as training (``heads._forward``
-with T = 1), so batch and stream cannot disagree.
+One step at a time (sampling, streaming): ``stepper.TextStepper(model).step(ids)`` (also ``lm.Stepper``) feeds one
+character per stream and returns the distribution of the next one, with the state carried; it is the package's one
+stepper (``stepper.py``), whose steps the tests hold to the batch forward pass's numbers.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import numpy as np
 from rnn_tutor.core import corpus, heads
 from rnn_tutor.core import ngram as ngrams
 from rnn_tutor.core.corpus import Text, Vocab
+from rnn_tutor.core.stepper import TextStepper
 from rnn_tutor.core.tasks import NEXT_CHAR, Task
 from rnn_tutor.errors import BadValueError
 
@@ -333,37 +334,7 @@ def bpc(loss_nats: float | None) -> float | None:
 # ------------------------------------------------------------------------------------------- one step at a time
 
 
-class Stepper:
-    """Feed a language model one character at a time (``batch`` streams side by side), carrying its state.
-
-        st = Stepper(model)
-        p = st.step([vocab_id])     # (1, V): the distribution of the next character
-
-    The same cell code as training (heads._forward with T = 1)."""
-
-    def __init__(self, model: heads.Model, batch: int = 1):
-        self.model = model
-        self.B = int(batch)
-        self.V = model.task.input_size
-        self.dtype = model.params["head.weight"].dtype
-        self.state: dict = {}
-        self.last_fwd = None  # the last step's forward result (gates, states), for inspection
-
-    def reset(self) -> None:
-        self.state = {}
-
-    def logits(self, ids) -> np.ndarray:
-        ids = np.asarray(ids).reshape(self.B)
-        x = one_hot(ids[:, None], self.V, self.dtype)  # (B, 1, V)
-        h0, c0 = _initial_state(self.state, self.model)
-        fwd = heads._forward(self.model, x, h0=h0, c0=c0, ws_key=f"step{self.B}")
-        self.state = _final_state(fwd)
-        self.last_fwd = fwd
-        W, b = self.model.params["head.weight"], self.model.params["head.bias"]
-        return heads.linear(W, b, np.asarray(fwd.h)[:, 0]).astype(np.float64)  # (B, V)
-
-    def step(self, ids) -> np.ndarray:
-        return heads.softmax(self.logits(ids))
+Stepper = TextStepper  # the old name: feed one character id per stream, get the next one's distribution
 
 
 def start_symbol(vocab: Vocab) -> int:
