@@ -211,12 +211,17 @@ class CharStream(TokenStream):
     def __init__(self, saved, dtype=np.float64):
         super().__init__(saved, dtype)
         self.columns = CharStream.columns
+        self.exact = {ch: i for i, ch in enumerate(self.task.vocab)}  # characters are not words: 'A' is not 'a'
         self._p = None
 
     def parse(self, text: str) -> int:
-        i = self.index.get(text.casefold() if text not in self.index else text)
+        """The character's id; one the model does not know is read as its other case if the model knows that
+        one, else as the unknown symbol if the model has it, else skipped."""
+        i = self.exact.get(text)
         if i is None:
-            i = self.index.get(_UNKNOWN)
+            i = self.index.get(text.casefold())
+        if i is None:
+            i = self.exact.get(_UNKNOWN)
         if i is None:
             raise Skip(f"the character {text!r} is not in the model's alphabet")
         return i
