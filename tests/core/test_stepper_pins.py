@@ -146,7 +146,8 @@ def _compare(got, want, path: str, rel: float) -> None:
         for i, (g, w) in enumerate(zip(got, want)):
             _compare(g, w, f"{path}[{i}]", rel)
     elif isinstance(want, float) and not isinstance(want, bool):
-        assert isinstance(got, (int, float)) and got == pytest.approx(want, rel=rel, abs=rel), f"{path}: {got} != {want}"
+        assert isinstance(got, (int, float)), f"{path}: {got!r} is not a number"
+        assert got == pytest.approx(want, rel=rel, abs=rel), f"{path}: {got} != {want}"
     else:
         assert got == want and type(got) is type(want), f"{path}: {got!r} != {want!r}"
 
