@@ -152,7 +152,7 @@ class Stepper:
 
     def logits(self, ids) -> np.ndarray:
         """Read one character id per stream (as a one-hot input over the V characters) and give the logits of the
-        next character, h W^T + b in float64: (B, V) for B streams, (V,) for one."""
+        next character, h W^T + b (returned as float64): (B, V) for B streams, (V,) for one."""
         x0, B = self._x0, self.batch
         ids = np.asarray(ids, dtype=np.intp)
         hot = (ids.reshape(()),) if B is None else (ids.reshape(B), self._cols)
