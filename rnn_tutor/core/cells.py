@@ -41,8 +41,8 @@ def param_keys(num_layers: int = 1) -> tuple[str, ...]:
 def num_layers(params: dict) -> int:
     """L, the number of layers of a parameter dict (``weight_ih_l0`` .. ``weight_ih_l{L-1}``).
 
-    Other keys (a head, a decoder under a prefix) are ignored; a layer that is half there, or one past a gap
-    (``_l2`` without ``_l1``), raises BadValueError."""
+    Other keys (a head, a decoder under a prefix) are ignored; a layer that is half there, one past a gap (``_l2``
+    without ``_l1``), or one numbered in other digits than ASCII 0-9 (``_l²``), raises BadValueError."""
     n = 0
     while f"weight_ih_l{n}" in params:
         n += 1
@@ -52,8 +52,13 @@ def num_layers(params: dict) -> int:
     if missing:
         raise BadValueError(None, f"parameters lack {', '.join(missing[:4])}; layer {missing[0].rsplit('_l', 1)[1]} "
                                   f"of a {n}-layer cell needs all of {', '.join(_STEMS)}")
-    beyond = sorted(k for k in params if isinstance(k, str) and k.rsplit("_l", 1)[0] in _STEMS
-                    and k.rsplit("_l", 1)[1].isdigit() and int(k.rsplit("_l", 1)[1]) >= n)
+    layered = {k: k.rsplit("_l", 1)[1] for k in params if isinstance(k, str) and k.rsplit("_l", 1)[0] in _STEMS}
+    # str.isdigit() also holds for '²', '٣' or '１', which int() refuses or reads as another number: only 0-9 count
+    foreign = sorted(k for k, number in layered.items() if number.isdigit() and not number.isascii())
+    if foreign:
+        raise BadValueError(None, f"parameters have {', '.join(foreign[:4])}: a layer is numbered in ASCII digits "
+                                  f"0-9 (weight_ih_l0, weight_ih_l1, ...)")
+    beyond = sorted(k for k, number in layered.items() if number.isascii() and number.isdigit() and int(number) >= n)
     if beyond:
         raise BadValueError(None, f"parameters have {', '.join(beyond[:4])} but no weight_ih_l{n}: the layers must "
                                   f"be numbered 0, 1, 2, ... without a gap")

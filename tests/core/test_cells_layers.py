@@ -36,6 +36,16 @@ def test_shapes_and_init_of_a_stack(cell, g):
     assert not np.array_equal(p["weight_hh_l2"], p["weight_hh_l1"])
 
 
+@pytest.mark.parametrize("suffix", ["\u00b2", "\u0663", "\u0661\u0660", "\uff11"])  # ², Arabic-Indic 3 and 10, fullwidth 1
+def test_num_layers_refuses_a_layer_number_in_non_ascii_digits(suffix):
+    # str.isdigit() is true for these, and int() then raises ValueError ('²') or reads them as a layer ('٣' -> 3)
+    p = cells.init_params("rnn", 2, 3)
+    for stem in ("weight_ih", "bias_hh"):
+        with pytest.raises(BadValueError, match=f"{stem}_l{suffix}.*ASCII digits"):
+            cells.num_layers({**p, f"{stem}_l{suffix}": np.zeros(3)})
+    assert cells.num_layers({**p, "weight_ih_l0_reverse": np.zeros(3)}) == 1  # not a layer number: still ignored
+
+
 def test_num_layers_refuses_gaps_and_half_layers():
     p = cells.init_params("gru", 2, 3, num_layers=3)
     assert cells.num_layers({**p, "head.weight": np.zeros((1, 3))}) == 3  # other keys are not layers
