@@ -19,7 +19,7 @@ def _task_of(path):
     """The task a saved model was trained on, or None for a plain weights file (read as task_vocabulary reads it)."""
     from rnn_tutor.core import weights as wio
     from rnn_tutor.core.tasks import get_task
-    from rnn_tutor.core.train import MODEL_META
+    from rnn_tutor.core.savedmodel import MODEL_META
     from rnn_tutor.errors import BadValueError
 
     with wio.ModelFile(path, missing_hint="check the path given to --weights") as f:

@@ -14,7 +14,7 @@ PREDICT_COLUMNS = ["input", "prediction", "expected", "correct", "confidence", "
 
 
 def _pct(v: float | None) -> str:
-    from rnn_tutor.core.train import pct  # the sentences use the same writer: numbers never disagree
+    from rnn_tutor.core.compare import pct  # the sentences use the same writer: numbers never disagree
 
     return pct(v)
 
