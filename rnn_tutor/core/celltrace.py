@@ -15,6 +15,7 @@ import numpy as np
 
 from rnn_tutor.core.cellnames import check_cell
 from rnn_tutor.core.cells import forward, num_layers
+from rnn_tutor.core.numfmt import percent
 from rnn_tutor.errors import BadValueError
 
 
@@ -42,7 +43,7 @@ class CellTrace:
 
 
 def _pct(v: float) -> str:
-    return f"{100 * v:.0f}%"
+    return percent(v, 0)
 
 
 def _capital(text: str) -> str:

@@ -5,6 +5,7 @@ show (``compare_sentence``, ``length_sentence``), with the one writer of an accu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from rnn_tutor.core.numfmt import percent
 from rnn_tutor.core.tasks import SEQ2SEQ, TASKS
 from rnn_tutor.core.train import SOLVED, TrainResult
 
@@ -39,8 +40,9 @@ def compare_row(result: TrainResult) -> CompareRow:
 
 
 def pct(v: float | None) -> str:
-    """An accuracy as tables and sentences both write it ('14.6%', '-' for none), so the two always agree."""
-    return "-" if v is None else f"{100 * v:.1f}%"
+    """An accuracy as tables and sentences both write it ('14.6%', '-' for none), so the two always agree; rounded
+    half away from zero like every number rnn-tutor prints (0.0625 -> '6.3%')."""
+    return "-" if v is None else percent(v, 1)
 
 
 LONG_LAG_TASKS = ("adding", "recall", "order")  # the answer depends on the first inputs, read at the end
@@ -59,7 +61,7 @@ def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int,
     base = pct(baseline_accuracy)
     if rows and not solved:
         best = max(rows, key=lambda r: r.accuracy or 0.0)
-        return (f"No cell reached {SOLVED:.0%} within {steps:,} steps at length {length}; the best was "
+        return (f"No cell reached {percent(SOLVED, 0)} within {steps:,} steps at length {length}; the best was "
                 f"{best.cell} at {pct(best.accuracy or 0)} (a constant guess gets {base}): try more --steps.")
     if not unsolved:
         if task in LONG_LAG_TASKS:
@@ -71,7 +73,7 @@ def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int,
     lost = " and ".join(f"{r.cell} ({pct(r.accuracy or 0)})" for r in unsolved)
     near = all((r.accuracy or 0) < baseline_accuracy + 0.1 for r in unsolved)
     if not near:
-        tail = f"did not reach {SOLVED:.0%} in {steps:,} steps"
+        tail = f"did not reach {percent(SOLVED, 0)} in {steps:,} steps"
     else:
         tail = f"stayed near the {base} of a constant guess"
         if task in LONG_LAG_TASKS:  # the usual cause, not one this run measured: say so
