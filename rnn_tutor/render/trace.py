@@ -16,7 +16,7 @@ import sys
 from typing import Any, Sequence
 
 from rnn_tutor import render
-from rnn_tutor.core import scalar
+from rnn_tutor.core import scalar, scalar_step
 from rnn_tutor.core.numfmt import APPROX, EXACT_DIGITS, exact_num, fraction_text
 from rnn_tutor.core.scalar_text import params, summary, value, x_text
 
@@ -97,7 +97,7 @@ def _influence_record(tr: scalar.ScalarTrace, i: scalar.Influence) -> dict[str, 
     return rec
 
 
-def _step_record(s: scalar.Step) -> dict[str, Any]:
+def _step_record(s: scalar_step.Step) -> dict[str, Any]:
     q = s.q
     return {"t": s.t, "token": s.token, "x": s.x, "x_exact": _q(q and q.x), "h_prev": s.h_prev, "w_h_prev": s.wh,
             "u_x": s.ux, "pre": s.pre, "h": s.h, "h_exact": _q(q and q.h), "overflow": s.overflow}
@@ -189,7 +189,7 @@ def emit_traces(traces: Sequence[scalar.ScalarTrace], fmt: str, fractions: bool 
 
 # ---------------------------------------------------------------------------------------------- cells
 
-def h_cell(tr: scalar.ScalarTrace, s: scalar.Step, fractions: bool = False) -> str:
+def h_cell(tr: scalar.ScalarTrace, s: scalar_step.Step, fractions: bool = False) -> str:
     text = value(tr, s.h, s.q and s.q.h)
     if fractions:
         f = fraction_label(s.q and s.q.h)
@@ -208,7 +208,7 @@ def fraction_label(q) -> str | None:
     return f
 
 
-def step_cells(tr: scalar.ScalarTrace, s: scalar.Step, fractions: bool = False) -> list[str]:
+def step_cells(tr: scalar.ScalarTrace, s: scalar_step.Step, fractions: bool = False) -> list[str]:
     """t, token, x_t, w·h_{t-1}, u·x_t, [b], [a_t], h_t: one row of the single-weight table."""
     q = s.q
     cells = [str(s.t), s.token, x_text(tr, s), value(tr, s.wh, q and q.wh), value(tr, s.ux, q and q.ux)]
@@ -259,7 +259,7 @@ def notes(traces: Sequence[scalar.ScalarTrace], texts: Sequence[str]) -> list[st
     first = traces[0]
     if first.exact_mode:
         if any(t.q_params is None for t in traces):
-            out.append(f"A number given is too long to compute with exactly (more than {scalar.EXACT_BITS} bits as a "
+            out.append(f"A number given is too long to compute with exactly (more than {scalar_step.EXACT_BITS} bits as a "
                        f"fraction), so this trace is in floats.")
         if any(APPROX in t for t in texts):
             out.append(f"Numbers are exact unless marked {APPROX}: a value that does not end within "
@@ -282,13 +282,13 @@ def exact_stop_note(tr: scalar.ScalarTrace) -> str:
     k = tr.exact_until
     rest = f"so {'the' if k == 0 else 'later'} numbers are floats, marked {APPROX}."
     if tr.exact_stop == "input":
-        return (f"Exact arithmetic stopped at step {k + 1:,}: its input needs more than {scalar.EXACT_BITS} bits as "
+        return (f"Exact arithmetic stopped at step {k + 1:,}: its input needs more than {scalar_step.EXACT_BITS} bits as "
                 f"a fraction, {rest}")
     if tr.exact_stop == "budget":
         return (f"Exact arithmetic stopped after step {k:,}: the trace's fractions passed their budget of about "
-                f"{scalar.EXACT_TOTAL_BITS:,} bits in all, {rest}")
-    return (f"Exact arithmetic stopped after step {k:,}: the fractions grew past {scalar.EXACT_BITS} bits (about "
-            f"{scalar.EXACT_BITS * 3 // 10} digits), {rest}")
+                f"{scalar_step.EXACT_TOTAL_BITS:,} bits in all, {rest}")
+    return (f"Exact arithmetic stopped after step {k:,}: the fractions grew past {scalar_step.EXACT_BITS} bits (about "
+            f"{scalar_step.EXACT_BITS * 3 // 10} digits), {rest}")
 
 
 def vocab_line(vocab: dict[str, int], tokens: Sequence[str], label: str = "Words as numbers") -> str | None:
@@ -492,7 +492,7 @@ class StreamWriter:
     ``given`` holds the parameters as the user gave them (weights, u, b, h_0, activation), for the JSON run.
     """
 
-    def __init__(self, rnns: Sequence[scalar.ScalarRNN], fmt: str, given: tuple | None = None):
+    def __init__(self, rnns: Sequence[scalar_step.ScalarRNN], fmt: str, given: tuple | None = None):
         self.rnns = list(rnns)
         self.fmt = fmt
         self.given = given
@@ -509,7 +509,7 @@ class StreamWriter:
         return {"t": s.t, "x": s.x, "weight": r.weight, "h_prev": s.h_prev, "h": s.h,
                 "h_exact": _q(s.q and s.q.h), "overflow": s.overflow}
 
-    def write(self, steps: Sequence[scalar.Step], x=None) -> None:
+    def write(self, steps: Sequence[scalar_step.Step], x=None) -> None:
         if self.fmt == "json":
             self.values.append(x if x is not None else steps[0].x)
         elif self.fmt == "jsonl":
