@@ -134,7 +134,7 @@ def run_step(tokens, numbers, vocab, weights, input_weight, bias, h0, activation
 
 def run_stream(source, sentence, values, weights, input_weight, bias, h0, activation, fmt: str) -> int:
     """One number per line on stdin (commas or spaces also split); each h_t printed as its input arrives."""
-    from rnn_tutor.render import trace as rtrace
+    from rnn_tutor.render.trace_stream import StreamWriter
 
     if sentence is not None or values is not None or (source not in (None, "-")):
         raise BadValueError("--stream", "--stream reads numbers from stdin only (drop --sentence, --values and files)")
@@ -143,7 +143,7 @@ def run_stream(source, sentence, values, weights, input_weight, bias, h0, activa
     rnns = [scalar_step.ScalarRNN(w, input_weight, bias, h0, activation) for w in weights]
     if sys.stdin.isatty():
         render.hint("Type one number per line; Ctrl-D ends.")
-    out = rtrace.StreamWriter(rnns, fmt, (weights, input_weight, bias, h0, activation))
+    out = StreamWriter(rnns, fmt, (weights, input_weight, bias, h0, activation))
     count = 0
     lineno = 0
     warned_overflow = False
