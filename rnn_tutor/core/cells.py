@@ -16,7 +16,8 @@ reference in tests:
         h_t = (1 - z) * n + z * h_{t-1}
 
 Shapes: B batch, T steps, D input size, H hidden size. The computation runs in the dtype of the parameters
-(float64 by default; float32 params -> float32 compute).
+(float64 by default; float32 params -> float32 compute). The step-by-step description of one sequence
+(``trace --cell``) is ``core/celltrace.py``.
 """
 
 from __future__ import annotations
