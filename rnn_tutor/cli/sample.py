@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -21,8 +21,9 @@ class SampleFormat(str, enum.Enum):
 
 @app.command("sample")
 def sample(
-    model: Annotated[Path, typer.Argument(help="A language model saved by 'rnn-tutor train --task text --save'.",
-                                          show_default=False)],
+    model: Annotated[Path, typer.Argument(
+        help="A language model saved by 'rnn-tutor train --task text --save', or a PyTorch state_dict with its "
+        "head, saved with numpy.savez (then give --vocab; see 'rnn-tutor inspect --help').", show_default=False)],
     length: Annotated[int, typer.Option("--length", "-n", help="Characters to write (1-100,000).")] = 300,
     temperature: Annotated[float, typer.Option(
         "--temperature", "-t", help="Divide the logits by this before the softmax: below 1 safer and more "
@@ -34,6 +35,12 @@ def sample(
     fmt: Annotated[SampleFormat, typer.Option(
         "--format", "-f", help="text streams the characters as they come; jsonl one object per character with "
         "its probability; json and csv all of them at the end.", case_sensitive=False)] = SampleFormat.text,
+    vocab: Annotated[Optional[str], typer.Option(
+        "--vocab", help="For a PyTorch state_dict: its characters in input-index order, as one string.",
+        show_default=False)] = None,
+    vocab_file: Annotated[Optional[Path], typer.Option(
+        "--vocab-file", help="For a PyTorch state_dict: a file of its characters in index order (as inspect reads "
+        "it).", show_default=False)] = None,
 ) -> None:
     """Sample a saved language model: each character is drawn from the model's distribution for the next one,
     then read back in.
@@ -48,15 +55,18 @@ def sample(
         rnn-tutor sample code.npz --prime "def " --seed 1 --format jsonl | jq -c '{char, probability}'
     """
     from rnn_tutor.cli.train import one_blas_thread
-    from rnn_tutor.core import lm
-    from rnn_tutor.core import train as core
+    from rnn_tutor.core import lm, statedict
     from rnn_tutor.errors import RnnTutorError
     from rnn_tutor.render import lm as view
 
-    saved = core.load_model(model)
+    saved = statedict.load(model, vocab, vocab_file)
     if saved.model.task.name != "text":
         raise RnnTutorError(f"{model} holds a model for the {saved.model.task.name} task, not a language model",
                             "train one with: rnn-tutor train --task text --save model.npz")
+    if "head.weight" not in saved.model.params:
+        raise RnnTutorError(f"{model} has no head (the nn.Linear(H, V) that gives the next character's logits, "
+                            "saved as fc.weight/fc.bias, head.*, decoder.*, ...), so it cannot write",
+                            "save the state_dict of the whole model, its Linear head included")
     lm.check_temperature(temperature)
     writer = view.SampleWriter(fmt.value)
     last = ""
