@@ -75,7 +75,7 @@ def _text_to_read(saved, text: Optional[str], file: Optional[Path], max_chars: i
     if text is not None:
         if not text:
             raise BadValueError("--text", "is empty; give some text for the model to read")
-        return text[:max_chars], "--text"
+        return text[:max_chars], "the text given (--text)"
     if file is not None:
         read = corpus.read_text_file(file, "--file", max_chars)
         return read.text, str(file)

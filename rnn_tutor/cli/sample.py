@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -68,11 +69,36 @@ def sample(
                             "saved as fc.weight/fc.bias, head.*, decoder.*, ...), so it cannot write",
                             "save the state_dict of the whole model, its Linear head included")
     lm.check_temperature(temperature)
+    check_small_temperature(saved.model, temperature)
     writer = view.SampleWriter(fmt.value)
     last = ""
-    with one_blas_thread():
-        for chars in lm.sample(saved.model, length, temperature=temperature, prime=prime, seed=seed):
-            writer.write(chars[0])
-            last = chars[0].char
+    try:
+        with one_blas_thread():
+            for chars in lm.sample(saved.model, length, temperature=temperature, prime=prime, seed=seed):
+                writer.write(chars[0])
+                last = chars[0].char
+    except KeyboardInterrupt:
+        if fmt.value == "text" and last not in ("", "\n"):  # the shell's prompt on a line of its own
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        raise
     writer.chars_end_with_newline = last == "\n"
     writer.close({"model": str(model), "length": length, "temperature": temperature, "prime": prime, "seed": seed})
+
+
+def check_small_temperature(model, temperature: float) -> None:
+    """Refuse a positive temperature so small that logits / temperature overflows float64 (the softmax of
+    infinities is NaN: the draw would be garbage). Every logit is h W_v + b_v with each h in [-1, 1] (tanh, or
+    o * tanh(c), or a GRU's mix of such), so |logit| <= max_v (sum |W_v| + |b_v|) = B, and B / t must stay finite."""
+    import numpy as np
+
+    from rnn_tutor.errors import BadValueError
+
+    if temperature <= 0:
+        return
+    W, b = model.params["head.weight"], model.params["head.bias"]
+    bound = float(np.max(np.abs(W).sum(axis=1) + np.abs(b)))
+    if bound / temperature > 1e300:
+        raise BadValueError("--temperature", f"{temperature:g} is too small for this model: its logits (up to "
+                                             f"{bound:.3g} in size) divided by it overflow",
+                            "give 0, which always takes the likeliest character, as a temperature this small would")

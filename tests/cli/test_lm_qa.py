@@ -1,0 +1,49 @@
+"""Defects found using the language-model commands as a new user would, each pinned by a test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.test_lm import model_file  # noqa: F401  (the module's small brackets model)
+from tests.fuzzing import loads_strict
+
+
+def test_a_tiny_positive_temperature_is_refused_not_sampled_as_nan(cli, model_file):  # noqa: F811
+    # 1e-310 made logits / t infinite: every probability NaN, the "draw" always id 0, nulls in the JSON
+    r = cli(["sample", model_file, "-n", "3", "--temperature", "1e-310", "--format", "jsonl"])
+    assert r.exit_code == 2 and "--temperature" in r.stderr and "too small" in r.stderr, r.stdout
+    assert "RuntimeWarning" not in r.stderr
+    ok = cli(["sample", model_file, "-n", "3", "--temperature", "1e-250", "--format", "jsonl"])
+    greedy = cli(["sample", model_file, "-n", "3", "--temperature", "0", "--format", "jsonl"])
+    assert ok.exit_code == 0 and [loads_strict(x)["char"] for x in ok.stdout.splitlines()] == \
+        [loads_strict(x)["char"] for x in greedy.stdout.splitlines()]
+    assert all(loads_strict(x)["sampled_probability"] == 1.0 for x in ok.stdout.splitlines())
+
+
+def test_ctrl_c_while_sampling_ends_the_line(cli, model_file, monkeypatch):  # noqa: F811
+    from rnn_tutor.core import lm
+
+    real = lm.sample
+
+    def interrupted(*args, **kwargs):
+        for k, chars in enumerate(real(*args, **kwargs)):
+            if k == 5:
+                raise KeyboardInterrupt
+            yield chars
+
+    monkeypatch.setattr(lm, "sample", interrupted)
+    r = cli(["sample", model_file, "-n", "50", "--prime", "(owl"])
+    assert r.exit_code == 130 and len(r.stdout) == 6 and r.stdout.endswith("\n"), repr(r.stdout)
+
+
+def test_inspect_names_the_text_it_read(cli, model_file):  # noqa: F811
+    r = cli(["inspect", model_file, "--text", "(owl [cat])"])
+    assert r.exit_code == 0 and "reading the text given (--text)" in r.stdout, r.stdout
+
+
+def test_the_compare_sentence_lists_three_cells_with_one_and():
+    from rnn_tutor.cli.lmtext import compare_sentence
+
+    rows = [{"cell": c, "bpc": b, "closers_right": None} for c, b in (("rnn", 1.42), ("gru", 1.44), ("lstm", 1.41))]
+    text = compare_sentence(rows, {"ngram_bpc": 1.55, "ngram_order": 5, "budget": 300}, False)
+    assert "lstm, rnn and gru went below it." in text, text  # was "lstm and rnn and gru"
