@@ -47,3 +47,24 @@ def test_the_compare_sentence_lists_three_cells_with_one_and():
     rows = [{"cell": c, "bpc": b, "closers_right": None} for c, b in (("rnn", 1.42), ("gru", 1.44), ("lstm", 1.41))]
     text = compare_sentence(rows, {"ngram_bpc": 1.55, "ngram_order": 5, "budget": 300}, False)
     assert "lstm, rnn and gru went below it." in text, text  # was "lstm and rnn and gru"
+
+
+def test_the_training_table_says_when_it_leaves_evaluations_out(cli):
+    from tests.cli.test_lm import TINY
+
+    args = ["train", "--task", "text", *TINY[:4], "--steps", "14", "--batch", "4", "--length", "20",
+            "--eval-every", "1", "--sample-every", "0"]
+    r = cli(args)
+    assert r.exit_code == 0, r.stderr
+    assert "12 of the 15 evaluations shown (every one in --format csv or json)" in " ".join(r.stdout.split())
+    assert "characters of training text" in r.stdout
+    assert len(cli(args + ["--format", "csv"]).stdout.splitlines()) == 16  # header + every evaluation
+
+
+def test_predict_on_a_language_model_does_not_ask_for_another_length(cli, model_file):  # noqa: F811
+    # it said "the model was trained at T = 100 ... train one at that length: --length 9": a language model reads
+    # a stream, its --length is the BPTT chunk
+    r = cli(["predict", model_file, "--input", "(owl [cat"])
+    assert r.exit_code == 0 and "†" not in r.stdout and "--length" not in r.stdout + r.stderr, r.stdout
+    data = loads_strict(cli(["predict", model_file, "--input", "(owl [cat", "--format", "json"]).stdout)
+    assert [p["other_length"] for p in data["predictions"]] == [False]
