@@ -35,7 +35,8 @@ def sample(
     seed: SeedOpt = 0,
     fmt: Annotated[SampleFormat, typer.Option(
         "--format", "-f", help="text streams the characters as they come; jsonl one object per character with "
-        "its probability; json and csv all of them at the end.", case_sensitive=False)] = SampleFormat.text,
+        "its probability and csv one row per character, also as they come; json all of them at the end.",
+        case_sensitive=False)] = SampleFormat.text,
     vocab: Annotated[Optional[str], typer.Option(
         "--vocab", help="For a PyTorch state_dict: its characters in input-index order, as one string.",
         show_default=False)] = None,

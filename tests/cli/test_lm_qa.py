@@ -68,3 +68,22 @@ def test_predict_on_a_language_model_does_not_ask_for_another_length(cli, model_
     assert r.exit_code == 0 and "†" not in r.stdout and "--length" not in r.stdout + r.stderr, r.stdout
     data = loads_strict(cli(["predict", model_file, "--input", "(owl [cat", "--format", "json"]).stdout)
     assert [p["other_length"] for p in data["predictions"]] == [False]
+
+
+def test_sample_csv_streams_as_its_help_says(cli, model_file, monkeypatch):  # noqa: F811
+    # the help said "json and csv all of them at the end"; csv rows go out one per character
+    from rnn_tutor.core import lm
+
+    real = lm.sample
+
+    def interrupted(*args, **kwargs):
+        for k, chars in enumerate(real(*args, **kwargs)):
+            if k == 4:
+                raise KeyboardInterrupt
+            yield chars
+
+    monkeypatch.setattr(lm, "sample", interrupted)
+    r = cli(["sample", model_file, "-n", "50", "--format", "csv"])
+    assert r.exit_code == 130 and r.stdout.count("\n") >= 5  # the header and the 4 characters made
+    help_text = " ".join(cli(["sample", "--help"]).stdout.split())
+    assert "json and csv all of them at the end" not in help_text and "csv one row per character" in help_text
