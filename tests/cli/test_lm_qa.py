@@ -8,6 +8,21 @@ from tests.cli.test_lm import model_file  # noqa: F401  (the module's small brac
 from tests.fuzzing import loads_strict
 
 
+def interrupt_sampling_after(monkeypatch, n: int) -> None:
+    """Ctrl-C while lm.sample makes character n (after n characters were written)."""
+    from rnn_tutor.core import lm
+
+    real = lm.sample
+
+    def interrupted(*args, **kwargs):
+        for k, chars in enumerate(real(*args, **kwargs)):
+            if k == n:
+                raise KeyboardInterrupt
+            yield chars
+
+    monkeypatch.setattr(lm, "sample", interrupted)
+
+
 def test_a_tiny_positive_temperature_is_refused_not_sampled_as_nan(cli, model_file):  # noqa: F811
     # 1e-310 made logits / t infinite: every probability NaN, the "draw" always id 0, nulls in the JSON
     r = cli(["sample", model_file, "-n", "3", "--temperature", "1e-310", "--format", "jsonl"])
@@ -21,17 +36,7 @@ def test_a_tiny_positive_temperature_is_refused_not_sampled_as_nan(cli, model_fi
 
 
 def test_ctrl_c_while_sampling_ends_the_line(cli, model_file, monkeypatch):  # noqa: F811
-    from rnn_tutor.core import lm
-
-    real = lm.sample
-
-    def interrupted(*args, **kwargs):
-        for k, chars in enumerate(real(*args, **kwargs)):
-            if k == 5:
-                raise KeyboardInterrupt
-            yield chars
-
-    monkeypatch.setattr(lm, "sample", interrupted)
+    interrupt_sampling_after(monkeypatch, 5)
     r = cli(["sample", model_file, "-n", "50", "--prime", "(owl"])
     assert r.exit_code == 130 and len(r.stdout) == 6 and r.stdout.endswith("\n"), repr(r.stdout)
 
@@ -72,17 +77,7 @@ def test_predict_on_a_language_model_does_not_ask_for_another_length(cli, model_
 
 def test_sample_csv_streams_as_its_help_says(cli, model_file, monkeypatch):  # noqa: F811
     # the help said "json and csv all of them at the end"; csv rows go out one per character
-    from rnn_tutor.core import lm
-
-    real = lm.sample
-
-    def interrupted(*args, **kwargs):
-        for k, chars in enumerate(real(*args, **kwargs)):
-            if k == 4:
-                raise KeyboardInterrupt
-            yield chars
-
-    monkeypatch.setattr(lm, "sample", interrupted)
+    interrupt_sampling_after(monkeypatch, 4)
     r = cli(["sample", model_file, "-n", "50", "--format", "csv"])
     assert r.exit_code == 130 and r.stdout.count("\n") >= 5  # the header and the 4 characters made
     help_text = " ".join(cli(["sample", "--help"]).stdout.split())
