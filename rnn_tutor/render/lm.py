@@ -245,8 +245,12 @@ class SampleWriter:
         elif self.fmt == "json":
             text = "".join(c.char for c in self.chars)
             bits = [-math.log2(c.probability) if c.probability > 0 else None for c in self.chars]
+            # a character the model gave probability 0 (it underflowed; a high temperature can still draw it)
+            # costs infinitely many bits: then the mean is null, with a flag, rather than the mean of the others
+            infinite = None in bits
             render.write_json({**meta, "text": text, "chars": [render.jsonable(c) for c in self.chars],
-                               "mean_bits": (sum(b for b in bits if b is not None) / len(bits)) if bits else None})
+                               "mean_bits": None if infinite or not bits else sum(bits) / len(bits),
+                               "mean_bits_infinite": infinite})
 
     chars_end_with_newline = False
 

@@ -82,3 +82,28 @@ def test_sample_csv_streams_as_its_help_says(cli, model_file, monkeypatch):  # n
     assert r.exit_code == 130 and r.stdout.count("\n") >= 5  # the header and the 4 characters made
     help_text = " ".join(cli(["sample", "--help"]).stdout.split())
     assert "json and csv all of them at the end" not in help_text and "csv one row per character" in help_text
+
+
+def test_sample_json_mean_bits_is_not_the_mean_of_the_finite_ones(cli, tmp_path):
+    # characters the model gives probability 0 (exp(-800) underflows) that a temperature of 100 still draws: their
+    # bits are infinite, and mean_bits left them out of the sum but not of the count
+    import numpy as np
+
+    from rnn_tutor.core import cells
+
+    chars = "ab" + "".join(chr(0x100 + i) for i in range(198))
+    V = len(chars)
+    p = cells.init_params("rnn", V, 1, dtype=np.float32)
+    bias = np.full(V, -800.0, np.float32)
+    bias[:2] = 0.0
+    np.savez(tmp_path / "sd.npz", **p, **{"fc.weight": np.zeros((V, 1), np.float32), "fc.bias": bias})
+    r = cli(["sample", str(tmp_path / "sd.npz"), "--vocab", chars, "-n", "400", "--temperature", "100",
+             "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = loads_strict(r.stdout)
+    assert any(c["probability"] == 0.0 for c in data["chars"])
+    assert data["mean_bits"] is None and data["mean_bits_infinite"] is True
+    r = cli(["sample", str(tmp_path / "sd.npz"), "--vocab", chars, "-n", "20", "--temperature", "1",
+             "--format", "json"])
+    data = loads_strict(r.stdout)
+    assert data["mean_bits_infinite"] is False and data["mean_bits"] == pytest.approx(1.0)  # a or b, 1/2 each
