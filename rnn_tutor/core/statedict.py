@@ -209,11 +209,11 @@ def read_vocab(vocab: str | None, vocab_file) -> tuple[Vocab, str] | None:
 
 def load(path, vocab: str | None = None, vocab_file=None):
     """A language model from ``path``: a model saved by ``train --task text`` (then no vocabulary may be given),
-    or a bare PyTorch state_dict with the vocabulary given. Returns ``train.SavedModel``; its ``meta`` has
+    or a bare PyTorch state_dict with the vocabulary given. Returns ``savedmodel.SavedModel``; its ``meta`` has
     ``state_dict`` (True for a bare one), ``head`` (the head's module name, or None: then the model has no
     ``head.weight`` and nothing that needs logits can run) and ``notes`` (what was done to read it)."""
     from rnn_tutor.core import lm
-    from rnn_tutor.core import train as core
+    from rnn_tutor.core import savedmodel as core
 
     with weights.ModelFile(path, "model file", hint="train and save the model again",
                            missing_hint=core._MISSING_MODEL) as f:
@@ -235,7 +235,7 @@ def load(path, vocab: str | None = None, vocab_file=None):
 
 def _from_state_dict(f: weights.ModelFile, sd: StateDict, given):
     from rnn_tutor.core import cells, heads, lm
-    from rnn_tutor.core import train as core
+    from rnn_tutor.core import savedmodel as core
 
     cell_names = {k[len(sd.prefix):]: k for k in f.infos if k.startswith(sd.prefix)
                   and _CELL_KEY.fullmatch(k[len(sd.prefix):])}
