@@ -5,16 +5,41 @@ program's SQLite file, and transactions whose failures say what happened.
   ``user_version`` (a newer version: at least today's columns); version 0 is ours only when empty. Anything
   else (not SQLite, structurally corrupt, another program's database whatever version it claims) is renamed
   aside, never deleted, and a fresh store starts.
+- **What is checked at open, and when.** SQLite's ``PRAGMA quick_check`` reads every page of the file: at a
+  million reviews (~400 MB) that is ~0.45 s of CPU and more of disk, longer than everything else a reading
+  command does. Almost all of those pages are the history (``reviews`` and its indexes); every other table has
+  a row per card. So the check depends on what the command will do to the file:
+
+  * a command that writes (a session, import, undo, reset, and any schema upgrade) checks the WHOLE file before
+    its first write: writing into a damaged b-tree (a page listed free that is in use, say) can destroy
+    good rows, so this check is not skipped, whatever it costs (it is the first half-second of a session at a
+    million reviews, nothing at a few thousand);
+  * a reading command (list, stats, export) checks what it cannot do without: the file is a whole number of
+    pages (a cut file), SQLite's own checks at open (a file shorter than its header says, a damaged header or
+    schema), the schema is ours, and ``quick_check(TABLE)`` (SQLite >= 3.33) of every table but the history,
+    with their indexes. The history is not read through at open: a reading command touches only the pages it
+    needs (stats a few index ranges), and SQLite checks every page it loads, so a damaged page the command
+    reads fails with SQLITE_CORRUPT, which becomes ``StoreDamaged`` (a clear message; nothing is changed, since
+    another session may be using the file), and a damaged page it does not read cannot change what it shows.
+    The next writing command finds any damage in its whole-file check and moves the file aside.
+
+  We considered remembering the last clean check (file size, mtime, WAL state) so that an unchanged file is
+  not checked twice, and decided against it: a reading command no longer needs the whole check, and for a
+  writing command the record would trust the file's size and mtime, which damage on the disk (a bad sector, a
+  flipped bit) leaves as they were, would need a file of its own beside the store (or a write to the store that
+  changes what it records), and could not be kept on a read-only location.
 - **Rows, not files.** ``PRAGMA quick_check`` failures that concern single rows (a CHECK constraint, a NULL in
   a NOT NULL column, typically a hand edit) keep the store: the readers skip and name such rows.
+- **Damage found later.** A query that meets a damaged page raises ``StoreDamaged``; a command that writes then
+  moves the file aside as at open (``quiz.store`` does it, after closing its connection).
 - **Read-only.** Where the file or its folder cannot be written (a read-only mount, permissions), reading
   commands (``open_database(write=False)``) get a read-only connection (``mode=ro``; ``immutable=1`` when
   SQLite cannot even share the WAL index there), or an empty in-memory store when there is no file yet; a
   command that must write is told why it cannot, before it starts.
 - **Failures.** ``transaction`` is ``BEGIN IMMEDIATE`` ... ``COMMIT``; whatever fails inside it is rolled back
   only while a transaction is still open (SQLite ends one itself on a full disk) and becomes a message:
-  ``StoreBusy``, ``StoreFull`` (the disk is full), ``StoreReadOnly``, or an I/O error, never SQLite's
-  "cannot rollback - no transaction is active".
+  ``StoreBusy``, ``StoreFull`` (the disk is full), ``StoreReadOnly``, ``StoreDamaged``, or an I/O error, never
+  SQLite's "cannot rollback - no transaction is active".
 """
 
 from __future__ import annotations
@@ -33,6 +58,8 @@ FULL_BELOW = 256 * 1024  # free bytes under which a write failure is put down to
 _GARBAGE_CODES = {getattr(sqlite3, "SQLITE_NOTADB", 26), getattr(sqlite3, "SQLITE_CORRUPT", 11)}
 _FULL, _READONLY, _IOERR, _CANTOPEN = 13, 8, 10, 14  # SQLite's primary result codes
 ROW_PROBLEMS = ("CHECK constraint failed", "NULL value in", "NOT NULL constraint failed")
+HISTORY_TABLE = "reviews"  # the table that grows with the history; a reading command does not check it at open
+TABLE_CHECKS = sqlite3.sqlite_version_info >= (3, 33, 0)  # PRAGMA quick_check(TABLE) exists since 3.33
 
 
 class StoreBusy(RnnTutorError):
@@ -45,6 +72,15 @@ class StoreFull(RnnTutorError):
 
 class StoreReadOnly(RnnTutorError):
     """The database (or its folder) cannot be written."""
+
+
+class StoreDamaged(RnnTutorError):
+    """SQLite found a damaged page while reading or writing the store (SQLITE_CORRUPT, "database disk image is
+    malformed"); ``reason`` is SQLite's words."""
+
+    def __init__(self, message: str, hint: str | None = None, reason: str = ""):
+        super().__init__(message, hint)
+        self.reason = reason
 
 
 class NotOurs(Exception):
@@ -68,6 +104,33 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return _code(exc) in (5, 6) or "locked" in text or "busy" in text
 
 
+def is_damage(exc: BaseException) -> bool:
+    """Whether an SQLite error says the file is damaged (or is not a database at all)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    text = str(exc).lower()
+    return _code(exc) in _GARBAGE_CODES or "malformed" in text or "not a database" in text
+
+
+def damaged(exc: sqlite3.Error, path: Path | None) -> StoreDamaged:
+    """A damaged page met by a query, as a reading command says it (nothing is changed)."""
+    where = f"the progress database {path}" if path else "the progress database"
+    rescue = f"; to rescue what can still be read: sqlite3 {path} .recover > rescued.sql" if path else ""
+    return StoreDamaged(f"{where} is damaged: SQLite found a damaged page while reading it ({exc}); nothing "
+                        "was changed", f"the next 'rnn-tutor quiz' session moves the file aside (never deleting "
+                        f"it) and starts a fresh store{rescue}", str(exc))
+
+
+def reading_failure(exc: sqlite3.Error, path: Path | None) -> RnnTutorError:
+    """What an SQLite error raised by a query means (``failure`` is for writes)."""
+    if is_damage(exc):
+        return damaged(exc, path)
+    if _is_busy(exc) or _code(exc) in (_FULL, _READONLY):
+        return failure(exc, path)
+    where = f"the progress database {path}" if path else "the progress database"
+    return RnnTutorError(f"cannot read {where}: {exc}", "check the disk and the file's permissions")
+
+
 def disk_full(path: Path | None) -> bool:
     if path is None:
         return False
@@ -83,6 +146,9 @@ def failure(exc: sqlite3.Error, path: Path | None = None) -> RnnTutorError:
     where = f"the progress database {path}" if path else "the progress database"
     if _is_busy(exc):
         return StoreBusy(f"{where} stayed busy: {exc}", "another rnn-tutor quiz may be holding it; try again")
+    if is_damage(exc):
+        return StoreDamaged(f"cannot save to {where}: SQLite found a damaged page ({exc})",
+                            "everything saved before is kept in the file", str(exc))
     code = _code(exc)
     if code == _FULL or (code in (_IOERR, _CANTOPEN, None) and disk_full(path)):
         return StoreFull(f"cannot save to {where}: the disk is full",
@@ -172,14 +238,73 @@ def schema_problem(conn: sqlite3.Connection, migrations: dict[int, list[str]], l
     return None
 
 
-def check_file(conn: sqlite3.Connection, migrations, latest: int) -> None:
-    """Raise NotOurs if the database is damaged as a file or is not ours; row-level problems pass."""
-    problems = [r[0] for r in conn.execute("PRAGMA quick_check")]
-    if problems != ["ok"] and not all(str(p).startswith(ROW_PROBLEMS) for p in problems):
-        raise NotOurs(f"it is damaged ({problems[0]})")
+def _quick_check(conn: sqlite3.Connection, table: str | None = None) -> list[str]:
+    """``PRAGMA quick_check`` of the whole file or of one table and its indexes: ["ok"] or the problems (an error
+    SQLite raises on a damaged page is one)."""
+    sql = "PRAGMA quick_check" if table is None else f'PRAGMA quick_check("{table}")'
+    try:
+        return [str(r[0]) for r in conn.execute(sql)]
+    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):
+            return [str(exc)]
+        raise
+
+
+def _size_problem(path: Path | None) -> str | None:
+    """Whether the file was cut short (its own header and its size tell, without reading a page): an SQLite
+    file is a whole number of pages, and holds at least the pages its header counts (SQLite refuses the latter
+    too, as "malformed"; this says why). A file that is not SQLite at all is left to SQLite to name."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(100)
+        size = os.stat(path).st_size
+    except OSError:
+        return None
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return None
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    if page < 512 or page & (page - 1):
+        return None
+    if size % page:
+        return f"it looks cut short ({size:,} bytes is not a whole number of its {page:,}-byte pages)"
+    counted, valid = int.from_bytes(head[28:32], "big"), head[24:28] == head[92:96]
+    wal = path.with_name(path.name + "-wal")
+    pending = wal.exists() and wal.stat().st_size > 0  # pages may be in the WAL: SQLite counts those itself
+    if valid and counted * page > size and not pending:
+        return (f"it looks cut short (its header counts {counted:,} pages of {page:,} bytes; the file holds "
+                f"{size // page:,})")
+    return None
+
+
+def check_file(conn: sqlite3.Connection, migrations, latest: int, *, full: bool = True,
+               path: Path | None = None) -> None:
+    """Raise NotOurs if the database is damaged as a file or is not ours; row-level problems pass.
+
+    ``full``: ``quick_check`` of the whole file (before writing); else of every table but the history (what a
+    reading command needs; see the module docstring)."""
+    problem = _size_problem(path)
+    if problem:
+        raise NotOurs(problem)
+    if full or not TABLE_CHECKS:
+        _raise_if_damaged(_quick_check(conn))
+    else:
+        _raise_if_damaged(_quick_check(conn, "sqlite_schema"))
     problem = schema_problem(conn, migrations, latest)
     if problem:
         raise NotOurs(f"it is not an rnn-tutor progress database: {problem}")
+    if not full and TABLE_CHECKS:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for table in sorted(expected_columns(migrations, min(version, latest))):
+            if table != HISTORY_TABLE:
+                _raise_if_damaged(_quick_check(conn, table))
+
+
+def _raise_if_damaged(problems: list[str]) -> None:
+    if problems != ["ok"] and not all(p.startswith(ROW_PROBLEMS) for p in problems):
+        raise NotOurs(f"it is damaged ({problems[0]})")
 
 
 # ------------------------------------------------------------------------------------------- opening
@@ -205,6 +330,7 @@ class Opened:
     conn: sqlite3.Connection
     moved_aside: Path | None = None
     read_only: bool = False
+    reason: str | None = None  # why the file moved aside was not used
 
 
 def open_database(path: Path, migrations: dict[int, list[str]], latest: int, *, write: bool) -> Opened:
@@ -218,10 +344,10 @@ def open_database(path: Path, migrations: dict[int, list[str]], latest: int, *, 
     for attempt in range(3):  # creating the store races other sessions starting at once
         try:
             try:
-                return Opened(_connect_checked(path, migrations, latest))
+                return Opened(_connect_checked(path, migrations, latest, full=write))
             except NotOurs as why:
                 moved = move_aside(path, why.reason)
-                return Opened(_connect_checked(path, migrations, latest), moved)
+                return Opened(_connect_checked(path, migrations, latest, full=write), moved, reason=why.reason)
         except StoreBusy:
             if attempt == 2:
                 raise
@@ -238,15 +364,16 @@ def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def _connect_checked(path: Path, migrations, latest: int) -> sqlite3.Connection:
-    """Open, check and migrate the store; NotOurs if the file is not ours."""
+def _connect_checked(path: Path, migrations, latest: int, *, full: bool) -> sqlite3.Connection:
+    """Open, check (``full``: the whole file; else what a reading command needs) and migrate the store; NotOurs
+    if the file is not ours. An upgrade writes, so it checks the whole file first."""
     try:
         conn = _connect(str(path))
     except sqlite3.Error as exc:
         raise RnnTutorError(f"cannot open {path}: {exc}",
                             "check the permissions or choose another --data-dir") from None
     try:
-        check_file(conn, migrations, latest)
+        check_file(conn, migrations, latest, full=full, path=path)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > latest:
             raise RnnTutorError(f"{path} was written by a newer rnn-tutor (schema {version}, this one knows up "
@@ -255,13 +382,15 @@ def _connect_checked(path: Path, migrations, latest: int) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         if version < latest:
+            if not full:
+                check_file(conn, migrations, latest, full=True, path=path)
             migrate(conn, migrations, latest, path)
         return conn
     except BaseException as exc:
         conn.close()
         if isinstance(exc, sqlite3.DatabaseError):
-            if _code(exc) in _GARBAGE_CODES or "not a database" in str(exc) or "malformed" in str(exc):
-                raise NotOurs("it is not a readable SQLite database") from None
+            if is_damage(exc):
+                raise NotOurs(f"it is not a readable SQLite database ({exc})") from None
             raise failure(exc, path) from None
         raise
 
@@ -282,7 +411,7 @@ def read_only_database(path: Path, migrations, latest: int) -> sqlite3.Connectio
         raise RnnTutorError(f"cannot read {path}: SQLite cannot open it here, read-only",
                             "copy the folder somewhere writable and use --data-dir")
     try:
-        check_file(conn, migrations, latest)
+        check_file(conn, migrations, latest, full=False, path=path)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except NotOurs as why:
         conn.close()
@@ -334,7 +463,7 @@ def _read_copy(path: Path, migrations=None, latest: int = 0) -> sqlite3.Connecti
         if migrations is None:
             conn = _try_read_only(copy, "mode=ro")
         else:
-            conn = _connect_checked(copy, migrations, latest)
+            conn = _connect_checked(copy, migrations, latest, full=False)  # (an upgrade checks it all)
     except (OSError, NotOurs, RnnTutorError, sqlite3.Error):
         conn = None
     if conn is None:

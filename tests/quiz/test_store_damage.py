@@ -1,0 +1,249 @@
+"""Damaged progress files, generated: what the reading commands (list, stats, export) and the writing ones (a
+session, undo) do with each, now that a reading command checks every table but the history at open and a
+writing command checks the whole file (``quiz/storefile.py``).
+
+Each damage is made on a copy of one generated store of 3,000 reviews: a page of the history overwritten with
+random bytes, the history's time index zeroed where stats reads it, a schedule page (a small table) overwritten,
+the file cut by whole pages or mid-page, another program's database. Every test asserts the exit code, the
+message, and that nothing was deleted: a file that is not used is moved aside byte for byte, and a reading
+command changes nothing at all."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from rnn_tutor.quiz import schedule, storefile
+from rnn_tutor.quiz.cards import builtin_deck
+from rnn_tutor.quiz.store import DB_NAME, Store, StoreDamaged
+from tests.fuzzing import invoke, loads_strict
+from tests.hostile import btree_pages, overwrite_page, snapshot
+from tests.quiz.history import fill_history
+from tests.quiz.test_store_faults import read_only, ro_home  # noqa: F401  (a fixture)
+
+N = 3000
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """One healthy store (and the --now its stats are taken at), copied by every test."""
+    folder = tmp_path_factory.mktemp("base")
+    last = fill_history(folder, N)
+    return folder, (last + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _copy(base, tmp_path, name="home"):
+    folder = tmp_path / name
+    shutil.copytree(base[0], folder)
+    return folder
+
+
+def _run(folder, *args, input=None):
+    return invoke(["quiz", *args, "--data-dir", str(folder)], input=input)
+
+
+def _aside(folder):
+    return sorted(p for p in folder.iterdir() if ".unreadable-" in p.name)
+
+
+def _middle_history_page(path):
+    pages = btree_pages(path, "reviews")
+    return pages[len(pages) // 2]
+
+
+def _damage_history(path):
+    overwrite_page(path, _middle_history_page(path), seed=1)
+
+
+def _damage_time_index(path):  # the end of the time index: where stats counts this week's reviews
+    overwrite_page(path, btree_pages(path, "reviews_by_time")[-1], bytes(65536))
+
+
+def _damage_schedule(path):  # a small table: every open checks it
+    overwrite_page(path, btree_pages(path, "card_state")[0], seed=2)
+
+
+def _cut_pages(path):
+    with open(path, "r+b") as fh:
+        fh.truncate(path.stat().st_size * 6 // 10 // 4096 * 4096)
+
+
+def _cut_mid_page(path):
+    with open(path, "r+b") as fh:
+        fh.truncate(path.stat().st_size - 1000)
+
+
+def _foreign(path):
+    path.unlink()
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE reviews (a, b)")
+    conn.execute("INSERT INTO reviews VALUES (1, 2)")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+
+
+READERS = [["stats", "-f", "json"], ["list", "-f", "json"], ["export"]]
+WRITERS = [["undo"], ["--no-fuzz", "--limit", "1", "--format", "jsonl"]]
+
+
+def _stats(folder, now):
+    r = _run(folder, "stats", "-f", "json", "--now", now)
+    assert r.exit_code == 0, r.stderr
+    return loads_strict(r.stdout)
+
+
+# ------------------------------------------------------------------------------------------- the history
+
+
+def test_a_damaged_history_page_reading_commands(base, tmp_path):
+    """Stats and list do not read that page: they work and show what the healthy store shows. Export reads every
+    page: it stops with a clear message. None of them changes anything (another session may be using the file)."""
+    healthy = _copy(base, tmp_path, "healthy")
+    folder = _copy(base, tmp_path)
+    _damage_history(folder / DB_NAME)
+    before = snapshot(folder)
+    assert _stats(folder, base[1]) == _stats(healthy, base[1])
+    listed = _run(folder, "list", "-f", "json")
+    assert listed.exit_code == 0 and listed.stdout == _run(healthy, "list", "-f", "json").stdout
+    for args in (["export"], ["export", "--format", "csv"], ["export", "-o", str(tmp_path / "out.jsonl")]):
+        r = _run(folder, *args)
+        assert r.exit_code == 1, (args, r.stderr)
+        assert "is damaged: SQLite found a damaged page while reading it" in r.stderr
+        assert "nothing was changed" in r.stderr and ".recover" in r.stderr and "internal error" not in r.stderr
+    assert not (tmp_path / "out.jsonl").exists() and not list(tmp_path.glob(".out.jsonl-*"))  # no half file
+    assert snapshot(folder) == before
+
+
+def test_a_damaged_page_that_stats_reads_is_a_clear_message(base, tmp_path):
+    folder = _copy(base, tmp_path)
+    _damage_time_index(folder / DB_NAME)
+    before = snapshot(folder)
+    r = _run(folder, "stats", "-f", "json", "--now", base[1])
+    assert r.exit_code == 1 and r.stdout == ""
+    assert "is damaged" in r.stderr and "nothing was changed" in r.stderr and "internal error" not in r.stderr
+    assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize("args", WRITERS, ids=["undo", "session"])
+def test_a_damaged_history_page_writing_commands_move_it_aside(base, tmp_path, args):
+    """A command that writes checks the whole file first, finds the page and moves the file aside, as it does
+    any unusable file, byte for byte."""
+    folder = _copy(base, tmp_path)
+    _damage_history(folder / DB_NAME)
+    damaged = (folder / DB_NAME).read_bytes()
+    r = _run(folder, *args, input="\n3\n")
+    assert r.exit_code == 0, r.stderr
+    assert "could not be used: it is damaged" in r.stderr and "kept, not deleted" in r.stderr
+    aside = _aside(folder)
+    assert len(aside) == 1 and aside[0].read_bytes() == damaged
+    with Store.open(folder) as s:
+        assert s.review_count() == (1 if len(args) > 1 else 0)  # a fresh store (the session's one answer)
+
+
+# ------------------------------------------------------------------------------------------- the whole file
+
+
+@pytest.mark.parametrize("damage, words", [
+    (_damage_schedule, "it is damaged"),
+    (_cut_pages, "it looks cut short (its header counts"),
+    (_cut_mid_page, "it looks cut short"),
+    (_foreign, "not an rnn-tutor progress database"),
+], ids=["schedule-page", "cut-by-pages", "cut-mid-page", "foreign"])
+def test_a_file_damaged_as_a_file_is_moved_aside_by_every_command(base, tmp_path, damage, words):
+    """What every open checks (a small table, a cut file, whose schema): readers and writers alike move it aside
+    (never deleting it) and go on with a fresh store."""
+    for i, args in enumerate(READERS + WRITERS):
+        folder = _copy(base, tmp_path, f"home{i}")
+        damage(folder / DB_NAME)
+        original = (folder / DB_NAME).read_bytes()
+        r = _run(folder, *args, input="\n3\n")
+        assert r.exit_code == 0, (args, r.stderr)
+        assert words in r.stderr and "kept, not deleted" in r.stderr and "internal error" not in r.stderr, r.stderr
+        aside = _aside(folder)
+        assert len(aside) == 1 and aside[0].read_bytes() == original, args
+
+
+# ------------------------------------------------------------------------------------------- read-only
+
+
+def test_damage_on_a_read_only_location(base, ro_home):  # noqa: F811
+    """Nothing can be moved there: a damaged history page still lets stats read; export says what is wrong; a
+    small table damaged says it cannot be read nor moved. Nothing changes."""
+    shutil.copy(base[0] / DB_NAME, ro_home / DB_NAME)
+    _damage_history(ro_home / DB_NAME)
+    with read_only(ro_home):
+        before = snapshot(ro_home)
+        assert _run(ro_home, "stats", "-f", "json", "--now", base[1]).exit_code == 0
+        r = _run(ro_home, "export")
+        assert r.exit_code == 1 and "is damaged" in r.stderr and "nothing was changed" in r.stderr
+        assert snapshot(ro_home) == before
+    _damage_schedule(ro_home / DB_NAME)
+    with read_only(ro_home):
+        before = snapshot(ro_home)
+        r = _run(ro_home, "list")
+        assert r.exit_code == 1 and "cannot be moved aside here" in r.stderr and "damaged" in r.stderr
+        assert snapshot(ro_home) == before
+
+
+# ------------------------------------------------------------------------------------------- damage found later
+
+
+def _damage_indexes_under(store_path):
+    """Damage, after a writer's check at open, the pages its next review writes into (the card and uid indexes),
+    and commit an unrelated change from another connection so the writer's cached pages are dropped, as when
+    the disk fails mid-session."""
+    for name in ("reviews_by_card", "sqlite_autoindex_reviews_1"):
+        for page in btree_pages(store_path, name):
+            overwrite_page(store_path, page, bytes(65536))
+    other = sqlite3.connect(store_path)
+    other.execute("INSERT INTO user_cards VALUES ('later', 't', 'q', 'a', '', '2026-01-01T00:00:00.000000Z')")
+    other.commit()
+    other.close()
+
+
+def test_damage_met_by_a_write_moves_the_file_aside_and_names_the_card(base, tmp_path):
+    folder = _copy(base, tmp_path)
+    store = Store.open(folder)  # the whole file checked: healthy
+    _damage_indexes_under(folder / DB_NAME)
+    card = builtin_deck()[0]
+    with pytest.raises(StoreDamaged) as caught:
+        store.record_review(card, 3, schedule.utc(), schedule.make_scheduler(fuzzing=False))
+    store.close()
+    message = caught.value.user_message()
+    aside = _aside(folder)
+    assert len(aside) == 1 and not (folder / DB_NAME).exists()
+    assert f"moved aside to {aside[0]}" in message and f"({card.id}) was not saved" in message
+    conn = sqlite3.connect(aside[0])  # every review is still in it (the table itself is whole)
+    assert conn.execute("SELECT COUNT(*) FROM reviews NOT INDEXED").fetchone()[0] == N
+    conn.close()
+
+
+def test_a_session_meeting_damage_stops_with_the_message(base, tmp_path, monkeypatch):
+    """The CLI's side of the same: the open's check is made to pass over the damage (as if the disk failed just
+    after it); the first answer meets it, the session ends with exit 1 and the message, the file moved aside."""
+    folder = _copy(base, tmp_path)
+    _damage_indexes_under(folder / DB_NAME)
+    check = storefile.check_file
+    monkeypatch.setattr(storefile, "check_file", lambda *a, **k: check(*a, **dict(k, full=False)))
+    r = _run(folder, "--no-fuzz", "--limit", "1", "--format", "jsonl", input="\n3\n")
+    assert r.exit_code == 1 and "internal error" not in r.stderr
+    assert "is damaged: SQLite found a damaged page" in r.stderr and "was not saved" in r.stderr
+    assert len(_aside(folder)) == 1
+
+
+def test_reading_checks_skip_the_history_and_writing_checks_do_not(base, tmp_path):
+    folder = _copy(base, tmp_path)
+    _damage_history(folder / DB_NAME)
+    from rnn_tutor.quiz.store import MIGRATIONS, SCHEMA_VERSION
+
+    conn = sqlite3.connect(folder / DB_NAME)
+    try:
+        storefile.check_file(conn, MIGRATIONS, SCHEMA_VERSION, full=False, path=folder / DB_NAME)
+        with pytest.raises(storefile.NotOurs, match="damaged"):
+            storefile.check_file(conn, MIGRATIONS, SCHEMA_VERSION, full=True, path=folder / DB_NAME)
+    finally:
+        conn.close()
