@@ -97,10 +97,13 @@ MIGRATIONS: dict[int, list[str]] = {
             lapses    INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (card_id, topic)
         ) WITHOUT ROWID""",
+        # NOT INDEXED: read the history in file order and sort it, instead of walking reviews_by_card and
+        # looking every row up in the table (1M reviews: 1.4 s instead of 2.4 s warm, and no random reads from
+        # disk). Only the plan differs; the counts are the same (tests/quiz/test_quiz_stats.py).
         """INSERT INTO review_counts (card_id, topic, scheduled, cram, repeats, lapses)
            SELECT card_id, topic, SUM(cram = 0), SUM(cram <> 0), SUM(cram = 0 AND first = 0),
                   SUM(cram = 0 AND first = 0 AND grade = 1)
-           FROM reviews GROUP BY card_id, topic""",
+           FROM reviews NOT INDEXED GROUP BY card_id, topic""",
         """CREATE TRIGGER review_counts_insert AFTER INSERT ON reviews BEGIN
              INSERT OR IGNORE INTO review_counts (card_id, topic) VALUES (NEW.card_id, NEW.topic);
              UPDATE review_counts SET scheduled = scheduled + (NEW.cram = 0),
@@ -155,6 +158,7 @@ class Review:
 
     def as_record(self) -> dict:
         """Plain record for export (JSON Lines / CSV)."""
+        due = self.due  # (parsed once: export makes a million of these)
         return {
             "uid": self.uid,
             "card_id": self.card_id,
@@ -165,7 +169,7 @@ class Review:
             "cram": self.cram,
             "first": self.first,
             "correct": self.correct,
-            "due": stamp(self.due) if self.due else None,
+            "due": stamp(due) if due else None,
             "state_after": self.state_after,
         }
 
@@ -212,6 +216,8 @@ def _guarded(method):
             return method(self, *args, **kwargs)
         except RnnTutorError as exc:
             raise self._failed(exc) from None
+        except (sqlite3.ProgrammingError, sqlite3.InterfaceError):  # a bug in the query, not the file
+            raise
         except sqlite3.Error as exc:
             raise self._failed(storefile.reading_failure(exc, self.path)) from None
 
@@ -228,7 +234,8 @@ class Store:
         self.moved_reason: str | None = None  # why the file at open was moved aside
         self.damaged: set[str] = set()  # rows that could not be read (hand-edited?), skipped and reported
         self.read_only = False
-        self.writing = writing  # opened by a command that writes (its whole file was checked at open)
+        self.writing = writing  # opened by a command that writes
+        self.whole_checked = writing  # the whole file was checked (at open, for a command that writes)
         self.gone: Path | None = None  # where a file found damaged during the command was moved
 
     def _failed(self, exc: RnnTutorError, card_id: str | None = None) -> RnnTutorError:
@@ -379,7 +386,8 @@ class Store:
         """Move progress kept under a card's old derived id (``cards.legacy_id``: 40-bit ids, before
         rnn-tutor 0.1's 64-bit ones) to its current id, so no history is orphaned: its reviews, its schedule
         (the newer one if both ids have one) and an imported card's row. Returns how many ids moved. Nothing
-        happens on a read-only store (the next writable run does it)."""
+        happens on a read-only store (the next writable run does it), nor when a reading command finds the file
+        damaged in the whole-file check it makes before this write (the next session moves it aside)."""
         pairs = {old: c.id for c in cards if (old := legacy_id(c)) is not None}
         if not pairs or self.read_only:
             return 0
@@ -387,6 +395,10 @@ class Store:
             "SELECT card_id FROM reviews WHERE card_id GLOB ?1 UNION SELECT card_id FROM card_state "
             "WHERE card_id GLOB ?1 UNION SELECT id FROM user_cards WHERE id GLOB ?1", (_LEGACY_GLOB,))}
         todo = {old: new for old, new in pairs.items() if old in stored}
+        if todo and not self.whole_checked:  # a reading command about to write: the whole file first, once
+            if storefile.whole_file_problem(self.conn) is not None:
+                return 0
+            self.whole_checked = True
         if todo:
             with _immediate(self.conn, self.path):
                 for old, new in todo.items():

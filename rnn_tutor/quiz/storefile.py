@@ -209,15 +209,22 @@ def _columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
 
 
 def expected_columns(migrations: dict[int, list[str]], version: int) -> dict[str, set[str]]:
-    """The tables and columns our migrations 1..version make (run on an empty in-memory database)."""
-    conn = sqlite3.connect(":memory:")
-    try:
-        for v in range(1, version + 1):
-            for statement in migrations[v]:
-                conn.execute(statement)
-        return _columns(conn)
-    finally:
-        conn.close()
+    """The tables and columns our migrations 1..version make (run on an empty in-memory database, once per set
+    of statements: every open asks)."""
+    statements = tuple(tuple(migrations[v]) for v in range(1, version + 1))
+    if statements not in _EXPECTED:
+        conn = sqlite3.connect(":memory:")
+        try:
+            for step in statements:
+                for statement in step:
+                    conn.execute(statement)
+            _EXPECTED[statements] = _columns(conn)
+        finally:
+            conn.close()
+    return {table: set(columns) for table, columns in _EXPECTED[statements].items()}
+
+
+_EXPECTED: dict[tuple, dict[str, set[str]]] = {}
 
 
 def schema_problem(conn: sqlite3.Connection, migrations: dict[int, list[str]], latest: int) -> str | None:
@@ -300,6 +307,16 @@ def check_file(conn: sqlite3.Connection, migrations, latest: int, *, full: bool 
         for table in sorted(expected_columns(migrations, min(version, latest))):
             if table != HISTORY_TABLE:
                 _raise_if_damaged(_quick_check(conn, table))
+
+
+def whole_file_problem(conn: sqlite3.Connection) -> str | None:
+    """The whole-file check alone (for a reading command that is about to write): why the file is damaged, or
+    None."""
+    try:
+        _raise_if_damaged(_quick_check(conn))
+    except NotOurs as why:
+        return why.reason
+    return None
 
 
 def _raise_if_damaged(problems: list[str]) -> None:

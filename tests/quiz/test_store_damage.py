@@ -247,3 +247,29 @@ def test_reading_checks_skip_the_history_and_writing_checks_do_not(base, tmp_pat
             storefile.check_file(conn, MIGRATIONS, SCHEMA_VERSION, full=True, path=folder / DB_NAME)
     finally:
         conn.close()
+
+
+def test_a_reading_command_checks_the_whole_file_before_its_one_write(base, tmp_path):
+    """Moving progress from an old 40-bit id to today's id is the one write a reading command makes; on a file
+    with a damaged history page it checks the whole file first, finds the damage and leaves the file alone."""
+    from rnn_tutor.quiz.cards import derived_id
+
+    folder = _copy(base, tmp_path)
+    q = "A question imported by an older rnn-tutor?"
+    old = derived_id(q)[:12]
+    conn = sqlite3.connect(folder / DB_NAME)
+    conn.execute("INSERT INTO user_cards VALUES (?, 't', ?, 'a', '', '2020-01-01T00:00:00.000000Z')", (old, q))
+    conn.execute("INSERT INTO reviews (uid, card_id, topic, reviewed_at, grade) VALUES "
+                 "('legacy', ?, 't', '2020-01-01T00:00:00.000000Z', 3)", (old,))
+    conn.commit()
+    conn.close()
+    healthy = _copy(base, tmp_path, "healthy")
+    shutil.copy(folder / DB_NAME, healthy / DB_NAME)
+    _damage_history(folder / DB_NAME)
+    before = snapshot(folder)
+    r = _run(folder, "list", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert old in {row["id"] for row in loads_strict(r.stdout)}  # not adopted: the card keeps its old id
+    assert snapshot(folder) == before
+    r = _run(healthy, "list", "-f", "json")  # the same file, whole: adopted under today's id
+    assert r.exit_code == 0 and derived_id(q) in {row["id"] for row in loads_strict(r.stdout)}
