@@ -117,8 +117,8 @@ def damaged(exc: sqlite3.Error, path: Path | None) -> StoreDamaged:
     where = f"the progress database {path}" if path else "the progress database"
     rescue = f"; to rescue what can still be read: sqlite3 {path} .recover > rescued.sql" if path else ""
     return StoreDamaged(f"{where} is damaged: SQLite found a damaged page while reading it ({exc}); nothing "
-                        "was changed", f"the next 'rnn-tutor quiz' session moves the file aside (never deleting "
-                        f"it) and starts a fresh store{rescue}", str(exc))
+                        "was changed", f"the next 'rnn-tutor quiz' session moves the file aside, never deleting "
+                        f"it, and starts a fresh store{rescue}", str(exc))
 
 
 def reading_failure(exc: sqlite3.Error, path: Path | None) -> RnnTutorError:
