@@ -26,7 +26,8 @@ def bottleneck(
 
     A linear RNN encodes seeded random sequences; the best linear decoder
     reads the final state h_T only and recovers at most min(1, d/T) of the
-    sequence. A decoder reading every state h_1..h_T recovers all of it.
+    sequence's variance. A decoder reading every state h_1..h_T recovers
+    all of it.
 
     Examples:
 

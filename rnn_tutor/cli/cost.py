@@ -27,9 +27,10 @@ def cost(
 ) -> None:
     """Recurrent layer against self-attention: work, steps, memory.
 
-    Operations per layer (n·d² against n²·d), sequential steps and longest
-    path (n against 1), as in Vaswani et al. (2017), table 1. For streaming:
-    an LSTM's fixed state against a key-value cache that grows every token.
+    Work per layer as orders of growth (n·d² against n²·d), sequential
+    steps and longest path (n against 1), as in Vaswani et al. (2017),
+    table 1. For streaming: an LSTM's fixed state against a key-value cache
+    that grows every token.
     --measure times both layers here and shows how each grows with n.
 
     Examples:

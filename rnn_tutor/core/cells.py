@@ -561,7 +561,7 @@ def _summary(cell: str, t: int, h_prev, h, c_prev, c, gates, nonlinearity: str) 
                     f"{_pct(1 - z.mean())} of the candidate n (the reset gate, mean {r.mean():.2f}, only scaled "
                     "the bias b_hn)")
         return (f"the update gate kept {_pct(z.mean())} of the old state and took {_pct(1 - z.mean())} from the "
-                f"candidate n; the reset gate let {_pct(r.mean())} of the old state into n")
+                f"candidate n; the reset gate passed {_pct(r.mean())} of W_hn·h + b_hn into n")
     moved = float(np.abs(h - h_prev).mean())
     if nonlinearity == "relu":
         off = int(np.sum(h == 0.0))
@@ -569,8 +569,8 @@ def _summary(cell: str, t: int, h_prev, h, c_prev, c, gates, nonlinearity: str) 
     sat = int(np.sum(np.abs(h) > 0.95))
     text = f"the state h moved by {moved:.3g} per unit on average"
     if sat:
-        text += (f"; {sat} of {hsz} units {'is' if sat == 1 else 'are'} saturated (|h| > 0.95), which passes "
-                 "almost no gradient back")
+        text += (f"; {sat} of {hsz} units {'is' if sat == 1 else 'are'} saturated (|h| > 0.95, so the slope "
+                 f"1 - h² is below 0.1): little gradient passes back through {'it' if sat == 1 else 'them'}")
     else:
         text += "; no unit is saturated"
     return text

@@ -458,11 +458,17 @@ def half_life_of(log10_rate: float) -> tuple[float | None, float | None]:
     return None, None
 
 
-def pascanu_conditions(activation: str, radius: float | None, sigma: float | None) -> tuple[Condition, ...]:
+def pascanu_conditions(activation: str, radius: float | None, sigma: float | None,
+                       size: int = 2) -> tuple[Condition, ...]:
     """Pascanu, Mikolov & Bengio (2013), with gamma = max|f'| = 1 for both the identity and tanh:
 
     linear:  rho(W) < 1 is sufficient for the long-term factors to vanish; rho(W) > 1 is necessary to explode.
     tanh:    sigma_max(W) < 1/gamma is sufficient to vanish;       sigma_max(W) > 1/gamma is necessary to explode.
+
+    "Necessary, not sufficient" is about a gradient: dL/dh_(T-k) = dL/dh_T W^k explodes only if dL/dh_T has a
+    part along the growing directions. The factor this command shows is the norm ||W^k|| >= rho(W)^k, which does
+    grow once rho(W) > 1 in the linear case (for one weight it is exactly |w|^k); with tanh, saturation can
+    shrink it whatever sigma_max is.
     """
     bound = 1.0
     if activation == "linear":
@@ -478,10 +484,18 @@ def pascanu_conditions(activation: str, radius: float | None, sigma: float | Non
         "sufficient for vanishing", quantity, value, bound, below,
         (f"{sym} = {shown} < 1, so the factors must vanish" if below else
          f"{sym} = {shown} is not below 1, so this test cannot promise vanishing"))
-    exp = Condition(
-        "necessary for exploding", quantity, value, bound, above,
-        (f"{sym} = {shown} > 1, so exploding is possible (not certain)" if above else
-         f"{sym} = {shown} is not above 1, so the factors cannot explode"))
+    if not above:
+        says = f"{sym} = {shown} is not above 1, so the factors cannot explode"
+    elif activation != "linear":
+        says = f"{sym} = {shown} > 1, so exploding is possible (not certain: saturated units can shrink it)"
+    elif big:
+        says = f"{sym} = {shown} > 1, so the factor explodes"
+    elif size == 1:
+        says = f"{sym} = {shown} > 1: with one weight the factor is exactly |w|^k, so it explodes"
+    else:
+        says = (f"{sym} = {shown} > 1: the factor grows at least like {shown}^k, though a given gradient can "
+                "miss the growing directions")
+    exp = Condition("necessary for exploding", quantity, value, bound, above, says)
     return (van, exp)
 
 
@@ -774,6 +788,6 @@ def compute_decay(
         spectral_radius=rho_v, max_singular_value=sig_v, rate=rate,
         log10_rate=_finite_or_none(log10_rate), verdict=verdict, horizon=horizon, horizon_searched_to=searched_to,
         half_life=half, doubling_time=doubling, peak_k=peak_i + 1, peak_log10=float(logs[peak_i]),
-        conditions=pascanu_conditions(activation, rho_v, sig_v),
+        conditions=pascanu_conditions(activation, rho_v, sig_v, n),
         steps=rows, clip=clip_res, cell=cell_res, notes=tuple(notes),
     )

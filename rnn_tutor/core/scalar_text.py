@@ -85,7 +85,7 @@ def ratio_question(tr) -> str:
     T = tr.length
     first, last = tr.steps[0], tr.steps[-1]
     return (f"How many times as much does the last input ({last.token}) move h_{T} as the first ({first.token})? "
-            f"(dh_{T}/dx_{T} divided by dh_{T}/dx_1)")
+            f"(|dh_{T}/dx_{T}| divided by |dh_{T}/dx_1|)")
 
 
 def ratio_formula(tr) -> str:
@@ -98,7 +98,9 @@ def ratio_formula(tr) -> str:
     w = params(tr)[0]
     why = (f"every step in between multiplies an input's effect by w = {w}, so the ratio is 1/|w|^{T - 1}"
            if tr.linear else f"every step in between multiplies by w times the slope of {tr.activation}")
-    return f"dh_{T}/dx_{T} = {a} and dh_{T}/dx_1 = {b}, so the ratio is {a} / {b} = {r}: {why}."
+    signed = (last.sensitivity or 0) < 0 or (first.sensitivity or 0) < 0  # the ratio is of sizes: write the bars
+    quotient = f"|{a}| / |{b}|" if signed else f"{a} / {b}"
+    return f"dh_{T}/dx_{T} = {a} and dh_{T}/dx_1 = {b}, so the ratio is {quotient} = {r}: {why}."
 
 
 def summary(tr) -> str:

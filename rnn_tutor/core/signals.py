@@ -450,8 +450,8 @@ def memory_sentence(r: ForecastReport) -> str:
                 f"readings' variance and the {r.cell} {explained_text(r.mse, r.mean_mse)}, so a linear predictor on the "
                 f"last {k} readings is enough")
         if r.signal == "sines":
-            text += (": a pure sine obeys the linear recurrence x_t = 2 cos(w) x_(t-1) - x_(t-2), and a sum of two "
-                     "needs only four terms")
+            text += (": a pure sine of ω radians per reading obeys x_t = 2 cos(ω) x_(t-1) - x_(t-2), and a sum "
+                     "of two needs only four terms")
         if r.mse < r.ar_mse:
             text += f" (the {r.cell}'s error is {ratio} of AR({k})'s, a gain small next to the signal's variance)"
         return text + "."

@@ -133,7 +133,7 @@ def cost_tables(r: CostResult) -> list[Any]:
               "(Vaswani et al. 2017, table 1)", title_justify="left")
     t.add_column("layer")
     t.add_column("work", justify="right")
-    t.add_column("operations", justify="right", no_wrap=True)
+    t.add_column("at n, d", justify="right", no_wrap=True)
     t.add_column("sequential steps", justify="right")
     t.add_column("longest path", justify="right")
     for c in r.layers_cost:
@@ -141,12 +141,14 @@ def cost_tables(r: CostResult) -> list[Any]:
                   f"{c.path} = {c.path_length:,}")
     out.append(t)
     if r.cheaper == "equal":
-        ops = "Both need the same number of operations (n = d)"
+        ops = "The two orders of work are equal at n = d"
     else:
         ratio = r.ops_ratio if r.cheaper == "self-attention" else 1 / r.ops_ratio
-        ops = f"{r.cheaper.capitalize()} needs {num(ratio, 3)}× fewer operations (d/n = {num(r.ops_ratio, 3)})"
-    out.append(Text(f"{ops}; self-attention does its work in 1 parallel step, the recurrent layer in "
-                    f"{_many(n, 'step')} that must run one after another. Constants are dropped: these are orders of growth."))
+        name = "the recurrent layer" if r.cheaper == "recurrent" else r.cheaper
+        ops = f"By these orders {name} needs {num(ratio, 3)}× less work (d/n = {num(r.ops_ratio, 3)})"
+    out.append(Text(f"{ops}; self-attention's work has no chain of steps, the recurrent layer's takes "
+                    f"{_many(n, 'step')} that must run one after another. Constants are dropped: these are orders of "
+                    "growth, not operation counts (cost --measure counts multiply-adds)."))
 
     s = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"Streaming memory ({r.layers} layer"
               f"{'s' if r.layers > 1 else ''}, {r.bytes_per_number} bytes per number)", title_justify="left")
@@ -311,7 +313,7 @@ def bottleneck_tables(r: BottleneckResult) -> list[Any]:
     elif last.context_first_exact > last.context_last_exact + 0.05:
         lean = " What it keeps leans to the start of the sequence."
     out.append(Text(f"Read linearly, a context of d numbers gives back at most min(1, d/T) of the variance of T "
-                    "independent inputs (a bound on linear decoding, not on information in general)."
+                    "independent unit-variance inputs (a bound on linear decoding, not on information in general)."
                     f"{lean} "
                     f"A decoder that sees every encoder state (as attention does) recovers "
                     f"{_pct(last.all_states_measured)} at T = {last.length}."))

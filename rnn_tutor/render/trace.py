@@ -272,8 +272,8 @@ def notes(traces: Sequence[scalar.ScalarTrace], texts: Sequence[str]) -> list[st
                 lead = f"w = {params(t)[0]}: " if len(traces) > 1 else ""
                 out.append(lead + exact_stop_note(t))
     else:
-        out.append(f"{first.activation} makes the numbers irrational: they are floats, shown rounded to 6 "
-                   "significant digits, half away from zero (--format json and csv have every digit).")
+        out.append(f"{first.activation} of a nonzero rational number is irrational, so these are floats, shown "
+                   "rounded to 6 significant digits, half away from zero (--format json and csv have every digit).")
     return out
 
 
@@ -413,8 +413,7 @@ def comparison(traces: Sequence[scalar.ScalarTrace]) -> str | None:
     a, b = lo.influence[0], hi.influence[0]
     return (f"The first input's effect on h_{T} is {value(lo, a.sensitivity, a.q_sensitivity)} with "
             f"w = {params(lo)[0]} and {value(hi, b.sensitivity, b.q_sensitivity)} with w = {params(hi)[0]}: the "
-            "larger the recurrence weight, the longer the network remembers (and past |w| = 1, the more it "
-            "amplifies).")
+            "larger |w|, the longer the network remembers (and past |w| = 1, the more it amplifies).")
 
 
 # ---------------------------------------------------------------------------------------------- markdown

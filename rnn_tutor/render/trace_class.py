@@ -132,7 +132,8 @@ def practice_intro(tr: scalar.ScalarTrace) -> str:
     inputs = ", ".join(f"{s.token}={x_text(tr, s)}" if tr.vocab else s.token for s in tr.steps)
     kind = ("Answers count when exact, or correctly rounded with at least 4 significant digits."
             if tr.exact_mode else
-            f"{tr.activation} is irrational: answers count when correctly rounded to at least 3 significant digits.")
+            f"With {tr.activation} the values are irrational: answers count when correctly rounded to at least 3 "
+            "significant digits.")
     return (f"Practice: compute each hidden state with {equation(tr)}, h_0 = {params(tr)[3]}.\n"
             f"Inputs x_1..x_{tr.length}: {inputs}\n"
             f"Type each h_t (decimals or fractions like 5/4); q quits. {kind}")

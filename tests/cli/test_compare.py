@@ -90,6 +90,24 @@ def test_sentence_says_who_solved_it_and_who_stayed_at_the_baseline():
     assert length_sentence([done, cut], 16).startswith("Interrupted while training gru at length 8")
 
 
+def test_sentences_give_the_cause_that_fits_the_task():
+    """The bottleneck explains a drop only for an encoder-decoder; a far-back answer only for the long-lag tasks."""
+    from rnn_tutor.core.train import length_sentence
+
+    short, long = (CompareRow("lstm", a, 0.1, None, None, 10, 1.0, 10, (a,), length=n)
+                   for a, n in ((1.0, 4), (0.3, 32)))
+    assert "bottleneck" in length_sentence([short, long], 16, "reverse")
+    recall = length_sentence([short, long], 16, "recall")
+    assert "bottleneck" not in recall and "further back" in recall
+    tagging = length_sentence([short, long], 16, "tagging")
+    assert "bottleneck" not in tagging and "further back" not in tagging
+    solved = [_row("rnn", 1.0, 50), _row("lstm", 1.0, 40)]
+    assert "a longer --length" in compare_sentence(solved, "recall", 10, 1000, 0.25)
+    assert "a longer --length" not in compare_sentence(solved, "tagging", 20, 1000, 0.25)
+    assert "first inputs" not in compare_sentence([_row("rnn", 0.3, None), _row("lstm", 1.0, 30)], "tagging", 20,
+                                                  1000, 0.25)
+
+
 def _percentages(text):
     import re
 

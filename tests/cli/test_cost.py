@@ -62,7 +62,7 @@ def test_huge_counts_are_never_cut_off_and_one_is_singular(cli):
     assert "…" not in out and "1.00e+21" in out
     assert max(len(line) for line in out.splitlines()) <= 80
     one = " ".join(cli(["cost", "-n", "1", "-d", "1"]).stdout.split())
-    assert "n = 1 token," in one and "in 1 step that" in one and "at 1 token." in one
+    assert "n = 1 token," in one and "takes 1 step that" in one and "at 1 token." in one
     assert "1 tokens" not in one and "1 steps" not in one
 
 

@@ -34,7 +34,10 @@ def test_practice_asks_step_fives_ratio(cli):
     last = data["answers"][-1]
     assert last["question"] == "ratio" and last["expected"] == 16 and last["correct"] is False
     assert "dh_5/dx_5 = 0.5 and dh_5/dx_1 = 0.03125, so the ratio is 0.5 / 0.03125 = 16" in r.stderr
+    assert "(|dh_5/dx_5| divided by |dh_5/dx_1|)" in r.stderr  # the answer is a ratio of sizes
     assert data["score"] == 5 and data["total"] == 6 and data["finished"] is True
+    r = _practice(cli, ["0.5", "0.75", "1.125", "1.4375", "-8"], "-w", "-0.5", "--values", "1,2,3,4")
+    assert "so the ratio is |0.5| / |-0.0625| = 8" in r.stderr  # never "0.5 / -0.0625 = 8"
 
 
 def test_practice_score_line_when_stopping_early(cli):

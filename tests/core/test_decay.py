@@ -451,3 +451,18 @@ def test_log_norms_match_direct_products(n, radius, seed, steps):
         direct = np.linalg.norm(D.jacobian_product(w, hs, steps, k), 2)
         if direct > 0:
             assert r.steps[k - 1].log10_norm == pytest.approx(math.log10(direct), abs=1e-9)
+
+
+def test_the_exploding_condition_says_what_it_means_for_the_factor_shown():
+    """rho(W) > 1 is only necessary for a gradient to explode (it may miss the growing directions), but the
+    factor decay shows is ||W^k|| >= rho^k: for a linear recurrence it does grow, and for one weight it is |w|^k."""
+    from rnn_tutor.core.decay import pascanu_conditions
+
+    _, exp = pascanu_conditions("linear", 1.5, 1.5, size=1)
+    assert exp.holds and "exactly |w|^k, so it explodes" in exp.meaning
+    _, exp = pascanu_conditions("linear", 1.2, 1.3, size=2)
+    assert exp.holds and "grows at least like 1.2^k" in exp.meaning and "miss the growing directions" in exp.meaning
+    _, exp = pascanu_conditions("tanh", 1.2, 1.5, size=2)
+    assert exp.holds and "possible (not certain" in exp.meaning
+    _, exp = pascanu_conditions("linear", 0.5, 0.5, size=1)
+    assert not exp.holds and "cannot explode" in exp.meaning

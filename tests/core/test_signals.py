@@ -114,7 +114,7 @@ def test_the_sentence_says_when_a_linear_model_is_enough():
                 persistence_mse=0.15, mean_mse=0.6, error_std=0.07, mean=0.0, std=0.8, sentence="")
     little = signals.ForecastReport(mse=0.0047, ar_mse=0.0063, **base)
     text = signals.memory_sentence(little)
-    assert text.startswith("Memory bought little") and "2 cos(w)" in text and "99.0%" in text
+    assert text.startswith("Memory bought little") and "2 cos(ω)" in text and "99.0%" in text
     worse = signals.ForecastReport(mse=0.1, ar_mse=0.0063, **base)
     assert signals.memory_sentence(worse).startswith("AR(8) beats the gru")
 
