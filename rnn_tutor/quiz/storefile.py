@@ -14,10 +14,10 @@ program's SQLite file, and transactions whose failures say what happened.
     its first write: writing into a damaged b-tree (a page listed free that is in use, say) can destroy
     good rows, so this check is not skipped, whatever it costs (it is the first half-second of a session at a
     million reviews, nothing at a few thousand);
-  * a reading command (list, stats, export) checks what it cannot do without: the file is a whole number of
-    pages (a cut file), SQLite's own checks at open (a file shorter than its header says, a damaged header or
-    schema), the schema is ours, and ``quick_check(TABLE)`` (SQLite >= 3.33) of every table but the history,
-    with their indexes. The history is not read through at open: a reading command touches only the pages it
+  * a reading command (list, stats, export) checks what it cannot do without: the file is as long as its
+    header says (a whole number of pages, at least as many as the header counts: a cut file), SQLite's own
+    checks at open (a damaged header or schema), the schema is ours, and ``quick_check(TABLE)`` (SQLite >= 3.33;
+    older ones check the whole file) of every table but the history, with their indexes. The history is not read through at open: a reading command touches only the pages it
     needs (stats a few index ranges), and SQLite checks every page it loads, so a damaged page the command
     reads fails with SQLITE_CORRUPT, which becomes ``StoreDamaged`` (a clear message; nothing is changed, since
     another session may be using the file), and a damaged page it does not read cannot change what it shows.
