@@ -108,5 +108,23 @@ def predict(
 
         meta.update(decoder=saved.model.decoder, score=saved.model.score)
         emit_predictions(preds, [attention_map(saved.model, text) for text in texts], meta, fmt.value)
+    else:
+        view.emit_predictions(preds, meta, fmt.value)
+    _other_lengths(saved, model, texts, view)
+
+
+# tasks whose models learn one length: away from it an answer can be wrong although the model solved its own
+_ONE_LENGTH_TASKS = ("adding", "recall", "reverse")
+
+
+def _other_lengths(saved, path, texts, view) -> None:
+    """A note on stderr when inputs are longer or shorter than the sequences the model learned."""
+    t = saved.model.task
+    if t.name not in _ONE_LENGTH_TASKS:
         return
-    view.emit_predictions(preds, meta, fmt.value)
+    lengths = sorted({t.encode(text).shape[1] for text in texts} - {saved.length})
+    if lengths:
+        shown = ", ".join(f"{n:,}" for n in lengths[:5]) + (", ..." if len(lengths) > 5 else "")
+        view.note(f"{path} learned sequences of {saved.length:,} steps; inputs of {shown} steps are outside what "
+                  "it was trained on, so expect mistakes there (train at that --length, or predict --samples for "
+                  "inputs of its own length).")

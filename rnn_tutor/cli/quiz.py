@@ -390,6 +390,8 @@ def export(
         return
     to_file = output is not None and str(output) != "-"
     target = output.expanduser() if to_file else None
+    if target is not None and not target.name:  # --output "": Path('') is the current folder
+        raise BadValueError("--output", "is empty; give a file name (or - for stdout)")
     if target is not None:
         _refuse_database(target)
     count = 0

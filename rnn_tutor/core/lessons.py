@@ -136,7 +136,7 @@ def find_lesson(name: str, option: str = "TOPIC") -> Lesson:
     unambiguous start of its topic. Spaces count as hyphens: "hand trace" is "hand-trace"."""
     lessons = all_lessons()
     key = "-".join(name.strip().lower().split())
-    if key.isdigit() and 1 <= int(key) <= len(lessons):
+    if key.isascii() and key.isdigit() and 1 <= int(key) <= len(lessons):  # not "¹": isdigit, but no int
         return lessons[int(key) - 1]
     for lesson in lessons:
         if lesson.topic == key:

@@ -119,6 +119,16 @@ def exact_value(text: str, *, decimal_comma: bool = False) -> Fraction | None:
     return -value if sign == "-" else value
 
 
+def plain_float(text: str) -> float:
+    """``float(text)`` for a reading as people write it, without the exact parse (the stream reads thousands a
+    second): ASCII only and no ``_``, since Python's float() takes '1_5' as 15 and Arabic-Indic digits as
+    numbers. ValueError otherwise. NaN and infinity come back as floats: the caller refuses them with its reason."""
+    t = str(text)
+    if not t.isascii() or "_" in t:
+        raise ValueError(f"{t!r} is not a number")
+    return float(t)
+
+
 def parse_number(option: str, text, *, decimal_comma: bool = False, where: str = "") -> Number:
     """One number the user typed, exact, as a ``Number``; BadValueError naming ``option`` otherwise.
 

@@ -94,7 +94,8 @@ def ratio_formula(tr) -> str:
     first, last = tr.influence[0], tr.influence[-1]
     a = value(tr, last.sensitivity, last.q_sensitivity)
     b = value(tr, first.sensitivity, first.q_sensitivity)
-    r = ratio_text(tr, tr.first_last_ratio(), tr.first_last_ratio_exact())
+    # the ratio as the answer column shows it (six significant digits, or exact), never a shorter rounding
+    r = value(tr, tr.first_last_ratio(), tr.first_last_ratio_exact())
     w = params(tr)[0]
     why = (f"every step in between multiplies an input's effect by w = {w}, so the ratio is 1/|w|^{T - 1}"
            if tr.linear else f"every step in between multiplies by w times the slope of {tr.activation}")

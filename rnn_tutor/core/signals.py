@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tutor.core.numbers import plain_float
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SIGNALS = ("knocks", "sines", "regimes")
@@ -159,7 +160,7 @@ def _number(text: str, decimal_comma: bool = False) -> float | None:
     if decimal_comma and s.count(",") == 1 and "." not in s:
         s = s.replace(",", ".")
     try:
-        v = float(s)
+        v = plain_float(s)
     except ValueError:
         return None
     return v if math.isfinite(v) else None
@@ -249,7 +250,7 @@ def _pick_column(column: str, header, width: int, name: str) -> int:
         folded = [h.casefold() for h in header]
         if key.casefold() in folded:
             return folded.index(key.casefold())
-    if key.isdigit() and 1 <= int(key) <= width:
+    if key.isascii() and key.isdigit() and 1 <= int(key) <= width:  # not "²": isdigit, but no int
         return int(key) - 1
     known = ", ".join(repr(h) for h in header) if header else f"1 to {width}"
     raise BadValueError("--column", f"{name} has no column {column!r}; choose one of {known}")

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_tutor.core import cells, heads, tasks
+from rnn_tutor.core.numbers import plain_float
 from rnn_tutor.errors import BadValueError
 
 MAX_Z = 1e100  # a reading further than this many sds from the training mean would overflow a step
@@ -247,7 +248,7 @@ class ForecastStream(Stream):
 
     def parse(self, text: str) -> float:
         try:
-            v = float(text)
+            v = plain_float(text)
         except ValueError:
             raise Skip(f"{text!r} is not a number") from None
         if not math.isfinite(v):
@@ -305,7 +306,7 @@ class AddingStream(Stream):
     def parse(self, text: str):
         mark = text.endswith("*")
         try:
-            v = float(text[:-1] if mark else text)
+            v = plain_float(text[:-1] if mark else text)
         except ValueError:
             raise Skip(f"{text!r} is not a number (a value in [-1, 1], '*' after one to mark it)") from None
         if not math.isfinite(v) or abs(v) > 1.0:

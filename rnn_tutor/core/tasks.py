@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tutor.core.numbers import plain_float
 from rnn_tutor.errors import BadValueError
 
 # Output patterns ("kinds") the heads know how to train.
@@ -141,7 +142,7 @@ def _parse_adding(task: Task, text: str) -> tuple[np.ndarray, np.ndarray]:
     for w in words:
         mark = w.endswith("*")
         try:
-            v = float(w.rstrip("*"))
+            v = plain_float(w.rstrip("*"))
         except ValueError:
             raise BadValueError(
                 "--input", f"{w!r} is not a number; give numbers in [-1, 1], mark two of them with '*'"
@@ -378,7 +379,7 @@ def _parse_readings(task: Task, text: str) -> np.ndarray:
     values = []
     for w in words:
         try:
-            v = float(w)
+            v = plain_float(w)
         except ValueError:
             raise BadValueError("--input", f"{w!r} is not a number; give readings separated by spaces") from None
         if not np.isfinite(v):
@@ -388,7 +389,17 @@ def _parse_readings(task: Task, text: str) -> np.ndarray:
 
 
 def _enc_forecast(task, text):
-    return _signal(task).normalise(_parse_readings(task, text))[None, :, None]  # (1, T, 1)
+    from rnn_tutor.core.stream import MAX_Z
+
+    x = _parse_readings(task, text)
+    with np.errstate(over="ignore"):
+        z = _signal(task).normalise(x)  # (T,)
+    far = np.flatnonzero(~(np.abs(z) <= MAX_Z))
+    if far.size:  # as the stream refuses it: the cell's products would overflow to inf and NaN
+        w = text.replace(",", " ").split()[int(far[0])]
+        raise BadValueError("--input", f"{w!r} is more than {MAX_Z:.0e} standard deviations from the training "
+                            "readings' mean, beyond what the model can take without overflowing")
+    return z[None, :, None]  # (1, T, 1)
 
 
 def _ans_forecast(task, text):

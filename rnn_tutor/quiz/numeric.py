@@ -14,6 +14,7 @@ import random
 import re
 from dataclasses import dataclass
 
+from rnn_tutor.core.numbers import plain_float
 from rnn_tutor.quiz.cards import Card
 
 LINEAR_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -75,7 +76,7 @@ def make_item(card: Card, *, seed: int = 0, nth: int = 0) -> NumericItem:
                        tuple(xs), spec.activation, k)
 
 
-_FRACTION = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?)\s*/\s*(\d+(?:\.\d*)?)\s*$")
+_FRACTION = re.compile(r"^\s*([-+]?[0-9]+(?:\.[0-9]*)?)\s*/\s*([0-9]+(?:\.[0-9]*)?)\s*$")  # ASCII digits
 
 
 def parse_answer(text: str) -> float | None:
@@ -90,7 +91,7 @@ def parse_answer(text: str) -> float | None:
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")
     try:
-        value = float(text)
+        value = plain_float(text)  # not float(): it reads '1_5' as 15 and Arabic-Indic digits as numbers
     except ValueError:
         return None
     return value if math.isfinite(value) else None

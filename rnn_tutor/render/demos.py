@@ -198,6 +198,14 @@ def _time(seconds: float) -> str:
     return f"{seconds:.3g} s"
 
 
+def _work(p) -> str:
+    """Self-attention's multiply-adds over the LSTM's, an exact ratio of integers: rounded half away from zero
+    like every other table number (0.5625 -> 0.563, where '.3g' would round half to even)."""
+    from fractions import Fraction
+
+    return num(Fraction(p.attention_madds, p.recurrent_madds), 3)
+
+
 def _exponent(g) -> str:
     return "-" if g.measured_exponent is None else f"n^{g.measured_exponent:.2f}"
 
@@ -213,14 +221,14 @@ def measured_sentences(m) -> list[str]:
             f"constants, 4·n·d² + 2·n²·d, the n² term is the larger from n = {2 * d:,} = 2·d on")
     text += (f"; here n stays below that, so its n·d² projections still weigh most)." if top.n <= 2 * d else ").")
     out = [text]
-    work = top.attention_madds / top.recurrent_madds
+    work = _work(top)
     chain = (f"the LSTM's chain of steps, each of which waits for the one before and multiplies a matrix by a "
              "single vector (one sequence: far below what a core can do) plus the fixed cost of a few numpy calls")
     if m.attention_slower_from is None:
         out.append(f"Self-attention was faster at every length measured, although at n = {top.n:,} it does "
-                   f"{work:.3g}× the LSTM's arithmetic: its work comes as a few products of whole matrices, "
-                   f"against {chain}." if work > 1 else
-                   f"Self-attention was faster at every length measured, doing {work:.3g}× the LSTM's arithmetic "
+                   f"{work}× the LSTM's arithmetic: its work comes as a few products of whole matrices, "
+                   f"against {chain}." if top.attention_madds > top.recurrent_madds else
+                   f"Self-attention was faster at every length measured, doing {work}× the LSTM's arithmetic "
                    f"at n = {top.n:,}: its work comes as a few products of whole matrices, against {chain}.")
     else:
         x = m.attention_slower_from
@@ -228,7 +236,7 @@ def measured_sentences(m) -> list[str]:
         where = (f"from n = {x:,} on" if all(p.attention_seconds > p.recurrent_seconds for p in after)
                  else f"first at n = {x:,}")
         out.append(f"Self-attention took longer than the LSTM {where} ({top.ratio:.3g}× its time at n = "
-                   f"{top.n:,}, for {work:.3g}× its arithmetic). Below that, a few products of whole matrices beat "
+                   f"{top.n:,}, for {work}× its arithmetic). Below that, a few products of whole matrices beat "
                    f"{chain}; further on, the n² work outweighs it.")
     threads = "one thread" if m.threads == 1 else (f"{m.threads} threads" if m.threads else "BLAS's own threads")
     out.append(f"What this CPU shows ({threads}): arithmetic, memory traffic and a fixed cost per numpy call; with "
@@ -258,7 +266,7 @@ def measured_tables(m) -> list[Any]:
     t.add_column("steps in a row", justify="right")
     for p in m.points:
         t.add_row(f"{p.n:,}", _time(p.recurrent_seconds), _time(p.attention_seconds), f"{p.ratio:.3g}×",
-                  f"{p.attention_madds / p.recurrent_madds:.3g}×", f"{p.recurrent_steps:,} vs {p.attention_steps}")
+                  f"{_work(p)}×", f"{p.recurrent_steps:,} vs {p.attention_steps}")
     out: list[Any] = [t]
     for line in measured_sentences(m):
         out.append(Text(line))

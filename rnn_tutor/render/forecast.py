@@ -188,7 +188,7 @@ def stream_summary(summary: dict[str, Any], interrupted: bool) -> list[str]:
     lines = [f"{'Interrupted after' if interrupted else 'Streamed'} {n:,} {unit}; the state ({s['state']}) held "
              f"{s['state_numbers']:,} numbers after every one."]
     if s.get("mse") is not None:
-        text = f"Mean squared error {_mse(s['mse'])} over {s['scored']:,} predictions"
+        text = f"Mean squared error {_mse(s['mse'])} over {s['scored']:,} prediction{'' if s['scored'] == 1 else 's'}"
         if s.get("heldout_mse") is not None:
             text += f" (held-out at training: {_mse(s['heldout_mse'])})"
         if s.get("anomalies") is not None:

@@ -102,3 +102,12 @@ def test_cost_measure_bad_values():
     for args, option in ((["--repeats", "3"], "--repeats"), (["--threads", "1"], "--threads")):
         r = invoke(["cost", *args])
         assert r.exit_code == 2 and option in r.stderr and "--measure" in r.stderr
+
+
+def test_cost_measure_work_ratio_rounds_half_away_from_zero():
+    """At n = 16, d = 64 the work ratio is (4·16·64² + 2·16²·64) / (8·16·64²) = 0.5625 exactly: to three digits
+    that is 0.563 by the rounding every table uses, not the 0.562 of Python's round-half-to-even format."""
+    r = invoke(["cost", "--measure", "-n", "16", "-d", "64", "--repeats", "1"])
+    assert r.exit_code == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "0.563×" in out and "0.562×" not in out

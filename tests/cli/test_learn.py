@@ -181,3 +181,12 @@ def test_help_shows_examples_that_run(command):
         args = shlex.split(example.split("|")[0])[1:]
         result = invoke(args)
         assert result.exit_code == 0, (example, result.stderr)
+
+
+def test_a_superscript_digit_is_an_unknown_topic_not_an_internal_error():
+    """'¹'.isdigit() is True but int('¹') fails: the fuzz test found `learn ¹` reaching the internal-error catch-all."""
+    from tests.fuzzing import invoke
+
+    for topic in ("¹", "²", "٣"):
+        r = invoke(["learn", "--no-pager", topic])
+        assert r.exit_code == 2 and "internal error" not in r.stderr, r.stderr

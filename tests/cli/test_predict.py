@@ -150,3 +150,15 @@ def test_stdin_from_a_terminal_says_why_it_waits(models):
     assert loads_strict(out)["predictions"][0]["expected"] == "C"
     piped = invoke(["predict", str(models["recall"]), "--input", "-"], input="c x y\n")
     assert "Reading inputs" not in piped.stderr
+
+
+def test_an_input_of_another_length_than_the_trained_one_is_pointed_out(models):
+    """The README's `predict model.npz --input "0.3* -0.2 0.9 0.5* 0.1 -0.7"` on a model trained at T = 100 is
+    usually wrong; a new user must learn why (another length than it learned), not conclude the model is broken."""
+    r = invoke(["predict", str(models["adding"]), "-i", "0.5* 0.2 -0.1*", "-i", "0.5* 0.2 -0.1* 0.3 0.0 0.9"])
+    assert r.exit_code == 0, r.stderr
+    err = " ".join(r.stderr.split())
+    assert "learned sequences of 6 steps" in err and "3 steps" in err
+    same = invoke(["predict", str(models["adding"]), "-i", "0.5* 0.2 -0.1* 0.3 0.0 0.9"])
+    assert "learned sequences" not in same.stderr
+    assert "learned sequences" not in invoke(["predict", str(models["adding"]), "--samples", "2"]).stderr

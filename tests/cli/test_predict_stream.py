@@ -223,3 +223,31 @@ def test_memory_stays_constant_over_a_long_stream(models):
         assert abs(rss[300_000] - rss[1_000]) <= 1024, rss
     finally:
         proc.kill()
+
+
+@pytest.mark.parametrize("kind, text, line", [("forecast", "1_5", "1_5\n0.2\n"), ("adding", "0.1_5*", "0.1_5*\n0.2\n"),
+                                              ("forecast", "١٢", "١٢\n0.2\n")])
+def test_numbers_python_reads_but_people_do_not_write_are_refused(models, kind, text, line):
+    """Python's float() takes '1_5' as 15 and Arabic-Indic digits as 12; a reading typed that way is a typo, not
+    fifteen: --input refuses it (exit 2) and the stream skips it with a warning, as trace does."""
+    example = {"forecast": "0.1 0.2", "adding": "0.3* -0.2 0.5*"}[kind]
+    r = invoke(["predict", models[kind], "--input", f"{text} {example}"])
+    assert r.exit_code == 2 and repr(text) in r.stderr, r.stdout + r.stderr
+    s = invoke(["predict", models[kind], "--stream", "-f", "jsonl"], input=line)
+    assert s.exit_code == 0 and "line 1" in s.stderr and repr(text) in s.stderr
+    assert len(_jsonl(s.stdout)) == 1  # only 0.2 was read
+
+
+def test_a_reading_too_far_from_the_training_mean_is_refused_by_input_as_by_the_stream(models):
+    """1e308 normalised overflows to inf: the stream skips it; --input and trace --weights must refuse it too,
+    not feed inf to the cell behind a RuntimeWarning."""
+    r = invoke(["predict", models["forecast"], "--input", "1e308 0.1", "-f", "json"])
+    assert r.exit_code == 2 and "'1e308'" in r.stderr and "standard deviations" in r.stderr
+    assert "RuntimeWarning" not in r.stderr
+    t = invoke(["trace", "--weights", models["forecast"], "--values", "1e308,0.1"])
+    assert t.exit_code == 2 and "--values" in t.stderr and "RuntimeWarning" not in t.stderr
+
+
+def test_closing_line_counts_one_prediction_in_the_singular(models):
+    r = invoke(["predict", models["forecast"], "--stream"], input="0.1\n0.2\n")
+    assert "over 1 prediction " in r.stderr and "1 predictions" not in r.stderr

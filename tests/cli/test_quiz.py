@@ -357,3 +357,9 @@ def test_user_text_is_never_read_as_markup(cli, tmp_path):
     assert r.exit_code == 0 and "[/] yes" in r.stderr
     r = cli(["quiz", "stats", "--now", "2026-11-28T09:05:00Z"])
     assert r.exit_code == 0 and "[/]odd [b]topic" in r.stdout
+
+
+def test_export_to_an_empty_output_name_is_a_bad_value(cli):
+    """`quiz export --output ""` (found by the fuzz test) reached the internal-error catch-all through Path('')."""
+    r = cli(["quiz", "export", "--output", ""])
+    assert r.exit_code == 2 and "--output" in r.stderr and "internal error" not in r.stderr, r.stderr

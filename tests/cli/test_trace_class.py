@@ -99,3 +99,25 @@ def test_step_mode_refuses_machine_formats(cli):
 def test_modes_are_exclusive(cli):
     r = cli(["trace", "--practice", "--worksheet"])
     assert r.exit_code == 2 and "only one of" in r.stderr
+
+
+def test_practice_ratio_with_a_negative_weight_asks_and_works_with_sizes(cli):
+    # w = -0.5 over four inputs: dh_4/dx_1 = 0.5 * (-0.5)^3 = -0.0625, so "0.5 / -0.0625" is -8, not 8; the
+    # question asks how many times as much (a size), so both it and the working must say so.
+    r = _practice(cli, ["0.5", "0.75", "1.125", "1.4375", "8"], "-w", "-0.5", "--values", "1,2,3,4", "-f", "json")
+    data = loads_strict(r.stdout)
+    assert data["answers"][-1]["expected"] == 8 and data["answers"][-1]["correct"] is True
+    assert "(|dh_4/dx_4| divided by |dh_4/dx_1|" in r.stderr
+    wrong = _practice(cli, ["0.5", "0.75", "1.125", "1.4375", "7"], "-w", "-0.5", "--values", "1,2,3,4")
+    assert "0.5 / -0.0625 = 8" not in wrong.stderr
+    assert "|0.5| / |-0.0625| = 8" in wrong.stderr
+
+
+def test_practice_ratio_working_under_tanh_shows_the_answer_it_checks(cli):
+    # dh_5/dx_5 / dh_5/dx_1 = 1972.5065...; the answer column says 1972.51, so the working must not say "= 1970"
+    answers = ["0.462", "0.8429", "0.95804", "0.7526", "0.9829", "1970"]
+    r = _practice(cli, answers, "--sentence", "The dog bit the man", "-a", "tanh", "-f", "json")
+    last = loads_strict(r.stdout)["answers"][-1]
+    assert last["correct"] is False and abs(last["expected"] - 1972.50654) < 1e-4
+    assert "0.0169637 / 8.60009e-06 = 1972.51" in r.stderr
+    assert "= 1970:" not in r.stderr

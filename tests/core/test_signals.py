@@ -197,3 +197,16 @@ def test_prepare_a_file_holds_out_its_end_and_normalises_by_the_training_part(tm
 def test_scale_never_overflows():
     m, s = signals.scale_of(np.array([1e300, -1e300, 1e300]))
     assert np.isfinite(m) and np.isfinite(s) and s > 1e299
+
+
+def test_readings_python_would_misread_are_skipped_not_taken(tmp_path):
+    """float('1_000') is 1000.0 and float('٣') is 3.0; in a file of readings they are not numbers a person wrote."""
+    rows = "\n".join(["0.5"] * 20 + ["1_000", "٣"]) + "\n"
+    r = signals.read_readings(_write(tmp_path, "r.txt", rows))
+    assert r.values.tolist() == [0.5] * 20 and r.skipped == 2
+
+
+def test_a_superscript_column_number_is_refused_not_an_internal_error(tmp_path):
+    csv = _write(tmp_path, "c.csv", "a,b\n" + "1,2\n" * 30)
+    with pytest.raises(BadValueError, match="no column '²'"):
+        signals.read_readings(csv, "²")  # '²'.isdigit() is True, int('²') raises ValueError

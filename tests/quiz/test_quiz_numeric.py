@@ -69,3 +69,10 @@ def test_the_tolerance_is_the_one_the_question_states():
                 assert item.check(round(item.expected + off, 10)), (item.question, off)
             for off in (1.5 * item.tolerance, -1.5 * item.tolerance):
                 assert not item.check(item.expected + off), (item.question, off)
+
+
+@pytest.mark.parametrize("text", ["1_5", "5_52", "١٢", "٣/٤", "1/٤"])
+def test_parse_answer_refuses_what_python_misreads(text):
+    """float('1_5') is 15.0 and float('١٢') is 12.0; a typed answer like that is not a number (the session says
+    so and asks again) rather than an attempt at a number the learner never wrote."""
+    assert parse_answer(text) is None
