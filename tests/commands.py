@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-# path -> (arguments, stdin). "{model}" and "{deck}" are filled with files made by ``prepare``.
+# path -> (arguments, stdin). "{model}", "{lm}" and "{deck}" are filled with files made by ``prepare``.
 # Order matters: "quiz" answers one card, so "quiz export" has a review to write and "quiz undo" one to take
 # back; "quiz reset" comes last.
 QUICK_RUNS: dict[str, tuple[list[str], str | None]] = {
@@ -30,6 +30,8 @@ QUICK_RUNS: dict[str, tuple[list[str], str | None]] = {
     "predict": (["predict", "{model}", "--samples", "2"], None),
     "predict --stream": (["predict", "{model}", "--stream", "--format", "jsonl"], "the\ndog\nbit\n"),
     "signal": (["signal", "-n", "100"], None),
+    "sample": (["sample", "{lm}", "--length", "60"], None),
+    "inspect": (["inspect", "{lm}", "--max-chars", "60"], None),
     "quiz": (["quiz", "--limit", "1", "--format", "jsonl"], "\n3\n"),
     "quiz list": (["quiz", "list"], None),
     "quiz stats": (["quiz", "stats"], None),
@@ -50,14 +52,18 @@ def discovered() -> list[str]:
 
 
 def prepare(folder: Path, env: dict) -> dict[str, str]:
-    """Files the quick runs need: a tiny trained model and a one-card deck."""
+    """Files the quick runs need: a tiny trained model, a tiny language model and a one-card deck."""
     model = folder / "model.npz"
     subprocess.run([sys.executable, "-m", "rnn_tutor", "train", "--task", "order", "-n", "1", "--eval-every", "1",
                     "--eval-size", "8", "-H", "2", "--save", str(model), "--format", "json"],
                    env=env, capture_output=True, check=True, timeout=120)
+    lm = folder / "lm.npz"
+    subprocess.run([sys.executable, "-m", "rnn_tutor", "train", "--task", "text", "--max-chars", "3000", "-n", "1",
+                    "--batch", "2", "--length", "5", "--eval-every", "1", "-H", "2", "--sample-every", "0",
+                    "--save", str(lm), "--format", "json"], env=env, capture_output=True, check=True, timeout=120)
     deck = folder / "deck.toml"
     deck.write_text(DECK)
-    return {"model": str(model), "deck": str(deck)}
+    return {"model": str(model), "lm": str(lm), "deck": str(deck)}
 
 
 def quick_args(path: str, files: dict[str, str]) -> tuple[list[str], str | None]:

@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "params", "gradcheck",
     "train", "compare", "predict",
     "signal",
+    "sample", "inspect",
 ]
 
 PIPE_CLOSED = 141  # 128 + SIGPIPE: what `seq 1 100000 | head -1` reports for seq

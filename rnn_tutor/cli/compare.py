@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rnn_tutor.cli import lmtext
 from rnn_tutor.cli.app import app
 from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
 from rnn_tutor.cli.train import TASK_HELP, DType, GateInit, TaskName, one_blas_thread
@@ -16,8 +17,12 @@ def compare(
     task: Annotated[TaskName, typer.Option("--task", "-t", help=TASK_HELP, case_sensitive=False)] = TaskName.adding,
     length: Annotated[Optional[int], typer.Option(
         "--length", "-T", help="Sequence length (default: the task's; adding 100).", show_default=False)] = None,
-    hidden: Annotated[int, typer.Option("--hidden", "-H", help="Hidden size of every cell.")] = 16,
-    layers: Annotated[int, typer.Option("--layers", help="Stacked layers of every cell (1-3).")] = 1,
+    hidden: Annotated[Optional[int], typer.Option(
+        "--hidden", "-H", help="Hidden size of every cell (default 16; for --task text 128, brackets 64).",
+        show_default=False)] = None,
+    layers: Annotated[Optional[int], typer.Option(
+        "--layers", help="Stacked layers of every cell (1-3; default 1, for --task text 2, brackets 1).",
+        show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", "-n", help="The budget: at most this many steps each.")] = 1000,
     batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate (Adam).")] = 0.01,
@@ -33,15 +38,21 @@ def compare(
     lengths: Annotated[Optional[str], typer.Option(
         "--lengths", help="Several lengths, comma-separated (e.g. 2,4,8,16): accuracy against length.",
         show_default=False)] = None,
-    eval_every: Annotated[int, typer.Option("--eval-every", help="Evaluate every N steps.")] = 50,
-    gate_init: Annotated[GateInit, typer.Option(
-        "--gate-init", help="chrono: gated cells start out remembering (as in train); plain: PyTorch's init.",
-        case_sensitive=False)] = GateInit.chrono,
-    dtype: Annotated[DType, typer.Option(
-        "--dtype", help="float64 (about 16 digits) or float32 (about 7, faster).", case_sensitive=False)] = DType.float64,
+    eval_every: Annotated[Optional[int], typer.Option(
+        "--eval-every", help="Evaluate every N steps (default 50; for --task text 200).", show_default=False)] = None,
+    gate_init: Annotated[Optional[GateInit], typer.Option(
+        "--gate-init", help="chrono: gated cells start out remembering (as in train; the default); plain: "
+        "PyTorch's init (the default for --task text).", case_sensitive=False, show_default=False)] = None,
+    dtype: Annotated[Optional[DType], typer.Option(
+        "--dtype", help="float64 (about 16 digits; the default) or float32 (about 7, faster; the default for "
+        "--task text).", case_sensitive=False, show_default=False)] = None,
     signal: Annotated[Optional[str], typer.Option(
         "--signal", help="forecast: knocks (default), sines, regimes or a FILE of readings.",
         show_default=False)] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help=lmtext.TEXT_HELP, show_default=False)] = None,
+    valid: Annotated[Optional[str], typer.Option("--valid", help=lmtext.VALID_HELP, show_default=False)] = None,
+    max_chars: Annotated[Optional[int], typer.Option(
+        "--max-chars", help=lmtext.MAX_CHARS_HELP, show_default=False)] = None,
     seed: SeedOpt = 0,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -58,6 +69,8 @@ def compare(
         rnn-tutor compare --task recall --length 60 --format json | jq '.[] | {cell, accuracy}'
 
         rnn-tutor compare --task reverse --lengths 2,4,8,16,32 --decoders plain,attention
+
+        rnn-tutor compare --task text --text brackets --steps 500
     """
     from rnn_tutor.core import cells as core_cells
     from rnn_tutor.core import train as core
@@ -83,6 +96,17 @@ def compare(
         core_cells.check_cell(c, option="--cells")
     if len(set(names)) != len(names):
         raise BadValueError("--cells", f"each cell once, got {cells!r}")
+    if task.value == "text":  # language models: bpc beside the n-gram's (cli/lmtext.py)
+        if lengths is not None:
+            raise BadValueError("--lengths", "is for the toy tasks; a language model reads chunks of --length")
+        code = lmtext.compare_text(names, dict(
+            length=length, hidden=hidden, layers=layers, steps=steps, batch=batch, lr=lr, clip=clip, seed=seed,
+            eval_every=eval_every, gate_init=gate_init.value if gate_init else None,
+            dtype=dtype.value if dtype else None, signal=signal, text=text, valid=valid, max_chars=max_chars),
+            fmt.value)
+        if code:
+            raise typer.Exit(code)
+        return
     if lengths is not None and length is not None:
         raise BadValueError("--lengths", "give either --length or --lengths, not both")
     length_list: list = [length]
@@ -106,7 +130,8 @@ def compare(
     configs = [core.TrainConfig(task=task.value, length=n, hidden=hidden, layers=layers, steps=steps, batch=batch,
                                 lr=lr, clip=clip, seed=seed, eval_every=eval_every,
                                 stop_at=None if task.value == "forecast" else core.SOLVED,  # a forecast is never "solved"
-                                gate_init=gate_init.value, dtype=dtype.value, signal=signal, decoder=dec,
+                                gate_init=gate_init.value if gate_init else None,
+                                dtype=dtype.value if dtype else None, signal=signal, decoder=dec,
                                 score=score).checked()
                for n in length_list for dec, score in decoder_list]
     base = configs[0]

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from rnn_tutor.cli import lmtext
 from rnn_tutor.cli.app import PIPE_CLOSED, app
 from rnn_tutor.cli.options import Cell, SeedOpt, StreamFormat, StreamFormatOpt
 
@@ -20,6 +21,7 @@ class TaskName(str, enum.Enum):
     reverse = "reverse"
     reorder = "reorder"
     forecast = "forecast"
+    text = "text"
 
 
 class Optimizer(str, enum.Enum):
@@ -54,7 +56,8 @@ SCORE_HELP = ("With --decoder attention: additive (Bahdanau et al. 2014, the def
 
 TASK_HELP = ("adding (two marked numbers, long lag), recall (first symbol), order (who did it), tagging "
              "(a tag per word), reverse (encoder-decoder), reorder (encoder-decoder: subject-verb-object to "
-             "subject-object-verb), forecast (the next reading of --signal).")
+             "subject-object-verb), forecast (the next reading of --signal), text (a character-level language model "
+             "on --text).")
 SIGNAL_HELP = ("forecast: knocks (a machine knocking every 16 readings; the default), sines, regimes, or a FILE of "
                "readings (one number per line, or a CSV column).")
 
@@ -71,13 +74,15 @@ def one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def run_training(config, fmt: str, save: Optional[Path], label: str) -> int:
+def run_training(config, fmt: str, save: Optional[Path], label: str, sample_every: int = 0) -> int:
     """Train with progress on stderr; Ctrl-C (or SIGTERM, SIGHUP) stops, prints and saves what there is, and
-    exits 130; a closed output (``| head``) stops and saves, exit 141."""
+    exits 130; a closed output (``| head``) stops and saves, exit 141. A language model (``--task text``) prints a
+    short sample on stderr every ``sample_every`` steps."""
     from rnn_tutor.core import train as core
     from rnn_tutor.render import train as view
 
-    trainer = core.Trainer(config)
+    text = lmtext.prepare(config.checked()) if config.task == "text" else None  # a language model's corpus
+    trainer = core.Trainer(config, text=text)
     cfg = trainer.config
     sig = trainer.task.extra.get("signal")
     if sig is not None and sig.skipped:
@@ -88,12 +93,23 @@ def run_training(config, fmt: str, save: Optional[Path], label: str) -> int:
     if save is not None:
         core.check_save_path(save)
     interrupted = closed = False
-    with one_blas_thread(), view.Progress(cfg.steps, label) as progress:
+    if text is not None:
+        from rnn_tutor.render import lm as lm_view
+
+        progress_bar = lm_view.Progress(cfg.steps, label, text.ngram().best_bpc)
+    else:
+        progress_bar = view.Progress(cfg.steps, label)
+    sampled = -1
+    with one_blas_thread(), progress_bar as progress:
         try:
             for rec in trainer.run():
                 progress.update(rec)
                 if fmt == "jsonl":
-                    view.stream_record(rec, cfg.cell, cfg.task)
+                    (lm_view.stream_record(rec, cfg.cell) if text is not None
+                     else view.stream_record(rec, cfg.cell, cfg.task))
+                if text is not None and sample_every and rec.step // sample_every > sampled:
+                    sampled = rec.step // sample_every  # watch noise turn into text, on stderr
+                    progress.say(lm_view.sample_line(rec.step, lmtext.sample_text(trainer.model, rec.step, cfg.seed)))
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP
             interrupted = True
         except BrokenPipeError:  # the reader of the output went away (| head): stop, keep what there is
@@ -114,7 +130,8 @@ def run_training(config, fmt: str, save: Optional[Path], label: str) -> int:
                   + (f", saved to {saved}." if saved else "."))
     view.emit_train(result, fmt, saved)
     if saved and fmt == "table":
-        view.note(f"Saved to {saved}. Try: rnn-tutor predict {saved}")
+        view.note(f"Saved to {saved}. Try: rnn-tutor " + (f"sample {saved}" if text is not None
+                                                          else f"predict {saved}"))
     return 130 if interrupted else 0
 
 
@@ -125,27 +142,32 @@ def train(
     length: Annotated[Optional[int], typer.Option(
         "--length", "-T", help="Sequence length (default: the task's: adding 100, recall 50, order 8, "
         "tagging 20, reverse 6).", show_default=False)] = None,
-    hidden: Annotated[int, typer.Option("--hidden", "-H", help="Hidden size (1-1024).")] = 16,
-    layers: Annotated[int, typer.Option(
-        "--layers", help="Stacked layers of the cell (1-3); each layer reads the h_t of the one below.")] = 1,
+    hidden: Annotated[Optional[int], typer.Option(
+        "--hidden", "-H", help="Hidden size (1-1024; default 16, for --task text 128, brackets 64).",
+        show_default=False)] = None,
+    layers: Annotated[Optional[int], typer.Option(
+        "--layers", help="Stacked layers of the cell (1-3; default 1, for --task text 2, brackets 1); each layer "
+        "reads the h_t of the one below.", show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", "-n", help="Optimizer steps (mini-batches).")] = 1000,
     batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences per mini-batch.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.01,
     clip: Annotated[float, typer.Option("--clip", help="Clip the gradient's global norm to this (0: off).")] = 1.0,
     optimizer: Annotated[Optimizer, typer.Option("--optimizer", help="adam or sgd (momentum 0.9).",
                                                  case_sensitive=False)] = Optimizer.adam,
-    gate_init: Annotated[GateInit, typer.Option(
-        "--gate-init", help="chrono: gates start out remembering for 1..T steps (Tallec & Ollivier 2018); "
-        "plain: PyTorch's init.", case_sensitive=False)] = GateInit.chrono,
-    eval_every: Annotated[int, typer.Option("--eval-every", help="Evaluate every N steps.")] = 50,
+    gate_init: Annotated[Optional[GateInit], typer.Option(
+        "--gate-init", help="chrono: gates start out remembering for 1..T steps (Tallec & Ollivier 2018; the "
+        "default); plain: PyTorch's init (the default for --task text).", case_sensitive=False,
+        show_default=False)] = None,
+    eval_every: Annotated[Optional[int], typer.Option(
+        "--eval-every", help="Evaluate every N steps (default 50; for --task text 200).", show_default=False)] = None,
     eval_size: Annotated[Optional[int], typer.Option(
         "--eval-size", help="Held-out sequences (another seed; default 512). forecast: held-out readings (default "
         "4,096 from another seed, or the last fifth of a FILE).", show_default=False)] = None,
     stop_at: Annotated[Optional[float], typer.Option(
         "--stop-at", help="Stop once held-out accuracy reaches this (e.g. 0.99).", show_default=False)] = None,
-    dtype: Annotated[DType, typer.Option(
-        "--dtype", help="float64 (about 16 digits) or float32 (about 7; about twice as fast for LSTMs).",
-        case_sensitive=False)] = DType.float64,
+    dtype: Annotated[Optional[DType], typer.Option(
+        "--dtype", help="float64 (about 16 digits; the default) or float32 (about 7; about twice as fast for LSTMs; "
+        "the default for --task text).", case_sensitive=False, show_default=False)] = None,
     decoder: Annotated[Decoder, typer.Option("--decoder", help=DECODER_HELP, case_sensitive=False)] = Decoder.plain,
     score: Annotated[Optional[Score], typer.Option("--score", help=SCORE_HELP, case_sensitive=False,
                                                    show_default=False)] = None,
@@ -156,6 +178,11 @@ def train(
     save: Annotated[Optional[Path], typer.Option(
         "--save", help="Write the model to this .npz (PyTorch names + task metadata).", show_default=False,
         dir_okay=True)] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help=lmtext.TEXT_HELP, show_default=False)] = None,
+    valid: Annotated[Optional[str], typer.Option("--valid", help=lmtext.VALID_HELP, show_default=False)] = None,
+    max_chars: Annotated[Optional[int], typer.Option(
+        "--max-chars", help=lmtext.MAX_CHARS_HELP, show_default=False)] = None,
+    sample_every: Annotated[int, typer.Option("--sample-every", help=lmtext.SAMPLE_HELP, min=0)] = 200,
     seed: SeedOpt = 0,
     fmt: StreamFormatOpt = StreamFormat.table,
 ) -> None:
@@ -165,6 +192,12 @@ def train(
     still prints (and saves) what it has. The same --seed gives the same numbers. For reverse and reorder,
     --decoder attention lets the decoder look at every encoder state.
 
+    --task text trains a language model that reads one character at a time and reports held-out bits per
+    character beside the best n-gram's. The text is cut into --batch tracks read in chunks of --length: the state
+    carries over from chunk to chunk, the gradient stops at the boundary (truncated BPTT: full BPTT would keep
+    every step of the text in memory and update once per pass; truncation updates often, but cannot learn from a
+    gradient that would have to travel more than --length steps back).
+
     Examples:
 
         rnn-tutor train --cell lstm --task adding --length 100 --save model.npz
@@ -172,15 +205,17 @@ def train(
         rnn-tutor train --cell rnn --task recall --length 30 --format jsonl
 
         rnn-tutor train --task forecast --signal knocks --save knocks.npz
+        rnn-tutor train --task text --text brackets --save brackets.npz
     """
     from rnn_tutor.core.train import TrainConfig
 
     config = TrainConfig(
         cell=cell.value, task=task.value, length=length, hidden=hidden, layers=layers, steps=steps, batch=batch,
         lr=lr, clip=clip, optimizer=optimizer.value, seed=seed, eval_every=eval_every, eval_size=eval_size,
-        stop_at=stop_at, gate_init=gate_init.value, dtype=dtype.value, signal=signal, column=column,
-        decoder=decoder.value, score=score.value if score else None,
+        stop_at=stop_at, gate_init=gate_init.value if gate_init else None, dtype=dtype.value if dtype else None,
+        signal=signal, column=column, decoder=decoder.value, score=score.value if score else None, text=text,
+        valid=valid, max_chars=max_chars,
     )
-    code = run_training(config, fmt.value, save, f"{cell.value} {task.value}")
+    code = run_training(config, fmt.value, save, f"{cell.value} {task.value}", sample_every)
     if code:
         raise typer.Exit(code)

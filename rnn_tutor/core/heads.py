@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnn_tutor.core import attention, cells, fastlstm
-from rnn_tutor.core.tasks import (ADDING_TOLERANCE, SEQ2SEQ, SEQ_CLASS, SEQ_REGRESSION, STEP_CLASS, STEP_REGRESSION,
-                                  Task)
+from rnn_tutor.core.tasks import (ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_CLASS, SEQ_REGRESSION, STEP_CLASS,
+                                  STEP_REGRESSION, Task)
 
 HEAD_KEYS = ("head.weight", "head.bias")
 DECODER_PREFIX = "decoder."
@@ -196,11 +196,16 @@ def _teacher_inputs(task: Task, y: np.ndarray, dtype) -> np.ndarray:
     return u
 
 
-def loss_and_grads(model: Model, x: np.ndarray, y: np.ndarray, train: bool = True):
+def loss_and_grads(model: Model, x: np.ndarray, y: np.ndarray, train: bool = True, state: dict | None = None):
     """Loss on a batch and the gradient for every parameter. Returns (loss, grads, outputs) where outputs are the
-    predictions of this forward pass (teacher-forced for the encoder-decoder)."""
+    predictions of this forward pass (teacher-forced for the encoder-decoder). ``state``: a language model's
+    carried state (core/lm.py)."""
     W, b = model.params["head.weight"], model.params["head.bias"]
     kind = model.kind
+    if kind == NEXT_CHAR:  # the per-step readout, with the state carried between chunks
+        from rnn_tutor.core import lm
+
+        return lm.loss_and_grads(model, x, y, state=state, train=train)
     if kind in (SEQ_REGRESSION, SEQ_CLASS):
         fwd = _forward(model, x, ws_key="enc" if train else None)
         h_last = np.array(fwd.h_last)  # (B, H)
@@ -348,7 +353,7 @@ def _evaluate_chunk(model: Model, x: np.ndarray, y: np.ndarray, ws_key: str) -> 
         loss, _ = mse(out, y[:, s:])
         return loss, 0, out.size, None
     fwd = _forward(model, x, ws_key=ws_key)
-    if kind == STEP_CLASS:
+    if kind in (STEP_CLASS, NEXT_CHAR):
         out = linear(W, b, np.asarray(fwd.h))
         loss, _ = cross_entropy(out, y)
         return loss, int(np.sum(out.argmax(-1) == y)), y.size, None
@@ -371,7 +376,7 @@ def predict(model: Model, x: np.ndarray) -> np.ndarray:
     if model.kind == STEP_REGRESSION:
         return step_outputs(model, x)[..., 0]
     fwd = _forward(model, x)
-    if model.kind == STEP_CLASS:
+    if model.kind in (STEP_CLASS, NEXT_CHAR):
         return softmax(linear(W, b, np.asarray(fwd.h)))
     out = linear(W, b, np.asarray(fwd.h_last))
     return out[:, 0] if model.kind == SEQ_REGRESSION else softmax(out)

@@ -342,6 +342,14 @@ def _forecast_values() -> dict[str, Callable[[], str]]:
         "stream.lstm16_numbers": lambda: _int(2 * 16),
         "stream.lstm16_bytes": lambda: human_bytes(2 * 16 * 8),
     }
+LM_VALUES = ("brackets_v", "brackets_uniform", "brackets_ngram_order", "brackets_ngram_bpc", "brackets_ngram_ppl",
+             "brackets_ngram_closers", "full_bptt", "chunk_bptt", "temp_1", "temp_05", "temp_2")
+
+
+def _lm(name: str) -> str:
+    from rnn_tutor.core import lm
+
+    return lm.lesson_value(name)
 
 
 def _order_steps() -> str:
@@ -399,4 +407,6 @@ VALUES: dict[str, Callable[[], str]] = {
     "stream.kv_bytes": lambda: human_bytes(_cost(4096, 256).stream[-1].kv_bytes),
     # forecasting (issue 15): the knocks and sines signals, their baselines, a streamed LSTM's state
     **_forecast_values(),
+    # language models (lesson 9): the brackets corpus and its n-gram, truncated BPTT's memory, temperature
+    **{f"lm.{k}": (lambda k=k: _lm(k)) for k in LM_VALUES},
 }

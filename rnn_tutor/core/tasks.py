@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tutor.core.corpus import BRACKETS_VOCAB, brackets_text
 from rnn_tutor.core.numbers import plain_float
 from rnn_tutor.errors import BadValueError
 
@@ -28,6 +29,7 @@ SEQ_CLASS = "sequence-class"  # one class per sequence, cross-entropy
 STEP_CLASS = "step-class"  # one class per step, cross-entropy
 SEQ2SEQ = "seq2seq"  # encoder -> context vector -> decoder, one class per output step
 STEP_REGRESSION = "step-regression"  # one real number per step (the next reading), squared error
+NEXT_CHAR = "next-char"  # a language model: the next character at every step, state carried (core/lm.py)
 
 MAX_LENGTH = 10_000
 ADDING_TOLERANCE = 0.04  # a sequence of the adding task counts as solved when |prediction - target| < 0.04
@@ -37,6 +39,7 @@ ADDING_TOLERANCE = 0.04  # a sequence of the adding task counts as solved when |
 class Batch:
     x: np.ndarray  # (B, T, D) float
     y: np.ndarray  # (B, 1) float | (B,) int | (B, T) int
+    state: dict | None = None  # a language model's carried state (core/lm.py); None for the other tasks
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,8 @@ class Task:
         length = self.check_length(length)
         if batch_size < 1:
             raise BadValueError("--batch", f"must be at least 1, got {batch_size}")
-        x, y = _GENERATORS[self.name](self, rng, int(batch_size), length)
-        return Batch(x.astype(dtype, copy=False), y)
+        x, y, *state = _GENERATORS[self.name](self, rng, int(batch_size), length)
+        return Batch(x.astype(dtype, copy=False), y, *state)
 
     def heldout(self, rng: np.random.Generator, size: int, length: int, dtype=np.float64) -> Batch:
         """The held-out set: ``size`` fresh sequences of ``length`` steps; for ``forecast``, the prepared signal's
@@ -417,6 +420,32 @@ def forecast_task(signal: str | None = None, seed: int = 0, heldout: int | None 
     return Task(base.name, base.kind, base.input_size, base.output_size, base.min_length, base.default_length,
                 base.summary, example=base.example, extra={"signal": sig})
 
+# ---------------------------------------------------------------- text (a character-level language model)
+# A Trainer on --task text replaces this task by one made from its corpus (core/lm.py: a stream of chunks with the
+# state carried). On its own the task draws random windows of generated brackets text (corpus.brackets_text).
+
+
+def _gen_text(task: Task, rng, batch, length):
+    stream = task.extra.get("stream")
+    if stream is not None:
+        if (batch, length) != (stream.B, stream.T):
+            raise BadValueError("--batch", f"this text stream makes batches of {stream.B} x {stream.T}")
+        return stream.next()
+    text = brackets_text(batch * (length + 1) * 2 + 1000, seed=int(rng.integers(2**31)))
+    ids = np.array([task.vocab.index(c) for c in text[: batch * (length + 1)]]).reshape(batch, length + 1)
+    return _one_hot(ids[:, :-1], task.input_size), ids[:, 1:].copy()
+
+
+def _enc_text(task, text):
+    from rnn_tutor.core import lm
+
+    if not text:
+        raise BadValueError("--input", "is empty; give a few characters for the model to continue")
+    ids = lm.encode_prime(lm.vocab_of(task), text, option="--input")
+    return _one_hot(ids.astype(np.int64), task.input_size)[None]
+
+
+TEXT_VOCAB = BRACKETS_VOCAB
 
 TASKS: dict[str, Task] = {
     "adding": Task(
@@ -455,19 +484,27 @@ TASKS: dict[str, Task] = {
         "predict the next reading of a signal (knocks, sines, regimes or your file) from the readings so far",
         example="0.1 0.2 0.15 1.0 0.5 0.3",
     ),
+    "text": Task(
+        "text", NEXT_CHAR, len(TEXT_VOCAB), len(TEXT_VOCAB), 1, 100,
+        "a character-level language model on --text (brackets, lessons, stdlib, a file or -)",
+        vocab=TEXT_VOCAB, classes=TEXT_VOCAB, example="(owl [cat",
+    ),
 }
 
 _GENERATORS = {
     "adding": _gen_adding, "recall": _gen_recall, "order": _gen_order,
     "tagging": _gen_tagging, "reverse": _gen_reverse, "reorder": _gen_reorder, "forecast": _gen_forecast,
+    "text": _gen_text,
 }
 _ENCODERS = {
     "adding": _enc_adding, "recall": _enc_recall, "order": _enc_order,
     "tagging": _enc_recall, "reverse": _enc_recall, "reorder": _enc_recall, "forecast": _enc_forecast,
+    "text": _enc_text,
 }
 _ANSWERS = {
     "adding": _ans_adding, "recall": _ans_recall, "order": _ans_order,
     "tagging": _ans_tagging, "reverse": _ans_reverse, "reorder": _ans_reorder, "forecast": _ans_forecast,
+    "text": lambda task, text: None,
 }
 
 

@@ -21,7 +21,8 @@ from typing import Iterator
 import numpy as np
 
 from rnn_tutor.core import attention, cells, heads, optim, weights
-from rnn_tutor.core.tasks import ADDING_TOLERANCE, SEQ2SEQ, SEQ_REGRESSION, STEP_REGRESSION, TASKS, Task, get_task
+from rnn_tutor.core.tasks import (ADDING_TOLERANCE, NEXT_CHAR, SEQ2SEQ, SEQ_REGRESSION, STEP_REGRESSION, TASKS, Task,
+                                  get_task)
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SOLVED = 0.99  # a run counts as solved once the held-out accuracy reaches 99%
@@ -62,23 +63,28 @@ class TrainConfig:
     cell: str = "lstm"
     task: str = "adding"
     length: int | None = None  # None: the task's default length
-    hidden: int = 16
-    layers: int = 1  # stacked layers of the cell (1..MAX_LAYERS)
+    hidden: int | None = None  # None: 16; for --task text lm.default_size (128; brackets 64)
+    layers: int | None = None  # stacked layers of the cell (1..MAX_LAYERS); None: 1; --task text 2 (brackets 1)
     steps: int = 1500
     batch: int = 32
     lr: float = 0.01
     clip: float | None = 1.0  # global-norm clipping threshold; None or 0: no clipping
     optimizer: str = "adam"
     seed: int = 0
-    eval_every: int = 50
+    eval_every: int | None = None  # None: 50; for --task text lm.EVAL_EVERY (its held-out text is long)
     eval_size: int | None = None  # None: 512 sequences; forecast: the signal's held-out stretch (signals.prepare)
     stop_at: float | None = None  # stop once the held-out accuracy reaches this (e.g. 0.99)
-    dtype: str = "float64"
-    gate_init: str = "chrono"  # or "plain" (PyTorch's init); see heads.init_model
+    dtype: str | None = None  # None: float64; for --task text float32 (see lm.py)
+    gate_init: str | None = None  # "chrono" or "plain" (PyTorch's init; see heads.init_model). None: chrono; for
+    # --task text plain (a language model writes to its state at every character: lm.py)
     decoder: str = "plain"  # encoder-decoder tasks: "plain" or "attention" (core/attention.py)
     score: str | None = None  # attention: "additive" (the default) or "dot"
     signal: str | None = None  # forecast: knocks | sines | regimes | a file of readings (None: knocks)
     column: str | None = None  # forecast from a CSV file: the column's name or 1-based number
+    # --task text (a language model, core/lm.py): the corpus, the held-out file, the cap on characters
+    text: str | None = None  # a file, or brackets / lessons / stdlib (default brackets); "-" is read by the CLI
+    valid: str | None = None  # a held-out file instead of the last 10%
+    max_chars: int | None = None  # None: corpus.DEFAULT_MAX_CHARS (brackets: corpus.BRACKETS_CHARS)
 
     def checked(self) -> "TrainConfig":
         """The config with the task's default length filled in; BadValueError for any value out of range."""
@@ -86,11 +92,22 @@ class TrainConfig:
         task = get_task(self.task)
         length = task.default_length if self.length is None else self.length
         task.check_length(length)
-        _whole("--hidden", self.hidden, 1, MAX_HIDDEN)
-        _whole("--layers", self.layers, 1, MAX_LAYERS)
+        hidden, layers = self.hidden, self.layers
+        if hidden is None or layers is None:  # the defaults: a language model's depend on its text (lm.py)
+            from rnn_tutor.core import lm
+
+            size = lm.default_size(self.text) if task.kind == NEXT_CHAR else (1, 16)
+            layers, hidden = size[0] if layers is None else layers, size[1] if hidden is None else hidden
+        _whole("--hidden", hidden, 1, MAX_HIDDEN)
+        _whole("--layers", layers, 1, MAX_LAYERS)
         _whole("--steps", self.steps, 1, MAX_STEPS)
         _whole("--batch", self.batch, 1, MAX_BATCH)
-        _whole("--eval-every", self.eval_every, 1, MAX_STEPS)
+        eval_every = self.eval_every
+        if eval_every is None:
+            from rnn_tutor.core import lm
+
+            eval_every = lm.EVAL_EVERY if task.kind == NEXT_CHAR else 50
+        _whole("--eval-every", eval_every, 1, MAX_STEPS)
         forecast = task.kind == STEP_REGRESSION
         eval_size = self.eval_size if self.eval_size is not None or forecast else DEFAULT_EVAL_SIZE
         if eval_size is not None:
@@ -121,29 +138,49 @@ class TrainConfig:
             raise BadValueError("--optimizer", f"choose one of {', '.join(optim.OPTIMIZERS)}, got {self.optimizer!r}")
         if self.stop_at is not None and not (0 < self.stop_at <= 1):
             raise BadValueError("--stop-at", f"must be an accuracy in (0, 1], got {self.stop_at}")
-        if self.gate_init not in heads.GATE_INITS:
-            raise BadValueError("--gate-init", f"choose one of {', '.join(heads.GATE_INITS)}, got {self.gate_init!r}")
-        if self.dtype not in DTYPES:
-            raise BadValueError("--dtype", f"choose one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        gate_init = self.gate_init or ("plain" if task.kind == NEXT_CHAR else "chrono")
+        if gate_init not in heads.GATE_INITS:
+            raise BadValueError("--gate-init", f"choose one of {', '.join(heads.GATE_INITS)}, got {gate_init!r}")
+        dtype = self.dtype
+        if dtype is None:
+            dtype = "float32" if task.kind == NEXT_CHAR else "float64"  # a language model wants speed (lm.py)
+        if dtype not in DTYPES:
+            raise BadValueError("--dtype", f"choose one of {', '.join(DTYPES)}, got {dtype!r}")
+        if task.kind != NEXT_CHAR:
+            given = next((o for o, v in (("--text", self.text), ("--valid", self.valid),
+                                         ("--max-chars", self.max_chars)) if v is not None), None)
+            if given:
+                raise BadValueError(given, f"is for --task text, not {task.name}")
+        else:
+            from rnn_tutor.core import corpus
+
+            if self.max_chars is not None:
+                corpus.check_max_chars(self.max_chars)
+            for option, value in (("--text", self.text), ("--valid", self.valid)):
+                if value is not None and not str(value).strip():
+                    raise BadValueError(option, "is empty; give a file, '-' for stdin, or one of "
+                                                + ", ".join(corpus.BUILTINS))
         decoder, score = _check_decoder(self.decoder, self.score, task, length)
         if not forecast and eval_size * length * task.input_size > 20_000_000:
             raise BadValueError(
                 "--eval-size", f"eval-size x length x input size = {eval_size * length * task.input_size:,} "
                 "numbers is too much memory (at most 20,000,000)", "use a smaller --eval-size",
             )
-        width = self.hidden + task.input_size + 1
-        need = memory_estimate(cell, task.kind, width, self.batch, eval_size or 0, length, self.dtype,
-                               self.layers, self.hidden, decoder)
+        width = hidden + (256 if task.kind == NEXT_CHAR else task.input_size) + 1  # text: V <= 256
+        need = memory_estimate(cell, task.kind, width, self.batch, eval_size or 0, length, dtype, layers, hidden,
+                               decoder)
         if need > MEMORY_LIMIT:
-            stack = f", {self.layers} layers" if self.layers > 1 else ""
+            stack = f", {layers} layers" if layers > 1 else ""
             raise BadValueError(
-                "--hidden", f"this run would need about {need / 2**30:.1f} GB of memory for hidden {self.hidden} x "
-                f"batch {self.batch} x length {length:,} ({weights.a_cell(cell)}{stack}, {self.dtype}); the limit "
+                "--hidden", f"this run would need about {need / 2**30:.1f} GB of memory for hidden {hidden} x "
+                f"batch {self.batch} x length {length:,} ({weights.a_cell(cell)}{stack}, {dtype}); the limit "
                 f"is {MEMORY_LIMIT // 2**30} GB",
-                "use a smaller --hidden, --batch or --length" + (" or fewer --layers" if self.layers > 1 else "")
-                + (", or --dtype float32, which halves it" if self.dtype == "float64" else ""),
+                "use a smaller --hidden, --batch or --length" + (" or fewer --layers" if layers > 1 else "")
+                + (", or --dtype float32, which halves it" if dtype == "float64" else ""),
             )
         return TrainConfig(**{**asdict(self), "cell": cell, "task": task.name, "length": int(length),
+                              "hidden": hidden, "layers": layers, "eval_every": eval_every, "dtype": dtype,
+                              "gate_init": gate_init,
                               "optimizer": str(self.optimizer).lower(), "clip": clip or None,
                               "eval_size": eval_size, "signal": signal, "column": column,
                               "decoder": decoder, "score": score})
@@ -197,6 +234,7 @@ class TrainResult:
     baseline_accuracy: float  # accuracy of the best constant answer on the same held-out set
     baseline_loss: float
     forecast: object = None  # signals.ForecastReport: a forecast's held-out errors beside persistence and AR(k)
+    text: object = field(default=None, repr=False)  # --task text: the lm.TextData (vocabulary, n-gram baseline)
 
     @property
     def final(self) -> EvalRecord | None:
@@ -234,9 +272,15 @@ def baseline(task: Task, y: np.ndarray) -> tuple[float, float]:
 class Trainer:
     """Holds the model, optimizer and data streams; ``run()`` trains and yields evaluation records."""
 
-    def __init__(self, config: TrainConfig):
+    def __init__(self, config: TrainConfig, text=None):
         self.config = cfg = config.checked()
         self.task = get_task(cfg.task)
+        self.text = None  # a language model's lm.TextData (``text``, or read from config.text)
+        if self.task.kind == NEXT_CHAR:
+            from rnn_tutor.core import lm
+
+            self.text = text if text is not None else lm.prepare_config(cfg)
+            self.task = lm.text_task(self.text, cfg.batch, cfg.length)
         eval_rng = np.random.default_rng([cfg.seed, 2])  # the held-out set: another stream, fixed
         if self.task.kind == STEP_REGRESSION:  # the signal's training readings, held-out stretch and baselines
             from rnn_tutor.core import signals, tasks
@@ -249,8 +293,11 @@ class Trainer:
                                       decoder=cfg.decoder, score=cfg.score)
         self.optimizer = optim.make_optimizer(cfg.optimizer, self.model.params, cfg.lr)
         self.train_rng = np.random.default_rng([cfg.seed, 1])  # training batches
-        ev = self.task.heldout(eval_rng, cfg.eval_size, cfg.length, dtype=self.dtype)
-        self.eval_x, self.eval_y = ev.x, ev.y
+        if self.text is not None:  # the held-out text, as tracks of ids (lm.evaluate one-hots them as it goes)
+            self.eval_x, self.eval_y = self.text.eval_tracks()
+        else:
+            ev = self.task.heldout(eval_rng, cfg.eval_size, cfg.length, dtype=self.dtype)
+            self.eval_x, self.eval_y = ev.x, ev.y
         self.baseline_accuracy, self.baseline_loss = baseline(self.task, self.eval_y)
         self.records: list[EvalRecord] = []
         self.step = 0
@@ -260,6 +307,10 @@ class Trainer:
         self._first_loss: float | None = None
 
     def evaluate(self) -> heads.Evaluation:
+        if self.text is not None:
+            from rnn_tutor.core import lm
+
+            return lm.evaluate(self.model, self.eval_x, self.eval_y)  # tracks in chunks, state carried
         return heads.evaluate(self.model, self.eval_x, self.eval_y)  # in chunks: bounded memory
 
     def _diverged(self, what: str) -> RnnTutorError:
@@ -281,7 +332,8 @@ class Trainer:
             yield self.records[-1]
         while self.step < cfg.steps:
             batch = self.task.batch(self.train_rng, cfg.batch, cfg.length, dtype=self.dtype)
-            loss, grads, _ = heads.loss_and_grads(self.model, batch.x, batch.y)
+            carried = {} if batch.state is None else {"state": batch.state}  # a language model's state (lm.py)
+            loss, grads, _ = heads.loss_and_grads(self.model, batch.x, batch.y, **carried)
             norm = optim.clip_global_norm(grads, cfg.clip)
             if not math.isfinite(loss):
                 raise self._diverged("the loss became NaN or infinite")
@@ -327,7 +379,8 @@ class Trainer:
                     self.solved_step = self.step
         return TrainResult(self.config, tuple(self.records), {k: v.copy() for k, v in self.model.params.items()},
                            self.solved_step, self.interrupted, self.seconds,
-                           self.baseline_accuracy, self.baseline_loss, self.forecast_report())
+                           self.baseline_accuracy, self.baseline_loss, self.forecast_report(),
+                           self.text)
 
     def forecast_report(self):
         """A forecast's held-out errors (model, persistence, AR(k)) in the signal's units; None for other tasks."""
@@ -401,7 +454,7 @@ def save_model(path, result: TrainResult):
     arrays = {k: np.ascontiguousarray(p[k]) for k in cell_keys}
     arrays.update(
         meta_cell=np.array(cfg.cell),
-        meta_input_size=np.array(task.input_size, dtype=np.int64),
+        meta_input_size=np.array(p["weight_ih_l0"].shape[1], dtype=np.int64),
         meta_hidden_size=np.array(cfg.hidden, dtype=np.int64),
         meta_nonlinearity=np.array("tanh"),
         meta_version=np.array(weights.FORMAT_VERSION, dtype=np.int64),
@@ -421,6 +474,10 @@ def save_model(path, result: TrainResult):
         if k not in cell_keys:
             arrays[EXTRA_PREFIX + k] = np.ascontiguousarray(v)
     arrays.update(_forecast_meta(result))
+    if task.kind == NEXT_CHAR:
+        from rnn_tutor.core import lm
+
+        arrays.update(lm.save_meta(result))
     check_save_path(path)
     # a file object, so numpy does not append ".npz"
     return fileio.write_atomic(path, lambda fh: np.savez(fh, **arrays), doing="save the model to",
@@ -508,6 +565,10 @@ def load_model(path, cell: str | None = None, task: str | None = None) -> SavedM
         forecast_info = {}
         if t.kind == STEP_REGRESSION:
             t, forecast_info = _forecast_task(f)
+        if t.kind == NEXT_CHAR:  # a language model: its vocabulary makes its task (lm.py)
+            from rnn_tutor.core import lm
+
+            t, forecast_info = lm.task_from_file(f)
         if w.input_size != t.input_size:
             raise f.bad(f"input size {w.input_size} does not fit the {t.name} task ({t.input_size})")
         length = meta["meta_length"] or t.default_length
@@ -601,6 +662,10 @@ def _predict(saved: SavedModel, text: str, x: np.ndarray) -> Prediction:
         sig = task.extra["signal"]
         value = float(out[0, -1]) * sig.std + sig.mean
         return Prediction(text, f"{value:.4g}", None, None, None, value if math.isfinite(value) else None)
+    if task.kind == NEXT_CHAR:  # the likeliest next character after the whole input
+        p = out[0, -1]
+        k = int(p.argmax())
+        return Prediction(text, repr(task.classes[k]), None, None, float(p[k]))  # quoted: ' ' and '\n' show
     if task.kind == SEQ_REGRESSION:
         value = float(out[0])
         target = task.target_of(text)
@@ -624,6 +689,9 @@ def _predict(saved: SavedModel, text: str, x: np.ndarray) -> Prediction:
 def sample_inputs(task: Task, n: int, length: int, seed: int) -> list[str]:
     """``n`` fresh inputs of the task as text (from ``seed``; not the training or evaluation streams)."""
     _whole("--samples", n, 1, 1000)
+    if task.kind == NEXT_CHAR:
+        raise BadValueError("--input", "a language model continues a text you give: --input 'def ' (to let it "
+                                       "write on its own: rnn-tutor sample MODEL)")
     if task.kind == STEP_REGRESSION and not task.extra["signal"].generated:
         raise BadValueError("--samples", f"this model learned from {task.extra['signal'].source}, which rnn-tutor "
                             "cannot make more of", "give readings with --input, or pipe them into --stream")

@@ -140,6 +140,10 @@ def _decoder_fields(result) -> dict[str, Any]:
 
 def emit_train(result, fmt: str, saved: str | None) -> None:
     fmt = getattr(fmt, "value", fmt)
+    if getattr(result, "text", None) is not None:  # a language model: bpc beside the n-gram's (render/lm.py)
+        from rnn_tutor.render import lm
+
+        return lm.emit_train(result, fmt, saved)
     summary = train_summary(result, saved)
     if fmt == "jsonl":
         render.write_jsonl({"event": "final", **summary})

@@ -20,7 +20,8 @@ from rnn_tutor.core.lessons import (
 )
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
-TOPICS = ["order", "recurrence", "patterns", "gradients", "gating", "limits", "still-useful", "hand-trace"]
+TOPICS = ["order", "recurrence", "patterns", "gradients", "gating", "limits", "still-useful", "hand-trace",
+          "language"]
 
 # Decimal numbers a lesson may type by hand: inputs and parameters (weights), never results; a lesson's
 # "try it" commands may also give their own inputs (-w 1.5).
