@@ -119,7 +119,7 @@ def stats_sizes(sizes: list[int], tmp: Path) -> tuple[list[str], list[str]]:
         return statistics.median(r[key] for r in rows)
 
     opens = [f"{'reviews':>9} {'measured':31} {'cpu s':>7} {'wall s':>7} {'old cpu':>8} {'old wall':>8} "
-             f"{'wall/old':>8}"]
+             f"{'cpu/old':>8} {'wall/old':>8}"]
     lines = [f"{'reviews':>9} {'computation':12} {'cpu s':>8} {'wall s':>8} {'peak MB':>8} {'vs open':>8}"]
     for n in sizes:
         where = tmp / f"h{n}"
@@ -150,7 +150,7 @@ def stats_sizes(sizes: list[int], tmp: Path) -> tuple[list[str], list[str]]:
             label = name if args is None else "rnn-tutor " + name
             opens.append(f"{n:>9,} {label:31} {med(ours, 'cpu'):7.3f} {med(ours, 'wall'):7.3f} "
                          f"{med(old, 'cpu'):8.3f} {med(old, 'wall'):8.3f} "
-                         f"{med(ours, 'wall') / med(old, 'wall'):8.2f}")
+                         f"{med(ours, 'cpu') / med(old, 'cpu'):8.2f} {med(ours, 'wall') / med(old, 'wall'):8.2f}")
         # The stats computation against the first one (issue 16).
         base = [run("open-read", where, now) for _ in range(5)]
         base_rss = med(base, "rss_mb")
@@ -274,6 +274,10 @@ def main() -> int:
         print("\n".join(table))
     print(f"(runs={args.runs}, history={args.history}, python {sys.version.split()[0]}, "
           f"sqlite {sqlite3.sqlite_version})")
+    blas = ", ".join(f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ)
+    pyc = ("PYTHONDONTWRITEBYTECODE set: every process compiles its modules from source, which an installed "
+           "package's would not" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "bytecode cache on")
+    print(f"(environment: {blas or 'OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset'}; {pyc})")
     return 0
 
 

@@ -258,6 +258,21 @@ class Store:
                             "run the command again to start a fresh store; to rescue what can still be read "
                             f"from the old one: sqlite3 {self.gone} .recover > rescued.sql", exc.reason)
 
+    def _transaction(self):
+        """The one way the store writes: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``storefile.transaction``), and the
+        whole-file check first when the open did not make it (a store opened by a reading command, whose open
+        checked all but the history): no write goes into a file that has not been checked whole. A damaged file
+        is then ``StoreDamaged`` and nothing is written."""
+        if not self.whole_checked and not self.read_only:
+            problem = storefile.whole_file_problem(self.conn)
+            if problem is not None:
+                raise StoreDamaged(
+                    f"the progress database {self.path} is {problem.removeprefix('it is ')}; nothing was changed",
+                    "the next 'rnn-tutor quiz' session moves the file aside, never deleting it, and starts a fresh "
+                    f"store; to rescue what can still be read: sqlite3 {self.path} .recover > rescued.sql", problem)
+            self.whole_checked = True
+        return _immediate(self.conn, self.path)
+
     # ---------------------------------------------------------------- opening
     @classmethod
     def open(cls, data_dir: str | Path, *, write: bool = True) -> "Store":
@@ -397,10 +412,10 @@ class Store:
         todo = {old: new for old, new in pairs.items() if old in stored}
         if todo and not self.whole_checked:  # a reading command about to write: the whole file first, once
             if storefile.whole_file_problem(self.conn) is not None:
-                return 0
+                return 0  # (quietly: the command reads on; the next session finds the damage)
             self.whole_checked = True
         if todo:
-            with _immediate(self.conn, self.path):
+            with self._transaction():
                 for old, new in todo.items():
                     _rename_card(self.conn, old, new)
         return len(todo)
@@ -442,7 +457,7 @@ class Store:
         return Recorded(review, review.due)
 
     def _write_review(self, card, grade, when, scheduler, uid, cram, correct, seen_state, outcome):
-        with _immediate(self.conn, self.path):
+        with self._transaction():
             row = self.conn.execute("SELECT state FROM card_state WHERE card_id = ?",
                                     (card.id,)).fetchone()
             current = self._load_state(card.id, row[0]) if row else None
@@ -477,7 +492,7 @@ class Store:
         a card already stored with the same text counts as neither."""
         added = updated = 0
         self.adopt_legacy_ids(cards)  # the same cards imported by an older rnn-tutor: one card, not two
-        with _immediate(self.conn, self.path):
+        with self._transaction():
             for card in cards:
                 exists = self.conn.execute("SELECT topic, question, answer, see_also FROM user_cards "
                                            "WHERE id = ?", (card.id,)).fetchone()
@@ -503,7 +518,7 @@ class Store:
         skipped; each touched card's state becomes the state after its latest review.
         -> (added, skipped)."""
         added = 0
-        with _immediate(self.conn, self.path):
+        with self._transaction():
             touched = set()
             for r in reviews:
                 cursor = self.conn.execute(
@@ -545,7 +560,7 @@ class Store:
             if backup.exists():
                 backup.unlink()
             raise storefile.failure(exc, backup) from None
-        with _immediate(self.conn, self.path):
+        with self._transaction():
             self.conn.execute("DELETE FROM reviews")
             self.conn.execute("DELETE FROM card_state")
         return backup
@@ -642,7 +657,7 @@ class Store:
         review, the card's schedule goes back to the state after its previous scheduled review (or the
         card is new again). Nothing else changes. Only the latest scheduled review of a card can be taken
         back (an earlier one would leave a schedule built on it). None if there is no such review."""
-        with _immediate(self.conn, self.path):
+        with self._transaction():
             row = self.conn.execute(f"SELECT id, card_id, {_REVIEW_COLUMNS} FROM reviews WHERE uid = ?",
                                     (uid,)).fetchone()
             if row is None:

@@ -395,12 +395,15 @@ def _connect_checked(path: Path, migrations, latest: int, *, full: bool) -> sqli
         if version > latest:
             raise RnnTutorError(f"{path} was written by a newer rnn-tutor (schema {version}, this one knows up "
                                 f"to {latest})", "upgrade rnn-tutor; your progress is untouched")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        if version < latest and not full:  # the upgrade writes: the whole file first
+            check_file(conn, migrations, latest, full=True, path=path)
+            full = True
+        # Switching an older file to WAL writes its header: a command that writes does it, after its whole-file
+        # check; a reading command reads the file in the journal mode it has (and so changes nothing).
+        if full and conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         if version < latest:
-            if not full:
-                check_file(conn, migrations, latest, full=True, path=path)
             migrate(conn, migrations, latest, path)
         return conn
     except BaseException as exc:

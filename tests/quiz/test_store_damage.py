@@ -273,3 +273,55 @@ def test_a_reading_command_checks_the_whole_file_before_its_one_write(base, tmp_
     assert snapshot(folder) == before
     r = _run(healthy, "list", "-f", "json")  # the same file, whole: adopted under today's id
     assert r.exit_code == 0 and derived_id(q) in {row["id"] for row in loads_strict(r.stdout)}
+
+
+# ------------------------------------------------------------------------------------------- no unchecked write
+
+
+def test_a_store_opened_for_reading_checks_the_whole_file_before_any_write(base, tmp_path):
+    """Every write of a store a reading command opened (its open checked all but the history) goes through the
+    whole-file check first: on a damaged history page it is StoreDamaged and nothing is written; on a whole file
+    the write is made (and the check is made once)."""
+    folder = _copy(base, tmp_path)
+    _damage_history(folder / DB_NAME)
+    before = snapshot(folder)
+    card = builtin_deck()[0]
+    with Store.open(folder, write=False) as store:
+        assert not store.whole_checked
+        with pytest.raises(StoreDamaged) as caught:
+            store.record_review(card, 3, schedule.utc(), schedule.make_scheduler(fuzzing=False))
+        assert "is damaged" in caught.value.user_message() and "nothing was changed" in caught.value.user_message()
+        with pytest.raises(StoreDamaged):
+            store.undo_review(store.last_review().uid)
+    assert snapshot(folder) == before and not _aside(folder)
+    healthy = _copy(base, tmp_path, "healthy")
+    calls = []
+    whole = storefile.whole_file_problem
+    with Store.open(healthy, write=False) as store:
+        storefile.whole_file_problem = lambda conn: calls.append(1) or whole(conn)
+        try:
+            store.record_review(card, 3, schedule.utc(), schedule.make_scheduler(fuzzing=False))
+            store.record_review(card, 4, schedule.utc(), schedule.make_scheduler(fuzzing=False))
+        finally:
+            storefile.whole_file_problem = whole
+        assert store.review_count() == N + 2 and calls == [1]
+
+
+def test_reading_commands_leave_an_older_journal_mode_alone(base, tmp_path):
+    """A store in SQLite's rollback-journal mode (a copy made by another tool): reading commands change not a
+    byte of it (switching to WAL writes the header); a session checks the whole file, then switches it."""
+    folder = _copy(base, tmp_path)
+    conn = sqlite3.connect(folder / DB_NAME)
+    assert conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
+    conn.close()
+    before = snapshot(folder)
+    for args in READERS:
+        r = _run(folder, *args)
+        assert r.exit_code == 0, (args, r.stderr)
+    assert snapshot(folder) == before
+    r = _run(folder, "--no-fuzz", "--limit", "1", "--format", "jsonl", input="\n3\n")
+    assert r.exit_code == 0, r.stderr
+    conn = sqlite3.connect(folder / DB_NAME)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == N + 1
+    conn.close()
