@@ -14,14 +14,33 @@ program's SQLite file, and transactions whose failures say what happened.
     its first write: writing into a damaged b-tree (a page listed free that is in use, say) can destroy
     good rows, so this check is not skipped, whatever it costs (it is the first half-second of a session at a
     million reviews, nothing at a few thousand);
-  * a reading command (list, stats, export) checks what it cannot do without: the file is as long as its
-    header says (a whole number of pages, at least as many as the header counts: a cut file), SQLite's own
-    checks at open (a damaged header or schema), the schema is ours, and ``quick_check(TABLE)`` (SQLite >= 3.33;
-    older ones check the whole file) of every table but the history, with their indexes. The history is not read through at open: a reading command touches only the pages it
-    needs (stats a few index ranges), and SQLite checks every page it loads, so a damaged page the command
-    reads fails with SQLITE_CORRUPT, which becomes ``StoreDamaged`` (a clear message; nothing is changed, since
-    another session may be using the file), and a damaged page it does not read cannot change what it shows.
-    The next writing command finds any damage in its whole-file check and moves the file aside.
+  * a reading command (list, stats, export) checks, in milliseconds however long the history:
+
+    - the file is as long as its header says (a whole number of pages, at least as many as the header counts),
+      so a file cut short is named as such;
+    - what SQLite checks at open (a header it refuses: "not a database");
+    - ``quick_check("sqlite_schema")``: the schema's b-tree and, because the schema's root page is in the set
+      checked, the freelist (its trunk and leaf pages: the list a write takes pages from);
+    - the schema is ours (``schema_problem``);
+    - ``quick_check(TABLE)`` (SQLite >= 3.33; older ones check the whole file) of every table but the history,
+      with its indexes: ``card_state``, ``user_cards``, ``review_counts`` (what stats and list show).
+
+    It leaves to the next write's whole-file check: the b-trees of ``reviews`` and its three indexes (almost
+    all of the file), and what only a walk of every b-tree can see (a page that two b-trees use, or a b-tree
+    and the freelist; a page nothing uses). Until then, a damaged history page is met only if the command
+    reads it: stats reads ranges of the time index (the calendar's days, the streak; of the card index with
+    ``--topic``) and the last week's rows, list none (bar the card index's range of old ids), export all.
+    SQLite checks every page it loads (its header and where its cells lie), so such a page fails with
+    SQLITE_CORRUPT, which becomes ``StoreDamaged`` (a clear message; nothing is changed, since another
+    session may be using the file); a damaged page it does not read cannot change what it shows. Damage that
+    leaves a page well formed (a changed byte inside a value) is found by neither check: SQLite keeps no
+    checksums of pages, and ``quick_check`` does not compare an index with its table.
+  * no write goes into a file that has not been checked whole: ``Store._transaction`` makes the whole-file
+    check before the first write of a store a reading command opened (its one write, adopting old ids, skips
+    itself quietly if the file is damaged; any other is ``StoreDamaged``), and a reading command leaves an
+    older file's journal mode alone (switching it to WAL writes the header; a writing command does it after
+    its check). The one thing SQLite itself may write when a reading command closes is a checkpoint of a WAL
+    left by another session: it copies committed pages whole (each frame has a checksum), reading no b-tree.
 
   We considered remembering the last clean check (file size, mtime, WAL state) so that an unchanged file is
   not checked twice, and decided against it: a reading command no longer needs the whole check, and for a

@@ -76,6 +76,22 @@ def _cut_mid_page(path):
         fh.truncate(path.stat().st_size - 1000)
 
 
+def _damage_freelist(path):  # free pages (a deleted import), then the freelist's first trunk page made to lie
+    conn = sqlite3.connect(path)
+    conn.executemany("INSERT INTO user_cards VALUES (?, 't', ?, 'a', '', '2020-01-01T00:00:00.000000Z')",
+                     [(f"big-{i}", "q" * 3000) for i in range(200)])
+    conn.commit()
+    conn.execute("DELETE FROM user_cards WHERE id LIKE 'big-%'")
+    conn.commit()
+    conn.close()
+    with open(path, "r+b") as fh:
+        head = fh.read(100)
+        page, trunk = int.from_bytes(head[16:18], "big"), int.from_bytes(head[32:36], "big")
+        assert trunk and int.from_bytes(head[36:40], "big") > 1  # there are free pages
+        fh.seek((trunk - 1) * page + 4)
+        fh.write((10 ** 6).to_bytes(4, "big"))  # "a million leaves on this trunk page"
+
+
 def _foreign(path):
     path.unlink()
     conn = sqlite3.connect(path)
@@ -149,10 +165,11 @@ def test_a_damaged_history_page_writing_commands_move_it_aside(base, tmp_path, a
 
 @pytest.mark.parametrize("damage, words", [
     (_damage_schedule, "it is damaged"),
+    (_damage_freelist, "freelist leaf count too big"),
     (_cut_pages, "it looks cut short (its header counts"),
     (_cut_mid_page, "it looks cut short"),
     (_foreign, "not an rnn-tutor progress database"),
-], ids=["schedule-page", "cut-by-pages", "cut-mid-page", "foreign"])
+], ids=["schedule-page", "freelist", "cut-by-pages", "cut-mid-page", "foreign"])
 def test_a_file_damaged_as_a_file_is_moved_aside_by_every_command(base, tmp_path, damage, words):
     """What every open checks (a small table, a cut file, whose schema): readers and writers alike move it aside
     (never deleting it) and go on with a fresh store."""
