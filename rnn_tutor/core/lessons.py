@@ -14,6 +14,9 @@ Every number a lesson quotes as a *result* is a placeholder, ``{{name}}``, fille
 calculators (``VALUES`` below), so a lesson cannot disagree with the code. Commands the learner can run are the
 lines starting with ``$ rnn-tutor`` inside fenced code blocks; a test runs each of them.
 
+``render`` can take a ``lesson_cache.LessonCache``: a lesson whose values were computed before, by exactly this
+code in this environment, is filled from it instead (lesson 6 trains models for its figures).
+
 Standard library only at import time; the calculators are imported when a placeholder needs them.
 """
 
@@ -159,10 +162,11 @@ def find_lesson(name: str, option: str = "TOPIC") -> Lesson:
     raise BadValueError(option, f"no lesson called {name!r}; choose one of {topics} (or its number 1-{len(lessons)})")
 
 
-def render(lesson: Lesson, cache=None, on_compute: Callable[[str], None] | None = None) -> RenderedLesson:
+def render(lesson: Lesson, cache=None, on_compute: Callable[[tuple[str, str]], None] | None = None
+           ) -> RenderedLesson:
     """Fill every placeholder from the calculators, or from ``cache`` (a ``lesson_cache.LessonCache``) when it
     holds this lesson's values for exactly this code and environment. Before computing work that takes seconds,
-    ``on_compute`` is called once with what is being computed and about how long it takes."""
+    ``on_compute`` is called once with what is being computed and about how long it takes (slow_work)."""
     names = list(dict.fromkeys(lesson.placeholders))  # in order of first appearance
     values = cache.load(lesson.topic, names) if cache is not None else None
     if values is None:
@@ -427,16 +431,19 @@ VALUES: dict[str, Callable[[], str]] = {
 # What takes time, for the hint shown while it is computed, and the settings the lesson cache keys on.
 # ---------------------------------------------------------------------------------------------------------------
 
-# placeholder prefix -> what computing it does, and about how long it took on the 2-core development machine
-SLOW_VALUES: dict[str, str] = {
-    "attn.": "training small LSTMs with plain and attention decoders on the reverse task, about 5 s",
-    "lm.brackets": "building the brackets corpus and fitting its n-gram models, about 1 s",
+# placeholder prefix -> (what computing it does, about how long it took on the 2-core development machine)
+SLOW_VALUES: dict[str, tuple[str, str]] = {
+    "attn.": ("training small LSTMs", "about 5 s"),
+    "lm.brackets": ("building n-gram models", "about 1 s"),
 }
 
 
-def slow_work(names) -> str:
-    """What computing these placeholders spends seconds on ('' when nothing does)."""
-    return "; ".join(what for prefix, what in SLOW_VALUES.items() if any(n.startswith(prefix) for n in names))
+def slow_work(names) -> tuple[str, str] | None:
+    """What computing these placeholders spends seconds on, and about how long; None when it takes no time."""
+    slow = [work for prefix, work in SLOW_VALUES.items() if any(n.startswith(prefix) for n in names)]
+    if not slow:
+        return None
+    return " and ".join(what for what, _ in slow), " + ".join(took for _, took in slow)
 
 
 def cache_parameters() -> dict:

@@ -68,12 +68,13 @@ def stderr_is_terminal() -> bool:
         return False
 
 
-def computing_hint(what: str, cache=None) -> None:
+def computing_hint(work: tuple[str, str], cache=None) -> None:
     """One line on stderr, for a person only (stderr a terminal), while a lesson's figures take seconds."""
     if not stderr_is_terminal():
         return
-    kept = "; kept for later reads" if cache is not None and cache.writable() else ""
-    render.hint(f"Computing this lesson's figures: {what}{kept} ...")
+    what, took = work
+    kept = ", kept for later reads" if cache is not None and cache.writable() else ""
+    render.hint(f"{what[:1].upper()}{what[1:]} for the figures ({took}{kept}) ...")
 
 
 def emit_lesson(lesson: RenderedLesson, n: int, next_topic: str | None, fmt: str, pager: bool = True) -> None:

@@ -329,10 +329,23 @@ def test_the_hint_while_computing_only_on_a_terminal(trained, monkeypatch):
     monkeypatch.setattr(rlearn, "stderr_is_terminal", lambda: True)
     assert read_limits("-f", "json").stderr == ""  # read from the cache: nothing to wait for
     cold = read_limits("--no-cache", "-f", "json")
-    line = "Computing this lesson's figures: training small LSTMs with plain and attention decoders on the " \
-           "reverse task, about 5 s ..."
+    line = "Training small LSTMs for the figures (about 5 s) ..."
     assert cold.stderr.splitlines() == [line]  # --no-cache saves nothing: no "kept for later reads"
     assert cold.stdout == r.stdout  # JSON unaffected
     entry_path().unlink()
-    assert read_limits().stderr.splitlines() == [line.replace(" ...", "; kept for later reads ...")]
+    line = "Training small LSTMs for the figures (about 5 s, kept for later reads) ..."
+    assert read_limits().stderr.splitlines() == [line]
+    line = "Building n-gram models for the figures (about 1 s, kept for later reads) ..."
+    assert invoke(["learn", "language"]).stderr.splitlines() == [line]
     assert invoke(["learn", "hand-trace"]).stderr == ""  # a lesson that computes in well under a second: no hint
+
+
+def test_every_hint_fits_one_line_at_80_columns(monkeypatch, capsys):
+    from rnn_tutor.render import learn as rlearn
+
+    monkeypatch.setattr(rlearn, "stderr_is_terminal", lambda: True)
+    for prefix in lessons.SLOW_VALUES:
+        rlearn.computing_hint(lessons.slow_work([prefix + "x"]), LessonCache(os.environ["RNN_TUTOR_HOME"]))
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == len(lessons.SLOW_VALUES) and all(len(line) < 80 for line in lines)
+    assert lessons.slow_work(["hand05.h1", "order.vocab"]) is None
