@@ -50,6 +50,9 @@ def learn(
     next_topic = everything[n].topic if n < len(everything) else None
     store = None
     if cache and not lesson_cache.disabled_by_env():
-        store = lesson_cache.LessonCache.in_data_dir(data_dir(), lessons.cache_parameters())
+        try:
+            store = lesson_cache.LessonCache.in_data_dir(data_dir(), lessons.cache_parameters())
+        except (OSError, RuntimeError, ValueError):  # RNN_TUTOR_HOME=~nosuchuser/...: read without the cache
+            store = None
     rendered = lessons.render(lesson, store, on_compute=lambda what: out.computing_hint(what, store))
     out.emit_lesson(rendered, n, next_topic, fmt.value, pager=pager)

@@ -292,9 +292,13 @@ def test_a_read_only_home_computes_and_carries_on(trained, ro_home):
         assert read_limits("-f", "json").stdout == cold and len(trained) == n
 
 
-@pytest.mark.parametrize("where", ["under-a-file", "absent"])
+@pytest.mark.parametrize("where", ["under-a-file", "absent", "unknown-user", "too-long"])
 def test_a_home_that_cannot_be_made_is_no_error(trained, tmp_path, monkeypatch, where):
-    if where == "under-a-file":
+    if where == "unknown-user":  # expanduser cannot say where that is
+        monkeypatch.setenv("RNN_TUTOR_HOME", "~no-such-user-here/rnn")
+    elif where == "too-long":
+        monkeypatch.setenv("RNN_TUTOR_HOME", str(tmp_path / ("a" * 300)))
+    elif where == "under-a-file":
         (tmp_path / "file").write_text("x")
         monkeypatch.setenv("RNN_TUTOR_HOME", str(tmp_path / "file" / "home"))  # NotADirectoryError, even as root
     else:
