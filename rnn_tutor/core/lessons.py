@@ -433,7 +433,7 @@ VALUES: dict[str, Callable[[], str]] = {
 
 # placeholder prefix -> (what computing it does, about how long it took on the 2-core development machine)
 SLOW_VALUES: dict[str, tuple[str, str]] = {
-    "attn.": ("training small LSTMs", "about 5 s"),
+    "attn.": ("training small LSTMs", "about 4-10 s"),
     "lm.brackets": ("building n-gram models", "about 1 s"),
 }
 

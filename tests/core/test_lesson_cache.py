@@ -333,11 +333,11 @@ def test_the_hint_while_computing_only_on_a_terminal(trained, monkeypatch):
     monkeypatch.setattr(rlearn, "stderr_is_terminal", lambda: True)
     assert read_limits("-f", "json").stderr == ""  # read from the cache: nothing to wait for
     cold = read_limits("--no-cache", "-f", "json")
-    line = "Training small LSTMs for the figures (about 5 s) ..."
+    line = "Training small LSTMs for the figures (about 4-10 s) ..."
     assert cold.stderr.splitlines() == [line]  # --no-cache saves nothing: no "kept for later reads"
     assert cold.stdout == r.stdout  # JSON unaffected
     entry_path().unlink()
-    line = "Training small LSTMs for the figures (about 5 s, kept for later reads) ..."
+    line = "Training small LSTMs for the figures (about 4-10 s, kept for later reads) ..."
     assert read_limits().stderr.splitlines() == [line]
     line = "Building n-gram models for the figures (about 1 s, kept for later reads) ..."
     assert invoke(["learn", "language"]).stderr.splitlines() == [line]
