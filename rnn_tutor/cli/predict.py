@@ -56,11 +56,12 @@ def predict(
 
         rnn-tutor signal -n 200 | rnn-tutor predict knocks.npz --stream --anomaly 4
     """
-    from rnn_tutor.core import train as core
+    from rnn_tutor.core import predict as core
+    from rnn_tutor.core.savedmodel import load_model
     from rnn_tutor.errors import BadValueError
     from rnn_tutor.render import train as view
 
-    saved = core.load_model(model, cell=cell.value if cell else None, task=task.value if task else None)
+    saved = load_model(model, cell=cell.value if cell else None, task=task.value if task else None)
     if stream or anomaly is not None:
         from rnn_tutor.cli.predict_stream import run_stream
 
