@@ -101,6 +101,10 @@ def predict(
         n = saved.length if length is None else t.check_length(length)
         texts = core.sample_inputs(t, 5 if samples is None else samples, n, seed)
     preds = [core.predict_one(saved, text) for text in texts]
+    if t.name == "text":  # a language model reads text of any length: its --length was a chunk, not an input's size
+        import dataclasses
+
+        preds = [dataclasses.replace(p, other_length=False) for p in preds]
     meta = {"cell": saved.model.cell, "task": t.name, "path": str(model), "trained_length": saved.length,
             "hidden": saved.model.hidden_size}
     if attention:
