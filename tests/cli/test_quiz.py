@@ -365,6 +365,16 @@ def test_export_to_an_empty_output_name_is_a_bad_value(cli):
     assert r.exit_code == 2 and "--output" in r.stderr and "internal error" not in r.stderr, r.stderr
 
 
+def test_a_home_folder_under_an_unknown_user_is_a_bad_value(cli, monkeypatch):
+    """RNN_TUTOR_HOME=~nosuchuser/x reached the internal-error catch-all (Path.expanduser's RuntimeError)."""
+    monkeypatch.setenv("RNN_TUTOR_HOME", "~nosuchuser-rnn-tutor/x")
+    r = cli(["quiz", "list"])
+    assert r.exit_code == 2 and "RNN_TUTOR_HOME" in r.stderr and "internal error" not in r.stderr, r.stderr
+    monkeypatch.delenv("RNN_TUTOR_HOME")
+    r = cli(["quiz", "list", "--data-dir", "~nosuchuser-rnn-tutor/x"])
+    assert r.exit_code == 2 and "--data-dir" in r.stderr and "internal error" not in r.stderr, r.stderr
+
+
 def test_stats_table_rounds_percentages_half_away_from_zero(cli, home):
     """1 repeat of 8 not graded Again is 12.5%: the table says 13% (as the JSON's 0.125 rounds by the project's
     rule), not the 12% of Python's format, which rounds half to even."""
