@@ -34,7 +34,8 @@ def predict(
         show_default=False)] = None,
     stream: Annotated[bool, typer.Option(
         "--stream", help="Read stdin as it arrives and answer every input at once, carrying the state: one reading "
-        "per line (forecast, adding), one word per line (recall, order, tagging).")] = False,
+        "per line (forecast, adding), one word per line (recall, order, tagging), every character (a language "
+        "model: the bits it spent on each, the first as read after a newline, as inspect --surprise reads it).")] = False,
     anomaly: Annotated[Optional[float], typer.Option(
         "--anomaly", help="With --stream, a forecast model: flag readings whose error is above K times the held-out "
         "errors' standard deviation.", metavar="K", show_default=False)] = None,

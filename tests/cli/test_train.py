@@ -159,8 +159,26 @@ def test_ctrl_c_prints_and_saves_what_it_has(tmp_path):
     lines = [json.loads(x) for x in seen + out.splitlines() if x.strip()]
     assert lines[-1]["event"] == "final" and lines[-1]["interrupted"] is True
     assert lines[-1]["steps"] >= 10 and lines[-1]["saved"] == str(path)
-    assert "Interrupted" in err and "Traceback" not in err
-    assert path.exists()
+    assert "Traceback" not in err and path.exists()
+    # said once, after the results: the step, what was saved where (was three lines, the save named twice)
+    assert err.count("Interrupted") == 1 and err.count(str(path)) == 2, err  # the path, and in "try: ..."
+    step = int(np.load(path)["meta_steps"])
+    assert f"Interrupted at step {step:,} of 1,000,000: the results are the model at that step, saved to {path} " \
+           f"(try: rnn-tutor predict {path})." in err, err
+
+
+def test_ctrl_c_without_save_says_nothing_was_kept(tmp_path):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "rnn_tutor", "train", "--task", "recall", "--length", "10", "--steps", "1000000",
+         "--eval-every", "5", "--eval-size", "32", "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        preexec_fn=_default_sigint,
+    )
+    assert json.loads(p.stdout.readline())["event"] == "eval"  # training is under way
+    out, err = _interrupt(p)
+    assert p.returncode == 130 and "Traceback" not in err, err
+    assert err.count("Interrupted") == 1 and "(not saved: give --save FILE to keep it)." in err, err
 
 
 
