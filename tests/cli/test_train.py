@@ -216,3 +216,14 @@ def test_choice_lists_are_the_cores():
                                 (cli_train.DType, core_train.DTYPES), (cli_train.GateInit, heads.GATE_INITS),
                                 (options.Cell, cells.CELLS)):
         assert [m.value for m in enum_cls] == list(core_list), enum_cls.__name__
+
+
+def test_tagging_at_length_one_is_refused_saying_the_smallest_length(cli):
+    """A one-word tagging sequence is always a determiner: a constant guess would 'solve' it. Refused (exit 2),
+    naming --length, the smallest meaningful length and why, for train, compare and predict --samples alike."""
+    for args in (["train", "--task", "tagging", "--length", "1", "--steps", "1"],
+                 ["compare", "--task", "tagging", "--length", "2", "--steps", "1"]):
+        r = cli(args)
+        assert r.exit_code == 2, r.stdout + r.stderr
+        assert "--length" in r.stderr and "from 3 to" in r.stderr and "from the word alone" in r.stderr
+        assert "Traceback" not in r.stderr
