@@ -36,8 +36,9 @@ def comparison_table(rep):
 
     from rnn_tutor.core import signals
 
-    t = Table(title=f"Held-out: {rep.readings:,} readings of {rep.source} (the same for every row)",
-              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    title = f"Held-out: {rep.readings:,} readings of {rep.source} (the same for every row)"
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+              min_width=len(title))  # else rich wraps the title to the narrower table
     t.add_column("predictor")
     t.add_column("mean sq. error", justify="right")
     t.add_column("explained", justify="right")
