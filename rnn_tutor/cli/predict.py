@@ -34,7 +34,8 @@ def predict(
         show_default=False)] = None,
     stream: Annotated[bool, typer.Option(
         "--stream", help="Read stdin as it arrives and answer every input at once, carrying the state: one reading "
-        "per line (forecast, adding), one word per line (recall, order, tagging).")] = False,
+        "per line (forecast, adding; or signal's csv, read by its header, and jsonl), one word per line (recall, "
+        "order, tagging).")] = False,
     anomaly: Annotated[Optional[float], typer.Option(
         "--anomaly", help="With --stream, a forecast model: flag readings whose error is above K times the held-out "
         "errors' standard deviation.", metavar="K", show_default=False)] = None,
