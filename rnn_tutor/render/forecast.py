@@ -11,8 +11,10 @@ from rnn_tutor import render
 
 
 def _mse(v: float | None) -> str:
-    if v is None or not math.isfinite(v):
+    if v is None:
         return "-"
+    if not math.isfinite(v):  # squared errors of finite readings: past the float range (JSON: null, overflow true)
+        return "overflow"
     return f"{v:.4f}" if 1e-3 <= v < 1e4 else f"{v:.3g}"
 
 
@@ -21,6 +23,7 @@ def report_dict(rep) -> dict[str, Any]:
     d = render.jsonable(rep)
     d["vs_ar"] = render.jsonable(rep.vs_ar)
     d["vs_persistence"] = render.jsonable(rep.vs_persistence)
+    d["overflow"] = bool(rep.overflow)  # why a figure above is null
     return d
 
 

@@ -227,3 +227,27 @@ def test_tagging_at_length_one_is_refused_saying_the_smallest_length(cli):
         assert r.exit_code == 2, r.stdout + r.stderr
         assert "--length" in r.stderr and "from 3 to" in r.stderr and "from the word alone" in r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_a_forecast_whose_errors_overflow_says_so_beside_its_nulls(cli, tmp_path):
+    """Readings near 1e308: every squared error in the signal's units is past the float range. JSON has null for
+    each and "overflow": true (the convention every command follows); the table says 'overflow', not '-'. A run
+    on ordinary readings says "overflow": false."""
+    big = tmp_path / "big.txt"
+    big.write_text("\n".join(("1e308", "-1e308", "5e307")[i % 3] for i in range(300)) + "\n")
+    r = cli(["train", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
+             "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    f = loads_strict(r.stdout)["forecast"]
+    assert f["overflow"] is True and f["mse"] is None and f["ar_mse"] is None and f["persistence_mse"] is None
+    assert "overflow a 64-bit float" in f["sentence"]
+    rows = loads_strict(cli(["compare", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
+                             "--cells", "gru", "--format", "json"]).stdout)
+    assert rows[0]["forecast"]["overflow"] is True and rows[0]["forecast"]["mse"] is None
+    table = cli(["train", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20"]).stdout
+    assert "lstm                overflow" in table
+    small = tmp_path / "small.txt"
+    small.write_text("\n".join(str((i * 7) % 11) for i in range(300)) + "\n")
+    ok = loads_strict(cli(["train", "--task", "forecast", "--signal", str(small), "--steps", "2", "--length", "20",
+                           "--format", "json"]).stdout)["forecast"]
+    assert ok["overflow"] is False and ok["mse"] is not None
