@@ -293,3 +293,31 @@ def test_signal_jsonl_streams_its_reading_field_and_other_csv_headers_are_named(
     assert "line 3 has 2 fields, the CSV header 3; skipped" in r.stderr
     r = invoke(["predict", models["forecast"], "--stream", "-f", "jsonl"], input="0.1, 0.2\n0.3 0.4\n")
     assert [x["reading"] for x in _jsonl(r.stdout)] == [0.1, 0.2, 0.3, 0.4]  # bare numbers: as before
+
+
+def test_forecast_samples_show_the_true_next_reading_and_the_error_one_row_each(models):
+    """A generated window has a right answer: the reading the generator drew after it. JSON gives it (target),
+    the error (target - value), and value equals predict --input on the same window; the table is one row per
+    sample (it was ~25 lines of readings each, with 'right answer -')."""
+    from rnn_tutor.core import signals
+
+    n, T = 3, 12
+    r = invoke(["predict", models["forecast"], "--samples", str(n), "--length", str(T), "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    preds = loads_strict(r.stdout)["predictions"]
+    raw = signals.generate_batch("knocks", np.random.default_rng([0, 3]), n, T + 1)  # (n, T + 1), signal units
+    for p, row in zip(preds, raw):
+        assert p["input"] == " ".join(f"{v:.6g}" for v in row[:-1])
+        assert p["target"] == pytest.approx(row[-1], abs=1e-12) and p["expected"] == f"{row[-1]:.4g}"
+        assert p["error"] == pytest.approx(p["target"] - p["value"], abs=1e-15) and p["overflow"] is False
+        again = loads_strict(invoke(["predict", models["forecast"], "--input", p["input"], "--format",
+                                     "json"]).stdout)["predictions"][0]
+        assert again["value"] == p["value"] and again["target"] is None and again["error"] is None
+    table = invoke(["predict", models["forecast"], "--samples", "5"])
+    assert table.exit_code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    head = next(i for i, ln in enumerate(lines) if "true next" in ln)  # the title (a long path) may take two
+    assert "error" in lines[head] and max(map(len, lines)) <= 80
+    rows = [ln for ln in lines[head + 2:] if ln.strip()[:1].isdigit()]
+    assert len(rows) == 5 and "Mean squared error over 5 samples" in " ".join(table.stdout.split())
+    assert "right answer" not in table.stdout
