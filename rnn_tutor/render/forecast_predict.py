@@ -14,7 +14,8 @@ COLUMNS = ["input", "prediction", "expected", "value", "target", "error", "lengt
 
 
 def _readings(p) -> list[float]:
-    return [float(v) for v in p.input.split()]
+    """The window's readings, split as the forecast task reads an input (spaces or commas; already checked)."""
+    return [float(v) for v in p.input.replace(",", " ").split()]
 
 
 def record(p) -> dict[str, Any]:

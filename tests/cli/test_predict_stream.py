@@ -321,3 +321,5 @@ def test_forecast_samples_show_the_true_next_reading_and_the_error_one_row_each(
     rows = [ln for ln in lines[head + 2:] if ln.strip()[:1].isdigit()]
     assert len(rows) == 5 and "Mean squared error over 5 samples" in " ".join(table.stdout.split())
     assert "right answer" not in table.stdout
+    commas = invoke(["predict", models["forecast"], "--input", "0.1,0.2, 0.3"])  # the task reads commas too
+    assert commas.exit_code == 0 and "0.3" in commas.stdout, commas.stderr
