@@ -99,9 +99,10 @@ class Readings:
     or what ``rnn-tutor signal`` writes: its CSV (a header ``t,reading``, then one row per reading: the step
     number is not a reading, only the ``reading`` column is) and its JSON Lines (``{"t": 1, "reading": ...}``).
 
-    A first line with a comma and a field that is not a number is a CSV header: one named ``reading`` is the
-    column read, else the only column; any other header is refused, naming its columns (nothing has been read
-    yet). What is read is said once on stderr."""
+    A first line with commas between fields none of which is a number is a CSV header: the one named
+    ``reading`` is the column read; any other header is refused, naming its columns (nothing has been read
+    yet). A first line with a number among words ('1,abc') is readings, the words warned about, as before.
+    What is read is said once on stderr."""
 
     def __init__(self):
         self.column: int | None = None  # CSV: the index of the column read
@@ -117,7 +118,7 @@ class Readings:
         first, self.seen = not self.seen, True
         if text.startswith("{") and self.column is None:
             return self._json(text, lineno)
-        if first and "," in text and not all(_numberish(f) for f in _csv_fields(text)):
+        if first and "," in text and not any(_numberish(f) for f in _csv_fields(text)):
             self._header(_csv_fields(text), lineno)
             return None
         if self.column is not None:
@@ -133,8 +134,6 @@ class Readings:
         shown = ",".join(names)
         if "reading" in keys:
             self.column = keys.index("reading")
-        elif len(keys) == 1:
-            self.column = 0
         else:
             raise BadValueError("--stream", f"line {lineno} is a CSV header naming {len(names)} columns ({shown}) "
                                 "and none is 'reading'; give a column named 'reading' (as rnn-tutor signal "

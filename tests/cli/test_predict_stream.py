@@ -291,6 +291,9 @@ def test_signal_jsonl_streams_its_reading_field_and_other_csv_headers_are_named(
     assert r.exit_code == 0 and [x["reading"] for x in _jsonl(r.stdout)] == [0.5]
     assert "'step' is the step number, not a reading; 'note' is not read" in r.stderr
     assert "line 3 has 2 fields, the CSV header 3; skipped" in r.stderr
+    r = invoke(["predict", models["forecast"], "--stream", "-f", "jsonl"], input="0.1,abc\n0.2\n")
+    assert r.exit_code == 0 and [x["reading"] for x in _jsonl(r.stdout)] == [0.1, 0.2]  # a typo, not a header
+    assert "'abc' is not a number" in r.stderr and "header" not in r.stderr
     r = invoke(["predict", models["forecast"], "--stream", "-f", "jsonl"], input="0.1, 0.2\n0.3 0.4\n")
     assert [x["reading"] for x in _jsonl(r.stdout)] == [0.1, 0.2, 0.3, 0.4]  # bare numbers: as before
 
