@@ -74,7 +74,7 @@ def main() -> None:
         import numpy as np
 
         from rnn_tutor.core import attention
-        from rnn_tutor.core.train import load_model
+        from rnn_tutor.core.savedmodel import load_model
 
         model = load_model(path).model
         x = model.task.batch(np.random.default_rng([123, 4]), 1000, 6).x  # neither the training nor eval stream

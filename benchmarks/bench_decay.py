@@ -16,10 +16,11 @@ import time
 import numpy as np
 
 from rnn_tutor.core import decay as D
+from rnn_tutor.core import jacobians
 
 
 def naive(w: np.ndarray, hs, steps: int) -> np.ndarray:
-    js = D.step_jacobians(w, hs, steps)
+    js = jacobians.step_jacobians(w, hs, steps)
     p = np.eye(w.shape[0])
     out = np.empty(steps)
     with np.errstate(all="ignore"):
@@ -59,10 +60,10 @@ def main() -> None:
         hs = None
         if tanh:
             x = np.random.default_rng([0, 1]).standard_normal((steps, n))
-            hs = D.tanh_trajectory(w, x)
+            hs = jacobians.tanh_trajectory(w, x)
         nv = median_ms(lambda: naive(w, hs, steps))
         print(f"{name:38} {core:9.2f} {nv:9.2f} {nv / core:7.2f}")
-        prod = median_ms(lambda: D._log_products(w, hs, steps))
+        prod = median_ms(lambda: jacobians._log_products(w, hs, steps))
         print(f"{'  products only':38} {prod:9.2f} {nv:9.2f} {nv / prod:7.2f}")
 
 

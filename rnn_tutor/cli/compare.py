@@ -73,6 +73,7 @@ def compare(
         rnn-tutor compare --task text --text brackets --steps 500
     """
     from rnn_tutor.core import cells as core_cells
+    from rnn_tutor.core import compare as comparison
     from rnn_tutor.core import train as core
     from rnn_tutor.errors import BadValueError
     from rnn_tutor.render import train as view
@@ -150,7 +151,7 @@ def compare(
                 except KeyboardInterrupt:
                     interrupted = True
             if trainer.records:
-                rows.append(core.compare_row(trainer.result(interrupted=interrupted)))
+                rows.append(comparison.compare_row(trainer.result(interrupted=interrupted)))
             if interrupted:
                 view.note(f"Interrupted while training {name}: the results so far follow.")
                 break
@@ -170,9 +171,9 @@ def compare(
             raise typer.Exit(130)
         return
     if len(configs) > 1:
-        sentence = core.length_sentence(rows, base.hidden, base.task)
+        sentence = comparison.length_sentence(rows, base.hidden, base.task)
     else:
-        sentence = core.compare_sentence(rows, base.task, base.length, base.steps, baseline or 0.0)
+        sentence = comparison.compare_sentence(rows, base.task, base.length, base.steps, baseline or 0.0)
     meta = {"task": base.task, "length": base.length, "lengths": [c.length for c in configs],
             "hidden": base.hidden, "layers": base.layers, "budget": base.steps, "seed": base.seed, "baseline_accuracy": baseline,
             "gate_init": base.gate_init, "dtype": base.dtype, "eval_every": base.eval_every,

@@ -75,22 +75,24 @@ def _text_to_read(saved, text: Optional[str], file: Optional[Path], max_chars: i
     if text is not None:
         if not text:
             raise BadValueError("--text", "is empty; give some text for the model to read")
-        return text[:max_chars], "--text"
+        return text[:max_chars], "the text given (--text)"
     if file is not None:
         read = corpus.read_text_file(file, "--file", max_chars)
         return read.text, str(file)
     source = saved.meta.get("text")
     made = units.default_text(source, max_chars, saved.meta.get("seed") or 0)
     if made is None:
-        raise BadValueError("--text", f"the model was trained on {source or 'a file'}: give a text to read "
-                                      "(--text '...' or --file FILE)")
+        trained = "is a state_dict, which does not say what it was trained on" if saved.meta.get("state_dict") \
+            else f"was trained on {source or 'a file'}"
+        raise BadValueError("--text", f"the model {trained}: give a text to read (--text '...' or --file FILE)")
     return made, f"fresh {source} text" if source == "brackets" else f"{source} text"
 
 
 @app.command("inspect")
 def inspect(
-    model: Annotated[Path, typer.Argument(help="A language model saved by 'rnn-tutor train --task text --save'.",
-                                          show_default=False)],
+    model: Annotated[Path, typer.Argument(
+        help="A language model saved by 'rnn-tutor train --task text --save', or a PyTorch state_dict saved with "
+        "numpy.savez (then give --vocab).", show_default=False)],
     text: Annotated[Optional[str], typer.Option(
         "--text", help="The text to read (default: text of the kind the model was trained on, for the built-in "
         "corpora).", show_default=False)] = None,
@@ -111,6 +113,13 @@ def inspect(
         "--max-chars", help=f"Read at most this many characters (default {DEFAULT_CHARS:,}; with --find "
         f"{DEFAULT_FIND_CHARS:,}; at most 200,000, fewer for a large model).", show_default=False, min=1,
         max=200_000)] = None,
+    vocab: Annotated[Optional[str], typer.Option(
+        "--vocab", help="For a PyTorch state_dict: its characters in input-index order, as one string (index 0 "
+        "first; no escapes: in bash $'\\n' is a newline).", show_default=False)] = None,
+    vocab_file: Annotated[Optional[Path], typer.Option(
+        "--vocab-file", help="For a PyTorch state_dict: a UTF-8 file of its characters in index order (exactly "
+        "those, a final newline counts), a JSON list of them, or a JSON object char -> index.",
+        show_default=False)] = None,
     fmt: StreamFormatOpt = StreamFormat.table,
 ) -> None:
     """Look inside a language model while it reads: each character shaded by one unit's value, with a strip of
@@ -121,6 +130,13 @@ def inspect(
     draws the best one's strip beside the feature's. JSON: per character its bits and the shaded value; with
     --find, feature -> units with r.
 
+    A PyTorch state_dict (torch.nn.RNN/GRU/LSTM(V, H, num_layers=L), bare or under a module name such as
+    lstm.weight_ih_l0, saved with numpy.savez) needs --vocab or --vocab-file: which character each of its V
+    inputs is. Its head, the nn.Linear(H, V), is read from fc, head, decoder, linear, out, output, proj,
+    lm_head, classifier or readout (.weight, .bias); an nn.Embedding(V, E) in front from embedding, embed, emb,
+    encoder or embeddings (.weight), folded into weight_ih_l0. Without a head, the units and --find work, but
+    the bits and --surprise need the head's logits.
+
     Examples:
 
         rnn-tutor inspect brackets.npz --find
@@ -128,20 +144,32 @@ def inspect(
         rnn-tutor inspect brackets.npz --text "(owl [cat (fox) bee] [gnu])" --unit 0:12 --show c
 
         rnn-tutor inspect code.npz --file mine.py --surprise --format json | jq '.chars[0]'
+
+        rnn-tutor inspect torch_lm.npz --vocab-file vocab.txt --text "(owl [cat])" --find
     """
     import numpy as np
 
     from rnn_tutor.cli.train import one_blas_thread
-    from rnn_tutor.core import train as core
+    from rnn_tutor import render
+    from rnn_tutor.core import statedict
     from rnn_tutor.core import units as core_units
-    from rnn_tutor.errors import RnnTutorError
+    from rnn_tutor.errors import BadValueError, RnnTutorError
     from rnn_tutor.render import lm as view
 
-    saved = core.load_model(model)
+    saved = statedict.load(model, vocab, vocab_file)
     m = saved.model
     if m.task.name != "text":
         raise RnnTutorError(f"{model} holds a model for the {m.task.name} task, not a language model",
                             "train one with: rnn-tutor train --task text --save model.npz")
+    headless = "head.weight" not in m.params
+    if headless and surprise:
+        raise BadValueError("--surprise", f"needs the model's head (its nn.Linear(H, V), e.g. fc.weight and fc.bias), "
+                                          f"which {model} does not have", "leave out --surprise to see its units")
+    for note in saved.meta.get("notes") or ():
+        render.hint(f"Read {model}: {note}.")
+    if headless:
+        render.hint(f"{model} has no head (nn.Linear(H, V) as fc/head/decoder/...): showing its units only; the "
+                    "bits per character and --surprise need the head's logits.")
     what = core_units.check_what(m, show)
     n = max_chars or (DEFAULT_FIND_CHARS if find else DEFAULT_CHARS)
     body, source = _text_to_read(saved, text, file, n)
@@ -189,6 +217,6 @@ def inspect(
             lo, hi = 0.0, 1.0
         title = f"{m.cell} unit {name}{picked} reading {source}"
         legend = f"▁ {lo:.2f} .. █ {hi:.2f}" + (" (gates run from 0 shut to 1 open)" if (lo, hi) == (0.0, 1.0) else "")
-    rows = [{"i": i, "char": ch, "bits": float(reading.bits[i]), "activations": {name: float(values[i])}}
-            for i, ch in enumerate(body)]
+    rows = [{"i": i, "char": ch, "bits": None if headless else float(reading.bits[i]),
+             "activations": {name: float(values[i])}} for i, ch in enumerate(body)]
     view.emit_inspect(Shading(body, [float(v) for v in values], lo, hi, title, legend, rows), fmt.value)

@@ -114,6 +114,8 @@ def compare_text(names: list[str], options: dict, fmt: str) -> int:
 
 
 def compare_sentence(rows: list[dict], meta: dict, interrupted: bool) -> str:
+    from rnn_tutor.core.numfmt import percent
+
     if not rows:
         return ""
     if interrupted:
@@ -124,11 +126,12 @@ def compare_sentence(rows: list[dict], meta: dict, interrupted: bool) -> str:
     below = [r["cell"] for r in ranked if r["bpc"] < ng]
     text = (f"Held-out bits per character after {meta['budget']:,} steps: {said}, against {ng:.3f} for the best "
             f"n-gram (order {order}); ")
-    text += (f"{' and '.join(below)} went below it." if below else "no cell went below it yet: try more --steps.")
+    named = ", ".join(below[:-1]) + " and " + below[-1] if len(below) > 1 else "".join(below)
+    text += (f"{named} went below it." if below else "no cell went below it yet: try more --steps.")
     if meta.get("closers"):
         best = max(rows, key=lambda r: r["closers_right"] or 0)
         text += (f" At closing brackets with {meta['min_depth']} or more open, {best['cell']} gave the right closer "
-                 f"more probability {best['closers_right']:.0%} of the time, the {order}-gram "
-                 f"{meta['ngram_closers']:.0%}: beyond its {order - 1} characters of context it cannot see which "
-                 "bracket is open.")
+                 f"more probability {percent(best['closers_right'], 0)} of the time, the {order}-gram "
+                 f"{percent(meta['ngram_closers'], 0)}: beyond its {order - 1} characters of context it cannot "
+                 "see which bracket is open.")
     return text

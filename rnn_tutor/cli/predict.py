@@ -57,11 +57,12 @@ def predict(
 
         rnn-tutor signal -n 200 | rnn-tutor predict knocks.npz --stream --anomaly 4
     """
-    from rnn_tutor.core import train as core
+    from rnn_tutor.core import predict as core
+    from rnn_tutor.core.savedmodel import load_model
     from rnn_tutor.errors import BadValueError
     from rnn_tutor.render import train as view
 
-    saved = core.load_model(model, cell=cell.value if cell else None, task=task.value if task else None)
+    saved = load_model(model, cell=cell.value if cell else None, task=task.value if task else None)
     if stream or anomaly is not None:
         from rnn_tutor.cli.predict_stream import run_stream
 
@@ -110,6 +111,10 @@ def predict(
             texts = core.sample_inputs(t, count, n, seed)
     if not forecast or inputs:
         preds = [core.predict_one(saved, text) for text in texts]
+    if t.name == "text":  # a language model reads text of any length: its --length was a chunk, not an input's size
+        import dataclasses
+
+        preds = [dataclasses.replace(p, other_length=False) for p in preds]
     meta = {"cell": saved.model.cell, "task": t.name, "path": str(model), "trained_length": saved.length,
             "hidden": saved.model.hidden_size}
     if forecast:

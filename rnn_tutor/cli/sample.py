@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -21,8 +22,9 @@ class SampleFormat(str, enum.Enum):
 
 @app.command("sample")
 def sample(
-    model: Annotated[Path, typer.Argument(help="A language model saved by 'rnn-tutor train --task text --save'.",
-                                          show_default=False)],
+    model: Annotated[Path, typer.Argument(
+        help="A language model saved by 'rnn-tutor train --task text --save', or a PyTorch state_dict with its "
+        "head, saved with numpy.savez (then give --vocab; see 'rnn-tutor inspect --help').", show_default=False)],
     length: Annotated[int, typer.Option("--length", "-n", help="Characters to write (1-100,000).")] = 300,
     temperature: Annotated[float, typer.Option(
         "--temperature", "-t", help="Divide the logits by this before the softmax: below 1 safer and more "
@@ -33,7 +35,14 @@ def sample(
     seed: SeedOpt = 0,
     fmt: Annotated[SampleFormat, typer.Option(
         "--format", "-f", help="text streams the characters as they come; jsonl one object per character with "
-        "its probability; json and csv all of them at the end.", case_sensitive=False)] = SampleFormat.text,
+        "its probability and csv one row per character, also as they come; json all of them at the end.",
+        case_sensitive=False)] = SampleFormat.text,
+    vocab: Annotated[Optional[str], typer.Option(
+        "--vocab", help="For a PyTorch state_dict: its characters in input-index order, as one string.",
+        show_default=False)] = None,
+    vocab_file: Annotated[Optional[Path], typer.Option(
+        "--vocab-file", help="For a PyTorch state_dict: a file of its characters in index order (as inspect reads "
+        "it).", show_default=False)] = None,
 ) -> None:
     """Sample a saved language model: each character is drawn from the model's distribution for the next one,
     then read back in.
@@ -48,21 +57,49 @@ def sample(
         rnn-tutor sample code.npz --prime "def " --seed 1 --format jsonl | jq -c '{char, probability}'
     """
     from rnn_tutor.cli.train import one_blas_thread
-    from rnn_tutor.core import lm
-    from rnn_tutor.core import train as core
+    from rnn_tutor.core import lm, statedict
     from rnn_tutor.errors import RnnTutorError
     from rnn_tutor.render import lm as view
 
-    saved = core.load_model(model)
+    saved = statedict.load(model, vocab, vocab_file)
     if saved.model.task.name != "text":
         raise RnnTutorError(f"{model} holds a model for the {saved.model.task.name} task, not a language model",
                             "train one with: rnn-tutor train --task text --save model.npz")
+    if "head.weight" not in saved.model.params:
+        raise RnnTutorError(f"{model} has no head (the nn.Linear(H, V) that gives the next character's logits, "
+                            "saved as fc.weight/fc.bias, head.*, decoder.*, ...), so it cannot write",
+                            "save the state_dict of the whole model, its Linear head included")
     lm.check_temperature(temperature)
+    check_small_temperature(saved.model, temperature)
     writer = view.SampleWriter(fmt.value)
     last = ""
-    with one_blas_thread():
-        for chars in lm.sample(saved.model, length, temperature=temperature, prime=prime, seed=seed):
-            writer.write(chars[0])
-            last = chars[0].char
+    try:
+        with one_blas_thread():
+            for chars in lm.sample(saved.model, length, temperature=temperature, prime=prime, seed=seed):
+                writer.write(chars[0])
+                last = chars[0].char
+    except KeyboardInterrupt:
+        if fmt.value == "text" and last not in ("", "\n"):  # the shell's prompt on a line of its own
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        raise
     writer.chars_end_with_newline = last == "\n"
     writer.close({"model": str(model), "length": length, "temperature": temperature, "prime": prime, "seed": seed})
+
+
+def check_small_temperature(model, temperature: float) -> None:
+    """Refuse a positive temperature so small that logits / temperature overflows float64 (the softmax of
+    infinities is NaN: the draw would be garbage). Every logit is h W_v + b_v with each h in [-1, 1] (tanh, or
+    o * tanh(c), or a GRU's mix of such), so |logit| <= max_v (sum |W_v| + |b_v|) = B, and B / t must stay finite."""
+    import numpy as np
+
+    from rnn_tutor.errors import BadValueError
+
+    if temperature <= 0:
+        return
+    W, b = model.params["head.weight"], model.params["head.bias"]
+    bound = float(np.max(np.abs(W).sum(axis=1) + np.abs(b)))
+    if bound / temperature > 1e300:
+        raise BadValueError("--temperature", f"{temperature:g} is too small for this model: its logits (up to "
+                                             f"{bound:.3g} in size) divided by it overflow",
+                            "give 0, which always takes the likeliest character, as a temperature this small would")

@@ -19,7 +19,7 @@ def _task_of(path):
     """The task a saved model was trained on, or None for a plain weights file (read as task_vocabulary reads it)."""
     from rnn_tutor.core import weights as wio
     from rnn_tutor.core.tasks import get_task
-    from rnn_tutor.core.train import MODEL_META
+    from rnn_tutor.core.savedmodel import MODEL_META
     from rnn_tutor.errors import BadValueError
 
     with wio.ModelFile(path, missing_hint="check the path given to --weights") as f:
@@ -70,7 +70,7 @@ def run_cell_trace(*, source, sentence, values, model_input, cell, hidden_size, 
 
     from rnn_tutor import render
     from rnn_tutor.cli.trace_impl import gather_inputs
-    from rnn_tutor.core import cells
+    from rnn_tutor.core import cells, celltrace
     from rnn_tutor.core.weights import load_weights
     from rnn_tutor.errors import BadValueError, RnnTutorError
     from rnn_tutor.render import cells as rcells
@@ -120,7 +120,7 @@ def run_cell_trace(*, source, sentence, values, model_input, cell, hidden_size, 
     else:
         params = cells.init_params(cell, d, hidden_size, seed=seed)
         source_info = {"weights": None, "seed": seed, "one_hot": bool(one_hot), "task": None}
-    tr = cells.trace(cell, params, x, tokens, nonlinearity=nonlinearity, layer=layer)  # a stack: one layer
+    tr = celltrace.trace(cell, params, x, tokens, nonlinearity=nonlinearity, layer=layer)  # a stack: one layer
     if tr.layers > 1:
         source_info.update(layer=tr.layer, layers=tr.layers)
     rcells.emit_cell_trace(tr, fmt, source=source_info, vocab=vocab)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from rnn_tutor import render
-from rnn_tutor.core import scalar
+from rnn_tutor.core import scalar, scalar_step
 from rnn_tutor.core.numbers import parse_number
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
@@ -54,7 +54,7 @@ def gather_inputs(source: str | None, sentence: str | None, values: str | None, 
         option = "--values" if values is not None else "INPUT"
         text = input_text(source, values)
         numbers = scalar.parse_numbers(text, option)
-        return _capped([scalar._fmt_token(x) for x in numbers], numbers, {}, option)
+        return _capped([scalar_step._fmt_token(x) for x in numbers], numbers, {}, option)
     if not allow_default:
         raise BadValueError("INPUT", "nothing to trace")
     tokens, numbers, vocab = scalar.encode(scalar.EXERCISE_SENTENCE)
@@ -134,16 +134,16 @@ def run_step(tokens, numbers, vocab, weights, input_weight, bias, h0, activation
 
 def run_stream(source, sentence, values, weights, input_weight, bias, h0, activation, fmt: str) -> int:
     """One number per line on stdin (commas or spaces also split); each h_t printed as its input arrives."""
-    from rnn_tutor.render import trace as rtrace
+    from rnn_tutor.render.trace_stream import StreamWriter
 
     if sentence is not None or values is not None or (source not in (None, "-")):
         raise BadValueError("--stream", "--stream reads numbers from stdin only (drop --sentence, --values and files)")
     if sys.stdin is None:
         raise BadValueError("--stream", "stdin is not available")
-    rnns = [scalar.ScalarRNN(w, input_weight, bias, h0, activation) for w in weights]
+    rnns = [scalar_step.ScalarRNN(w, input_weight, bias, h0, activation) for w in weights]
     if sys.stdin.isatty():
         render.hint("Type one number per line; Ctrl-D ends.")
-    out = rtrace.StreamWriter(rnns, fmt, (weights, input_weight, bias, h0, activation))
+    out = StreamWriter(rnns, fmt, (weights, input_weight, bias, h0, activation))
     count = 0
     lineno = 0
     warned_overflow = False

@@ -78,6 +78,7 @@ def run_training(config, fmt: str, save: Optional[Path], label: str, sample_ever
     """Train with progress on stderr; Ctrl-C (or SIGTERM, SIGHUP) stops, prints and saves what there is, and
     exits 130; a closed output (``| head``) stops and saves, exit 141. A language model (``--task text``) prints a
     short sample on stderr every ``sample_every`` steps."""
+    from rnn_tutor.core import savedmodel
     from rnn_tutor.core import train as core
     from rnn_tutor.render import train as view
 
@@ -91,7 +92,7 @@ def run_training(config, fmt: str, save: Optional[Path], label: str, sample_ever
         view.note(f"Skipped {rows} of {sig.source} that were not numbers (line{'s' if sig.skipped > 1 else ''} "
                   f"{lines}).")
     if save is not None:
-        core.check_save_path(save)
+        savedmodel.check_save_path(save)
     interrupted = closed = False
     if text is not None:
         from rnn_tutor.render import lm as lm_view
@@ -120,7 +121,7 @@ def run_training(config, fmt: str, save: Optional[Path], label: str, sample_ever
         from rnn_tutor.cli import signals_held
 
         with signals_held():  # a second Ctrl-C or SIGTERM waits until the file is written
-            saved = str(core.save_model(save, result))
+            saved = str(savedmodel.save_model(save, result))
     if closed:
         if saved:
             view.note(f"Output closed at step {trainer.step:,}; the model so far is saved to {saved}.")

@@ -24,17 +24,23 @@ Limits: at most ``MAX_STEPS`` steps (1000), matrices up to ``MAX_SIZE`` (64) row
 in closed form for a scalar weight (any distance), up to ``MAX_STEPS`` for a matrix; along a tanh trajectory only
 within the trajectory's own ``--steps``.
 
-Pure numpy + standard library; no printing.
+The pieces: ``core/jacobians.py`` (spectral radius, trajectories, Jacobian products in log10),
+``core/horizon.py`` (the threshold rule, verdict, horizon, half-life, Pascanu's conditions) and
+``core/clipping.py`` (norm against value clipping); this module checks the values, follows the gated cell path and
+puts the result together. Pure numpy + standard library; no printing.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tutor.core.clipping import ClipResult, _clip_from_logs
+from rnn_tutor.core.horizon import (LOG10_TOL, Condition, _finite_or_none, _value, first_reaching, half_life_of,
+                                    pascanu_conditions, scalar_horizon, verdict_of)
+from rnn_tutor.core.jacobians import _log_products, max_singular_value, spectral_radius, tanh_trajectory
 from rnn_tutor.core.validate import check_int, check_number, parse_item, split_numbers
 from rnn_tutor.errors import BadValueError
 
@@ -44,8 +50,6 @@ MAX_ABS_WEIGHT = 1e100
 DEFAULT_WEIGHT = 0.9
 DEFAULT_STEPS = 20
 DEFAULT_THRESHOLD = 1e-3
-LOG10_TOL = 1e-9                                  # threshold and verdict tolerance, in log10 units
-LOG10_MAX = math.log10(sys.float_info.max)        # 308.2547...: above this a float overflows
 ACTIVATIONS = ("linear", "tanh")
 GATED_CELLS = ("rnn", "lstm", "gru")
 # independent random streams under one --seed
@@ -101,124 +105,7 @@ def random_matrix(size: int, radius: float, seed: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# the linear algebra
-
-
-def spectral_radius(w: np.ndarray) -> float:
-    """rho(W) = max |eigenvalue|: the long-run growth rate per step of W^k."""
-    return float(np.max(np.abs(np.linalg.eigvals(np.atleast_2d(w)))))
-
-
-def max_singular_value(w: np.ndarray) -> float:
-    """sigma_max(W) = ||W||_2: the most one step can stretch any vector."""
-    return float(np.linalg.svd(np.atleast_2d(w), compute_uv=False)[0])
-
-
-def tanh_trajectory(w: np.ndarray, x: np.ndarray, input_weight: float = 1.0,
-                    h0: np.ndarray | None = None) -> np.ndarray:
-    """States h_0..h_T of h_t = tanh(W h_{t-1} + u x_t); x is (T, N). Returns (T+1, N), row 0 = h_0."""
-    w = np.atleast_2d(np.asarray(w, dtype=np.float64))  # (N, N)
-    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)  # (T, N)
-    n = w.shape[0]
-    hs = np.zeros((len(x) + 1, n))  # (T+1, N)
-    if h0 is not None:
-        hs[0] = h0
-    for t in range(1, len(x) + 1):
-        hs[t] = np.tanh(w @ hs[t - 1] + input_weight * x[t - 1])  # h_t = tanh(W h_{t-1} + u x_t)
-    return hs
-
-
-def step_jacobians(w: np.ndarray, hs: np.ndarray | None, steps: int) -> np.ndarray:
-    """J_t = dh_t/dh_{t-1} for t = 1..T: W (linear, hs None) or diag(1 - h_t^2) W (tanh). Returns (T, N, N)."""
-    w = np.atleast_2d(w)
-    if hs is None:
-        return np.broadcast_to(w, (steps,) + w.shape)
-    h = hs[1:]                          # (T, N)
-    d = (1.0 - h) * (1.0 + h)           # 1 - h_t^2, without cancellation near |h| = 1
-    return d[:, :, None] * w[None]      # (T, N, N)
-
-
-def jacobian_product(w: np.ndarray, hs: np.ndarray | None, steps: int, k: int) -> np.ndarray:
-    """dh_T/dh_{T-k} = J_T ... J_{T-k+1}, computed directly (for checks; may overflow for large k)."""
-    js = step_jacobians(w, hs, steps)
-    p = np.eye(js.shape[1])
-    for t in range(steps, steps - k, -1):
-        p = p @ js[t - 1]
-    return p
-
-
-@dataclass(frozen=True)
-class _Products:
-    log10_norm: np.ndarray   # (K,) log10 ||dh_T/dh_{T-k}||_2, -inf when exactly zero
-    log10_scale: np.ndarray  # (K,) log10 of the scale s_k with P_k = s_k Q_k
-    q: np.ndarray            # (K, N, N) the normalised products Q_k
-    sign: np.ndarray | None  # (K,) the sign of P_k for a 1x1 recurrence, else None
-
-
-def _log_products(w: np.ndarray, hs: np.ndarray | None, steps: int) -> _Products:
-    """log10 ||J_T ... J_{T-k+1}||_2 for k = 1..steps without ever forming a number that can overflow.
-
-    Each step multiplies a Frobenius-normalised running product by a Jacobian divided by its largest entry,
-    and keeps the logs of both scales; the 2-norms of the normalised products come from one batched SVD.
-    """
-    w = np.atleast_2d(np.asarray(w, dtype=np.float64))  # (N, N)
-    n = w.shape[0]
-    wmax = float(np.max(np.abs(w)))
-    if n == 1:  # scalar: a cumulative sum of logs, exact and vectorised
-        if hs is None:
-            f = np.full(steps, w[0, 0])
-        else:
-            h = hs[1:steps + 1, 0]
-            f = w[0, 0] * ((1.0 - h) * (1.0 + h))  # w (1 - h_t^2), t = 1..T
-        f = f[::-1]                                  # J_T first: k = 1 uses t = T
-        with np.errstate(divide="ignore"):
-            logs = np.cumsum(np.log10(np.abs(f)))
-        logs[np.cumsum(f == 0) > 0] = -np.inf
-        sign = np.cumprod(np.sign(f))
-        return _Products(logs, logs.copy(), np.ones((steps, 1, 1)), sign)
-    out_scale = np.full(steps, -np.inf)
-    qs = np.zeros((steps, n, n))
-    if wmax == 0.0:
-        return _Products(out_scale.copy(), out_scale, qs, None)
-    wn = w / wmax                          # entries in [-1, 1]
-    lw = math.log10(wmax)
-    js = step_jacobians(wn, hs, steps)     # (T, N, N)
-    q = np.eye(n)
-    ls = 0.0
-    for k in range(1, steps + 1):
-        q = q @ js[steps - k]              # P_k = P_{k-1} J_{T-k+1}, scaled
-        ls += lw
-        fro = float(np.sqrt(np.sum(q * q)))
-        if fro == 0.0:
-            break                          # the product is exactly zero from here on
-        q = q / fro
-        ls += math.log10(fro)
-        qs[k - 1] = q
-        out_scale[k - 1] = ls
-    sv = np.linalg.svd(qs, compute_uv=False)[:, 0]  # (K,) ||Q_k||_2 in [1/sqrt(N), 1]
-    with np.errstate(divide="ignore"):
-        logs = out_scale + np.where(sv > 0, np.log10(np.where(sv > 0, sv, 1.0)), -np.inf)
-    return _Products(logs, out_scale, qs, None)
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # results
-
-
-def _value(log10_value: float) -> tuple[float | None, bool]:
-    """(the float, overflow?) for a number known by its log10; None + True beyond the float range."""
-    if log10_value == -math.inf:
-        return 0.0, False
-    if log10_value > LOG10_MAX:
-        return None, True
-    try:
-        return float(10.0 ** log10_value), False
-    except OverflowError:
-        return None, True
-
-
-def _finite_or_none(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
@@ -248,62 +135,6 @@ class StepFactor:
             rec["cell_path"] = self.cell_path
             rec["cell_log10"] = None if self.cell_log10 is None else _finite_or_none(self.cell_log10)
         return rec
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One of Pascanu, Mikolov & Bengio's (2013) conditions, with the numbers filled in."""
-
-    kind: str          # "sufficient for vanishing" | "necessary for exploding"
-    quantity: str      # "spectral radius" | "largest singular value"
-    value: float | None
-    bound: float       # 1 / gamma, gamma = the largest |f'| (1 for tanh and for the identity)
-    holds: bool
-    meaning: str       # what this says about this W, in plain words
-
-    def to_record(self) -> dict:
-        return {"kind": self.kind, "quantity": self.quantity, "value": self.value, "bound": self.bound,
-                "holds": self.holds, "meaning": self.meaning}
-
-
-@dataclass(frozen=True)
-class ClipComponent:
-    k: int
-    unit: int
-    original: float | None   # None: beyond the float range
-    by_norm: float
-    by_value: float
-
-    def to_record(self) -> dict:
-        return {"k": self.k, "unit": self.unit, "original": self.original, "by_norm": self.by_norm,
-                "by_value": self.by_value}
-
-
-@dataclass(frozen=True)
-class ClipResult:
-    """Norm clipping (g * c/||g|| when ||g|| > c) next to value clipping (each g_i into [-c, c])."""
-
-    threshold: float
-    norm_before: float | None
-    log10_norm_before: float | None
-    overflow: bool
-    norm_clipped: bool                 # did norm clipping change anything
-    norm_after_norm_clip: float
-    norm_after_value_clip: float
-    angle_norm_clip_deg: float | None  # 0: direction kept (None for a zero gradient)
-    angle_value_clip_deg: float | None
-    values_clipped: int                # components that value clipping changed
-    components: tuple[ClipComponent, ...]
-
-    def to_record(self) -> dict:
-        return {
-            "threshold": self.threshold, "norm_before": self.norm_before,
-            "log10_norm_before": self.log10_norm_before, "overflow": self.overflow,
-            "norm_clipped": self.norm_clipped, "norm_after_norm_clip": self.norm_after_norm_clip,
-            "norm_after_value_clip": self.norm_after_value_clip,
-            "angle_norm_clip_deg": self.angle_norm_clip_deg, "angle_value_clip_deg": self.angle_value_clip_deg,
-            "values_clipped": self.values_clipped, "components": [c.to_record() for c in self.components],
-        }
 
 
 @dataclass(frozen=True)
@@ -392,172 +223,6 @@ class DecayResult:
             "notes": list(self.notes),
             "steps": [s.to_record(with_cell) for s in self.steps],
         }
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# verdict, horizon, half-life, conditions
-
-
-def verdict_of(log10_rate: float) -> str:
-    """vanishing below 1 per step, exploding above, neither within the 1e-9 (log10) tolerance of 1."""
-    if log10_rate < -LOG10_TOL:
-        return "vanishing"
-    if log10_rate > LOG10_TOL:
-        return "exploding"
-    return "neither"
-
-
-def reaches(log10_factor: float, threshold: float, verdict: str) -> bool:
-    """The threshold rule: a vanishing factor reaches ``threshold`` at log10 <= log10(threshold) + 1e-9; an
-    exploding one reaches 1/threshold at log10 >= -log10(threshold) - 1e-9."""
-    lt = math.log10(threshold)
-    if verdict == "vanishing":
-        return log10_factor <= lt + LOG10_TOL
-    if verdict == "exploding":
-        return log10_factor >= -lt - LOG10_TOL
-    return False
-
-
-def first_reaching(log10_factors: np.ndarray, threshold: float, verdict: str) -> int | None:
-    """The first k (1-based) whose factor reaches the threshold, or None."""
-    lt = math.log10(threshold)
-    if verdict == "vanishing":
-        hit = np.nonzero(log10_factors <= lt + LOG10_TOL)[0]
-    elif verdict == "exploding":
-        hit = np.nonzero(log10_factors >= -lt - LOG10_TOL)[0]
-    else:
-        return None
-    return int(hit[0]) + 1 if len(hit) else None
-
-
-def scalar_horizon(weight: float, threshold: float) -> int | None:
-    """Closed form for |w|^k: the least k with k*log10|w| reaching the threshold (no step limit)."""
-    a = abs(weight)
-    if a == 0.0:
-        return 1
-    lw = math.log10(a)
-    verdict = verdict_of(lw)
-    if verdict == "neither":
-        return None
-    target = math.log10(threshold) if verdict == "vanishing" else -math.log10(threshold)
-    k = max(1, math.ceil(target / lw))
-    while k > 1 and reaches((k - 1) * lw, threshold, verdict):  # the tolerance may admit one step earlier
-        k -= 1
-    while not reaches(k * lw, threshold, verdict):
-        k += 1
-    return k
-
-
-def half_life_of(log10_rate: float) -> tuple[float | None, float | None]:
-    """(half-life, doubling time) in steps: log10(2) / |log10(rate)|, the one that applies, else None."""
-    v = verdict_of(log10_rate)
-    if v == "vanishing":
-        return (0.0 if log10_rate == -math.inf else math.log10(2.0) / -log10_rate), None
-    if v == "exploding":
-        return None, math.log10(2.0) / log10_rate
-    return None, None
-
-
-def pascanu_conditions(activation: str, radius: float | None, sigma: float | None,
-                       size: int = 2) -> tuple[Condition, ...]:
-    """Pascanu, Mikolov & Bengio (2013), with gamma = max|f'| = 1 for both the identity and tanh:
-
-    linear:  rho(W) < 1 is sufficient for the long-term factors to vanish; rho(W) > 1 is necessary to explode.
-    tanh:    sigma_max(W) < 1/gamma is sufficient to vanish;       sigma_max(W) > 1/gamma is necessary to explode.
-
-    "Necessary, not sufficient" is about a gradient: dL/dh_(T-k) = dL/dh_T W^k explodes only if dL/dh_T has a
-    part along the growing directions. The factor this command shows is the norm ||W^k|| >= rho(W)^k, which does
-    grow once rho(W) > 1 in the linear case (for one weight it is exactly |w|^k); with tanh, saturation can
-    shrink it whatever sigma_max is.
-    """
-    bound = 1.0
-    if activation == "linear":
-        quantity, value = "spectral radius", radius
-    else:
-        quantity, value = "largest singular value", sigma
-    big = value is None  # beyond the float range: certainly above 1
-    below = (not big) and value < bound
-    above = big or value > bound
-    sym = "rho(W)" if activation == "linear" else "sigma_max(W)"
-    shown = "overflow" if big else f"{value:.6g}"
-    van = Condition(
-        "sufficient for vanishing", quantity, value, bound, below,
-        (f"{sym} = {shown} < 1, so the factors must vanish" if below else
-         f"{sym} = {shown} is not below 1, so this test cannot promise vanishing"))
-    if not above:
-        says = f"{sym} = {shown} is not above 1, so the factors cannot explode"
-    elif activation != "linear":
-        says = f"{sym} = {shown} > 1, so exploding is possible (not certain: saturated units can shrink it)"
-    elif big:
-        says = f"{sym} = {shown} > 1, so the factor explodes"
-    elif size == 1:
-        says = f"{sym} = {shown} > 1: with one weight the factor is exactly |w|^k, so it explodes"
-    else:
-        says = (f"{sym} = {shown} > 1: the factor grows at least like {shown}^k, though a given gradient can "
-                "miss the growing directions")
-    exp = Condition("necessary for exploding", quantity, value, bound, above, says)
-    return (van, exp)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# clipping
-
-
-def clip_by_norm(g: np.ndarray, c: float) -> np.ndarray:
-    """g * c / ||g|| when ||g|| > c, else g: the direction is kept."""
-    n = float(np.linalg.norm(g))
-    return g * (c / n) if n > c else g.copy()
-
-
-def clip_by_value(g: np.ndarray, c: float) -> np.ndarray:
-    """Each component into [-c, c]: large components are flattened, so the direction changes."""
-    return np.clip(g, -c, c)
-
-
-def angle_deg(a: np.ndarray, b: np.ndarray) -> float | None:
-    """The angle between two vectors in degrees, stable for tiny angles: 2 atan2(|a^ - b^|, |a^ + b^|)."""
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    if na == 0.0 or nb == 0.0:
-        return None
-    ua, ub = a / na, b / nb
-    return math.degrees(2.0 * math.atan2(float(np.linalg.norm(ua - ub)), float(np.linalg.norm(ua + ub))))
-
-
-def _clip_from_logs(log_abs: np.ndarray, sign: np.ndarray, ks: np.ndarray, units: np.ndarray,
-                    c: float) -> ClipResult:
-    """Clip a gradient known as log10|g_i| and sign(g_i), which may lie beyond the float range."""
-    lc = math.log10(c)
-    finite = log_abs > -np.inf
-    if not finite.any():  # the zero gradient: nothing to clip, no direction
-        zeros = tuple(ClipComponent(k, u, 0.0, 0.0, 0.0) for k, u in zip(ks.tolist(), units.tolist()))
-        return ClipResult(c, 0.0, None, False, False, 0.0, 0.0, None, None, 0, zeros)
-    m = float(np.max(log_abs))
-    # log10 ||g|| = m + 0.5 log10 sum 10^(2 (a_i - m))
-    lnorm = m + 0.5 * math.log10(float(np.sum(10.0 ** (2.0 * (log_abs[finite] - m)))))
-    unit_dir = sign * np.where(finite, 10.0 ** np.minimum(log_abs - lnorm, 0.0), 0.0)  # g / ||g||, exact
-    norm_clipped = lnorm > lc
-    within = sign * np.where(finite, 10.0 ** np.minimum(log_abs, lc), 0.0)  # g_i where |g_i| <= c
-    by_norm = unit_dir * (c / float(np.linalg.norm(unit_dir))) if norm_clipped else within
-    big = log_abs >= lc
-    by_value = np.where(big, sign * c, within)                               # clip(g_i, -c, c)
-    over = log_abs > LOG10_MAX
-    with np.errstate(over="ignore"):
-        orig = sign * np.where(finite & ~over, 10.0 ** np.where(over, 0.0, log_abs), 0.0)
-    over |= ~np.isfinite(orig)
-    originals = [None if o else v for o, v in zip(over.tolist(), orig.tolist())]
-    comps = tuple(ClipComponent(k, u, o, bn, bv) for k, u, o, bn, bv in
-                  zip(ks.tolist(), units.tolist(), originals, by_norm.tolist(), by_value.tolist()))
-    norm_before, over = _value(lnorm)
-    return ClipResult(
-        threshold=c, norm_before=norm_before, log10_norm_before=lnorm, overflow=over,
-        norm_clipped=bool(norm_clipped),
-        norm_after_norm_clip=float(np.linalg.norm(by_norm)),
-        norm_after_value_clip=float(np.linalg.norm(by_value)),
-        angle_norm_clip_deg=0.0,  # a positive multiple of g: the direction is kept exactly (tests check it)
-        angle_value_clip_deg=0.0 if not np.any(log_abs > lc) else angle_deg(unit_dir, by_value),
-        values_clipped=int(np.sum(log_abs > lc)),
-        components=comps,
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

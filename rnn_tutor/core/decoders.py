@@ -42,7 +42,7 @@ def label(decoder: str, score: str | None) -> str:
 
 
 def _pct(v: float | None) -> str:
-    from rnn_tutor.core.train import pct
+    from rnn_tutor.core.compare import pct
 
     return pct(v)
 

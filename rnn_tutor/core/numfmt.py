@@ -158,3 +158,16 @@ def times(x: float | None) -> str:
 def _whole(x) -> Decimal:
     """x rounded half away from zero to a whole number."""
     return _decimal(x, 40).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+def percent(x: float, decimals: int = 1) -> str:
+    """A share as a percentage with ``decimals`` decimals, rounded half away from zero like every number here:
+    0.0625 -> '6.3%' (Python's format gives the '6.2%' of round-half-to-even), 0.145 -> '15%' with no decimals
+    (100 * 0.145 is 14.4999... in binary; 0.145 is the decimal the JSON shows). NaN and infinities as format
+    writes them ('nan%')."""
+    if not math.isfinite(x):
+        return f"{x}%"
+    d = Decimal(repr(float(x))).scaleb(2)  # 100·x, exact: only the exponent moves
+    q = d.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP, context=_ctx(400))
+    return f"{q:f}%"
+

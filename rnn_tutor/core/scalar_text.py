@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from rnn_tutor.core.numfmt import APPROX, exact_num, fraction_text, rounded
-from rnn_tutor.core.scalar import exact_of
+from rnn_tutor.core.scalar_step import exact_of
 
 
 def value(tr, x, q: Fraction | None = None, digits: int = 6) -> str:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnn_tutor.core.numbers import plain_float
+from rnn_tutor.core.numfmt import percent
 from rnn_tutor.errors import BadValueError, RnnTutorError
 
 SIGNALS = ("knocks", "sines", "regimes")
@@ -415,7 +416,7 @@ def report(sig: Signal, predictions: np.ndarray, cell: str) -> ForecastReport:
 
 
 def _share(r: float) -> str:
-    return f"{100 * r:.0f}%" if math.isfinite(r) else "-"
+    return percent(r, 0) if math.isfinite(r) else "-"
 
 
 def explained_share(mse: float, mean_mse: float) -> float | None:
@@ -427,7 +428,7 @@ def explained_share(mse: float, mean_mse: float) -> float | None:
 def explained_text(mse: float, mean_mse: float) -> str:
     """The share as tables and sentences print it ("33.2%", "-18.0%"), so the two always agree."""
     share = explained_share(mse, mean_mse)
-    return "-" if share is None else f"{100 * share:.1f}%"
+    return "-" if share is None else percent(share, 1)
 
 
 BOUGHT_A_LOT = 0.05  # memory "bought a lot" when the model explains 5% more of the variance than AR(k)

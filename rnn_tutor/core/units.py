@@ -106,7 +106,7 @@ class Reading:
     """What the model did at each character of ``text``."""
 
     text: str
-    bits: np.ndarray  # (n,) -log2 p(character) before reading it
+    bits: np.ndarray | None  # (n,) -log2 p(character) before reading it; None for a model without a head
     values: dict[tuple[int, str], np.ndarray] = field(repr=False)  # (layer, "h" | "c" | gate) -> (n, H)
     layers: int = 1
     hidden: int = 0
@@ -122,7 +122,8 @@ def _layer_passes(fwd) -> tuple:
 
 def read(model: heads.Model, text: str, keep=("h", "c")) -> Reading:
     """Run the model over ``text`` from a zero state after the start symbol (lm.start_symbol), keeping h, c and
-    the gates named in ``keep`` ("gates" for all of them)."""
+    the gates named in ``keep`` ("gates" for all of them). A model without a head (``head.weight``, as a bare
+    state_dict may come) gives the unit values and no bits."""
     if not text:
         raise BadValueError("--text", "is empty; give some text for the model to read")
     kinds = 2 + (4 if "gates" in keep else sum(1 for k in keep if k not in ("h", "c")))
@@ -134,11 +135,11 @@ def read(model: heads.Model, text: str, keep=("h", "c")) -> Reading:
     ids = lm.encode_prime(vocab, text, option="--text")
     seq = np.concatenate([[lm.start_symbol(vocab)], ids])  # inputs: the start symbol, then the text
     V = vocab.size
-    W, b = model.params["head.weight"], model.params["head.bias"]
-    dtype = W.dtype
+    W, b = model.params.get("head.weight"), model.params.get("head.bias")
+    dtype = model.params["weight_ih_l0"].dtype
     state: dict = {}
     n = len(ids)
-    bits = np.empty(n)
+    bits = np.empty(n) if W is not None else None
     values: dict[tuple[int, str], list] = {}
     # position t of the text: the model reads seq[t] (the character before it) and predicts ids[t]; then it reads
     # ids[t] = seq[t + 1], and its states after that are the unit values at t
@@ -148,11 +149,11 @@ def read(model: heads.Model, text: str, keep=("h", "c")) -> Reading:
         h0, c0 = lm._initial_state(state, model)
         fwd = heads._forward(model, xs, h0=h0, c0=c0)
         state = lm._final_state(fwd)
-        logits = heads.linear(W, b, np.asarray(fwd.h)[0]).astype(np.float64)  # (T, V)
-        logp = logits - logits.max(-1, keepdims=True)
-        logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
         k = min(T, n - s)  # predictions of text characters s .. s + k - 1
-        if k > 0:
+        if bits is not None and k > 0:
+            logits = heads.linear(W, b, np.asarray(fwd.h)[0]).astype(np.float64)  # (T, V)
+            logp = logits - logits.max(-1, keepdims=True)
+            logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
             bits[s : s + k] = -logp[np.arange(k), ids[s : s + k]] / lm.LN2
         lo = 1 if s == 0 else 0  # the state after the start symbol belongs to no text character
         for layer, f in enumerate(_layer_passes(fwd)):

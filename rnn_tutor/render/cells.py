@@ -10,7 +10,7 @@ import math
 from typing import Any, Sequence
 
 from rnn_tutor import render
-from rnn_tutor.core.numfmt import num
+from rnn_tutor.core.numfmt import num, percent
 
 # ---------------------------------------------------------------------------------------------- trace --cell
 
@@ -330,7 +330,8 @@ def params_tables(counts: Sequence) -> list[Any]:
         t.add_column("share", no_wrap=True)
         for tc in pc.tensors:
             frac = tc.count / pc.total if pc.total else 0.0
-            t.add_row(tc.name, _shape(tc.shape), f"{tc.count:,}", f"{render.bar(frac, 12):<12} {frac:6.1%}")
+            t.add_row(tc.name, _shape(tc.shape), f"{tc.count:,}",
+                      f"{render.bar(frac, 12):<12} {percent(frac, 1):>6}")
         out.append(t)
         out.append(Text(f"One layer, one direction: {_formula(pc)}"
                         + (f"  (later layers read {'P' if pc.proj_size else 'H'}·directions numbers per step)"
@@ -348,7 +349,8 @@ def params_tables(counts: Sequence) -> list[Any]:
     lstm_total = next((pc.total for pc in counts if pc.cell == "lstm"), top)
     for pc in counts:
         frac = pc.total / lstm_total if lstm_total else 0.0
-        t.add_row(pc.cell, str(pc.gates), f"{pc.total:,}", f"{render.bar(pc.total / top, 16):<16} {frac:5.0%}")
+        t.add_row(pc.cell, str(pc.gates), f"{pc.total:,}",
+                  f"{render.bar(pc.total / top, 16):<16} {percent(frac, 0):>5}")
     out.append(t)
     gru = next((pc for pc in counts if pc.cell == "gru"), None)
     lstm = next((pc for pc in counts if pc.cell == "lstm"), None)

@@ -11,11 +11,11 @@ from typing import Any
 from rnn_tutor import render
 from rnn_tutor.core.demos import BottleneckResult, CostResult, OrderResult
 from rnn_tutor.core.lessons import human_bytes
-from rnn_tutor.core.numfmt import num
+from rnn_tutor.core.numfmt import num, percent
 
 
 def _pct(x: float | None) -> str:
-    return "" if x is None else f"{100 * x:.1f}%"
+    return "" if x is None else percent(x, 1)
 
 
 # ---------------------------------------------------------------------------------------------------------- order

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from rnn_tutor import render
+from rnn_tutor.core.numfmt import percent
 
 
 def _mse(v: float | None) -> str:
@@ -50,7 +51,7 @@ def comparison_table(rep):
     worst = max((v for _, v in comparison_rows(rep) if math.isfinite(v)), default=1.0) or 1.0
     for name, v in comparison_rows(rep):
         explained = signals.explained_text(v, rep.mean_mse)
-        vs = f"{100 * v / rep.persistence_mse:.0f}%" if rep.persistence_mse > 0 and math.isfinite(v) else "-"
+        vs = percent(v / rep.persistence_mse, 0) if rep.persistence_mse > 0 and math.isfinite(v) else "-"
         t.add_row(name, _mse(v), explained, vs, render.bar(v / worst if math.isfinite(v) else None, 12))
     return t
 
@@ -74,7 +75,7 @@ def train_lines(result, s: dict[str, Any], curve: str) -> list:
     labels = row_labels(recs, None)  # a forecast is never solved: the best and the last are always shown
     for i in sampled_rows(recs, None, n=8):
         r = recs[i]
-        t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), f"{100 * r.accuracy:.1f}%",
+        t.add_row(f"{r.step:,}", f"{r.sequences:,}", _num(r.loss), percent(r.accuracy, 1),
                   render.bar(r.accuracy, 12), ", ".join(labels.get(i, [])))
     return [
         title,
@@ -149,7 +150,7 @@ def _cell(key: str, v) -> str:
         if not math.isfinite(v):
             return "-"
         if key in ("confidence", "p_next"):
-            return f"{100 * v:.0f}%"
+            return percent(v, 0)
         if key == "surprise":
             return f"{v:.1f}"
         return f"{v:.4g}" if abs(v) < 1e5 else f"{v:.3g}"

@@ -149,10 +149,13 @@ def _train_table(result, s: dict[str, Any], records: list[dict]):
     lines = [t, _verdict(s)]
     lines.append(f"best n-gram: {ng['bpc']:.3f} bpc (order {ng['order']}, {ng['smoothing']}); a uniform guess over "
                  f"{s['vocab_size']} symbols: {s['uniform_bpc']:.3f} bpc (log2 {s['vocab_size']})")
+    if len(rows) < len(records):
+        lines.insert(1, f"{len(rows)} of the {len(records)} evaluations shown (every one in --format csv or json)")
     curve = render.sparkline([r["bpc"] for r in records][-40:], lo=0.0, hi=hi)
-    lines.append(f"held-out bpc (0 to log2 V, lower is better): {curve}")
+    last = f", the last 40 of {len(records)} evaluations" if len(records) > 40 else ""
+    lines.append(f"held-out bpc (0 to log2 V, lower is better{last}): {curve}")
     lines.append(f"{s['characters']:,} characters read ({s['passes']:.1f} passes over the {s['train_characters']:,} "
-                 f"of training text); {s['seconds']:.1f} s")
+                 f"characters of training text); {s['seconds']:.1f} s")
     if s["unknown"]:
         lines.append(f"{s['unknown']:,} characters outside the {s['vocab_size'] - 1} most frequent became the unknown "
                      "symbol")
@@ -242,8 +245,12 @@ class SampleWriter:
         elif self.fmt == "json":
             text = "".join(c.char for c in self.chars)
             bits = [-math.log2(c.probability) if c.probability > 0 else None for c in self.chars]
+            # a character the model gave probability 0 (it underflowed; a high temperature can still draw it)
+            # costs infinitely many bits: then the mean is null, with a flag, rather than the mean of the others
+            infinite = None in bits
             render.write_json({**meta, "text": text, "chars": [render.jsonable(c) for c in self.chars],
-                               "mean_bits": (sum(b for b in bits if b is not None) / len(bits)) if bits else None})
+                               "mean_bits": None if infinite or not bits else sum(bits) / len(bits),
+                               "mean_bits_infinite": infinite})
 
     chars_end_with_newline = False
 

@@ -8,6 +8,7 @@ fraction string ("129/32", "-1/3", "5"), or null when only the float is known.
 Tables and Markdown write exact values in full and round everything else with a visible ≈ (see
 ``core.numfmt``); CSV and JSON hold the floats (each the exact value correctly rounded) and the fractions.
 Tables show at most the first and last ``TABLE_STEPS`` steps; CSV and JSON always hold every step.
+The Markdown page is ``render/trace_markdown.py``; ``trace --stream``'s writer ``render/trace_stream.py``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import sys
 from typing import Any, Sequence
 
 from rnn_tutor import render
-from rnn_tutor.core import scalar
-from rnn_tutor.core.numfmt import APPROX, EXACT_DIGITS, exact_num, fraction_text
+from rnn_tutor.core import scalar, scalar_step
+from rnn_tutor.core.numfmt import APPROX, EXACT_DIGITS, fraction_text
 from rnn_tutor.core.scalar_text import params, summary, value, x_text
 
 STEP_COLUMNS = ["weight", "t", "token", "x", "h_prev", "w_h_prev", "u_x", "pre", "h", "h_exact", "sensitivity",
@@ -97,7 +98,7 @@ def _influence_record(tr: scalar.ScalarTrace, i: scalar.Influence) -> dict[str, 
     return rec
 
 
-def _step_record(s: scalar.Step) -> dict[str, Any]:
+def _step_record(s: scalar_step.Step) -> dict[str, Any]:
     q = s.q
     return {"t": s.t, "token": s.token, "x": s.x, "x_exact": _q(q and q.x), "h_prev": s.h_prev, "w_h_prev": s.wh,
             "u_x": s.ux, "pre": s.pre, "h": s.h, "h_exact": _q(q and q.h), "overflow": s.overflow}
@@ -181,6 +182,8 @@ def emit_traces(traces: Sequence[scalar.ScalarTrace], fmt: str, fractions: bool 
     elif fmt == "csv":
         write_csv_rows(csv_rows(traces), STEP_COLUMNS)
     elif fmt == "markdown":
+        from rnn_tutor.render.trace_markdown import markdown  # it builds on this module's cells and notes
+
         sys.stdout.write(markdown(traces, fractions))
         sys.stdout.flush()
     else:
@@ -189,7 +192,7 @@ def emit_traces(traces: Sequence[scalar.ScalarTrace], fmt: str, fractions: bool 
 
 # ---------------------------------------------------------------------------------------------- cells
 
-def h_cell(tr: scalar.ScalarTrace, s: scalar.Step, fractions: bool = False) -> str:
+def h_cell(tr: scalar.ScalarTrace, s: scalar_step.Step, fractions: bool = False) -> str:
     text = value(tr, s.h, s.q and s.q.h)
     if fractions:
         f = fraction_label(s.q and s.q.h)
@@ -208,7 +211,7 @@ def fraction_label(q) -> str | None:
     return f
 
 
-def step_cells(tr: scalar.ScalarTrace, s: scalar.Step, fractions: bool = False) -> list[str]:
+def step_cells(tr: scalar.ScalarTrace, s: scalar_step.Step, fractions: bool = False) -> list[str]:
     """t, token, x_t, w·h_{t-1}, u·x_t, [b], [a_t], h_t: one row of the single-weight table."""
     q = s.q
     cells = [str(s.t), s.token, x_text(tr, s), value(tr, s.wh, q and q.wh), value(tr, s.ux, q and q.ux)]
@@ -259,7 +262,7 @@ def notes(traces: Sequence[scalar.ScalarTrace], texts: Sequence[str]) -> list[st
     first = traces[0]
     if first.exact_mode:
         if any(t.q_params is None for t in traces):
-            out.append(f"A number given is too long to compute with exactly (more than {scalar.EXACT_BITS} bits as a "
+            out.append(f"A number given is too long to compute with exactly (more than {scalar_step.EXACT_BITS} bits as a "
                        f"fraction), so this trace is in floats.")
         if any(APPROX in t for t in texts):
             out.append(f"Numbers are exact unless marked {APPROX}: a value that does not end within "
@@ -282,13 +285,13 @@ def exact_stop_note(tr: scalar.ScalarTrace) -> str:
     k = tr.exact_until
     rest = f"so {'the' if k == 0 else 'later'} numbers are floats, marked {APPROX}."
     if tr.exact_stop == "input":
-        return (f"Exact arithmetic stopped at step {k + 1:,}: its input needs more than {scalar.EXACT_BITS} bits as "
+        return (f"Exact arithmetic stopped at step {k + 1:,}: its input needs more than {scalar_step.EXACT_BITS} bits as "
                 f"a fraction, {rest}")
     if tr.exact_stop == "budget":
         return (f"Exact arithmetic stopped after step {k:,}: the trace's fractions passed their budget of about "
-                f"{scalar.EXACT_TOTAL_BITS:,} bits in all, {rest}")
-    return (f"Exact arithmetic stopped after step {k:,}: the fractions grew past {scalar.EXACT_BITS} bits (about "
-            f"{scalar.EXACT_BITS * 3 // 10} digits), {rest}")
+                f"{scalar_step.EXACT_TOTAL_BITS:,} bits in all, {rest}")
+    return (f"Exact arithmetic stopped after step {k:,}: the fractions grew past {scalar_step.EXACT_BITS} bits (about "
+            f"{scalar_step.EXACT_BITS * 3 // 10} digits), {rest}")
 
 
 def vocab_line(vocab: dict[str, int], tokens: Sequence[str], label: str = "Words as numbers") -> str | None:
@@ -414,127 +417,3 @@ def comparison(traces: Sequence[scalar.ScalarTrace]) -> str | None:
     return (f"The first input's effect on h_{T} is {value(lo, a.sensitivity, a.q_sensitivity)} with "
             f"w = {params(lo)[0]} and {value(hi, b.sensitivity, b.q_sensitivity)} with w = {params(hi)[0]}: the "
             "larger |w|, the longer the network remembers (and past |w| = 1, the more it amplifies).")
-
-
-# ---------------------------------------------------------------------------------------------- markdown
-
-def md_escape(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|")
-
-
-def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
-    """A GitHub-flavoured Markdown table; headers are code spans (h_{t-1} would otherwise turn italic)."""
-    lines = ["| " + " | ".join(f"`{h}`" if h else "" for h in headers) + " |",
-             "|" + "|".join("---:" if r else ":---" for r in right) + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join(md_escape(c) for c in row) + " |")
-    return lines
-
-
-def markdown(traces: Sequence[scalar.ScalarTrace], fractions: bool = False) -> str:
-    """The trace as Markdown an instructor pastes into slides or notes."""
-    first = traces[0]
-    T = first.length
-    many = len(traces) > 1
-    out = [f"**`{equation(first, 'w' if many else None)}`**, `h_0 = {params(first)[3]}`"
-           + (", `w` = " + ", ".join(params(t)[0] for t in traces) if many else ""), ""]
-    vl = vocab_line(first.vocab, [s.token for s in first.steps])
-    if vl:
-        out += [vl, ""]
-    head, tail, left = shown(range(T))
-    ks = head + tail
-
-    def with_gap(rows):
-        if not left:
-            return rows
-        return rows[:len(head)] + [["⋮"] + [""] * (len(rows[0]) - 1)] + rows[len(head):]
-
-    if many:
-        headers = ["t", "token", "x_t"] + [f"h_t (w={params(t)[0]})" for t in traces]
-        rows = [[str(first.steps[k].t), first.steps[k].token,
-                 x_text(first, first.steps[k]),
-                 *[h_cell(t, t.steps[k], fractions) for t in traces]] for k in ks]
-    else:
-        headers = step_headers(first)
-        rows = [step_cells(first, first.steps[k], fractions) for k in ks]
-    out += ["**Step by step**", ""] + md_table(headers, with_gap(rows), [h != "token" for h in headers]) + [""]
-    if many:
-        headers = ["t", "token"] + [f"dh_{T}/dx_t (w={params(t)[0]})" for t in traces]
-        rows = [[str(first.influence[k].t), first.influence[k].token,
-                 *[value(t, t.influence[k].sensitivity, t.influence[k].q_sensitivity) for t in traces]] for k in ks]
-    else:
-        headers = ["t", "token", f"dh_{T}/dx_t"] + (["contribution"] if first.linear else [])
-        rows = [influence_cells(first, first.influence[k]) for k in ks]
-    out += [f"**How much each input counts in `h_{T}`**", ""]
-    out += md_table(headers, with_gap(rows), [h != "token" for h in headers]) + [""]
-    if left:
-        out += [f"*{left_out_note([first.steps[k] for k in head], [first.steps[k] for k in tail], left)}*", ""]
-    for tr in traces:
-        line = final_line(tr, f"w = {params(tr)[0]}: " if many else "")
-        if line:
-            out += [f"`{line}`", ""]
-    for tr in traces:
-        out += [(f"w = {params(tr)[0]}: " if many else "") + summary(tr), ""]
-    if many:
-        cmp = comparison(traces)
-        if cmp:
-            out += [f"**{cmp}**", ""]
-    for note in notes(traces, out):
-        out += [f"*{note}*", ""]
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-# ---------------------------------------------------------------------------------------------- stream
-
-class StreamWriter:
-    """Prints each step as it arrives: aligned text, CSV or JSON Lines; JSON is written once at the end.
-
-    ``given`` holds the parameters as the user gave them (weights, u, b, h_0, activation), for the JSON run.
-    """
-
-    def __init__(self, rnns: Sequence[scalar.ScalarRNN], fmt: str, given: tuple | None = None):
-        self.rnns = list(rnns)
-        self.fmt = fmt
-        self.given = given
-        self.values: list[float] = []
-        self._csv = None
-        self._header = False
-        self.marked = self.rnns[0].q_params is not None
-
-    def _line(self, text: str) -> None:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-
-    def _record(self, r, s) -> dict[str, Any]:
-        return {"t": s.t, "x": s.x, "weight": r.weight, "h_prev": s.h_prev, "h": s.h,
-                "h_exact": _q(s.q and s.q.h), "overflow": s.overflow}
-
-    def write(self, steps: Sequence[scalar.Step], x=None) -> None:
-        if self.fmt == "json":
-            self.values.append(x if x is not None else steps[0].x)
-        elif self.fmt == "jsonl":
-            for r, s in zip(self.rnns, steps):
-                render.write_jsonl(self._record(r, s))
-        elif self.fmt == "csv":
-            if self._csv is None:
-                self._csv = render.CsvWriter(["t", "x", "weight", "h_prev", "h", "h_exact", "overflow"])
-            for r, s in zip(self.rnns, steps):
-                self._csv.row(self._record(r, s))
-        else:
-            if not self._header:
-                self._header = True
-                hs = "".join(f"{'h_t (w=' + exact_num(r.weight, r.q_params and r.q_params[0]) + ')':>18}"
-                             for r in self.rnns)
-                self._line(f"{'t':>6}{'x_t':>14}{hs}")
-            x0 = steps[0].q.x if steps[0].q is not None else None
-            hs = "".join(f"{exact_num(s.h, s.q and s.q.h, marked=self.marked):>18}" for s in steps)
-            self._line(f"{steps[0].t:>6}{exact_num(steps[0].x, x0, marked=False):>14}{hs}")
-
-    def close(self) -> None:
-        if self.fmt == "json" and self.values:
-            r0 = self.rnns[0]
-            weights, u, b, h0, act = self.given or ([r.weight for r in self.rnns], r0.input_weight, r0.bias,
-                                                    r0.h0, r0.activation)
-            traces = [scalar.run(self.values, weight=w, input_weight=u, bias=b, h0=h0, activation=act)
-                      for w in weights]
-            render.write_json(document(traces))

@@ -8,7 +8,8 @@ from rnn_tutor import render
 from rnn_tutor.core import scalar
 from rnn_tutor.core.numfmt import fraction_text
 from rnn_tutor.core.scalar_text import params, ratio_question, value, x_text
-from rnn_tutor.render.trace import equation, h_cell, md_table, step_cells, step_headers, vocab_line
+from rnn_tutor.render.trace import equation, h_cell, step_cells, step_headers, vocab_line
+from rnn_tutor.render.trace_markdown import md_table
 
 ANSWER_KEY = "Answer key: the same command without --worksheet."
 BLANK_WIDTH = 11  # room to write a number in by hand

@@ -14,9 +14,15 @@ PREDICT_COLUMNS = ["input", "prediction", "expected", "correct", "confidence", "
 
 
 def _pct(v: float | None) -> str:
-    from rnn_tutor.core.train import pct  # the sentences use the same writer: numbers never disagree
+    from rnn_tutor.core.compare import pct  # the sentences use the same writer: numbers never disagree
 
     return pct(v)
+
+
+def _pct0(v: float) -> str:
+    from rnn_tutor.core.numfmt import percent  # half away from zero, as every number is rounded
+
+    return percent(v, 0)
 
 
 def _num(v: float | None, digits: int = 4) -> str:
@@ -368,7 +374,7 @@ def _predict_table(preds, meta: dict[str, Any], title: str):
     t.add_column("right answer", overflow="fold")
     t.add_column("", no_wrap=True)
     for p in preds:
-        conf = "" if p.confidence is None else f" ({100 * p.confidence:.0f}%)"
+        conf = "" if p.confidence is None else f" ({_pct0(p.confidence)})"
         said = p.prediction + conf + (" †" if p.other_length else "")  # † explained under the table
         t.add_row(_input_cell(p.input, meta["task"]), said, p.expected or "-", _mark(p))
     return t
@@ -392,7 +398,7 @@ def tag_blocks(preds, width: int, trained: int | None = None) -> list[str]:
             if r and s and r != s:
                 s += "✗"
             cols.append((w, s, r))
-        conf = "" if p.confidence is None else f" ({100 * p.confidence:.0f}% sure)"
+        conf = "" if p.confidence is None else f" ({_pct0(p.confidence)} sure)"
         note = _length_note(p, trained)
         out.append(f"{i}. {_mark(p)}{conf}" + (f" † ({note})" if note else ""))
         start = 0

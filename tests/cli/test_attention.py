@@ -172,7 +172,7 @@ def test_compare_decoders_json_and_table():
 
 def test_decoder_sentence_names_the_first_failing_length():
     from rnn_tutor.core.decoders import decoder_sentence, first_plain_failure
-    from rnn_tutor.core.train import CompareRow
+    from rnn_tutor.core.compare import CompareRow
 
     def row(decoder, length, whole):
         return CompareRow("lstm", whole, 0.1, None, None, 100, 1.0, 10, (whole,), length=length, decoder=decoder,

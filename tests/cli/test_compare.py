@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rnn_tutor.core.train import CompareRow, compare_sentence
+from rnn_tutor.core.compare import CompareRow, compare_sentence
 from tests.cli.test_train import _default_sigint, _interrupt
 from tests.fuzzing import invoke, loads_strict
 
@@ -83,7 +83,7 @@ def test_sentence_says_who_solved_it_and_who_stayed_at_the_baseline():
     cut = CompareRow("rnn", 0.15, 0.1, None, None, 120, 1.0, 10, (0.15,), interrupted=True)
     s = compare_sentence([cut], "adding", 100, 1000, 0.15)  # Ctrl-C in the first cell: no verdict on it
     assert s.startswith("Interrupted while training rnn (step 120 of 1,000)") and "try more" not in s
-    from rnn_tutor.core.train import length_sentence
+    from rnn_tutor.core.compare import length_sentence
 
     done = CompareRow("gru", 1.0, 0.1, 10, 320, 10, 1.0, 10, (1.0,), length=2)
     cut = CompareRow("gru", 0.3, 0.1, None, None, 5, 1.0, 10, (0.3,), interrupted=True, length=8)
@@ -92,7 +92,7 @@ def test_sentence_says_who_solved_it_and_who_stayed_at_the_baseline():
 
 def test_sentences_give_the_cause_that_fits_the_task():
     """The bottleneck explains a drop only for an encoder-decoder; a far-back answer only for the long-lag tasks."""
-    from rnn_tutor.core.train import length_sentence
+    from rnn_tutor.core.compare import length_sentence
 
     short, long = (CompareRow("lstm", a, 0.1, None, None, 10, 1.0, 10, (a,), length=n)
                    for a, n in ((1.0, 4), (0.3, 32)))

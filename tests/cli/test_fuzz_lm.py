@@ -35,6 +35,7 @@ def _files() -> dict[str, str]:
 
 
 FILES = _files()
+VOCAB = __import__("rnn_tutor.core.corpus", fromlist=["x"]).BRACKETS_VOCAB
 TEXTS = ["brackets", "lessons", "BRACKETS", "stdlib", "-", "", " ", str(_DIR), str(_DIR / "missing.txt"),
          "/dev/null", *FILES.values()]
 SIZES = {
@@ -105,7 +106,36 @@ def lm_files():
     out.append(str(core.save_model(_DIR / "toy.npz", toy)))
     damaged = _DIR / "damaged.npz"
     damaged.write_bytes(Path(out[0]).read_bytes()[:300])
-    return out + [str(damaged), str(_DIR / "missing.npz"), str(_DIR), FILES["good.txt"]]
+    return out + [str(damaged), str(_DIR / "missing.npz"), str(_DIR), FILES["good.txt"], *_state_dicts()]
+
+
+def _state_dicts() -> list[str]:
+    """PyTorch-style state_dicts (numpy.savez, torch's names) over the brackets characters: with a head, bare, and
+    with an embedding; they need --vocab or --vocab-file."""
+    import numpy as np
+
+    from rnn_tutor.core import cells
+
+    V = len(VOCAB)
+    rng = np.random.default_rng(0)
+    p = cells.init_params("lstm", V, 3, dtype=np.float32, num_layers=2)
+    head = {"fc.weight": rng.normal(size=(V, 3)).astype(np.float32), "fc.bias": np.zeros(V, np.float32)}
+    gru = cells.init_params("gru", 4, 3, dtype=np.float32)
+    made = {"sd.npz": {"lstm." + k: v for k, v in p.items()} | head, "bare.npz": p,
+            "emb.npz": {"rnn." + k: v for k, v in gru.items()} | {"encoder.weight": np.ones((V, 4), np.float32)}}
+    for name, arrays in made.items():
+        np.savez(_DIR / name, **arrays)
+    return [str(_DIR / name) for name in made]
+
+
+def _vocab_files() -> list[str]:
+    import json
+
+    made = {"vocab.txt": "".join(VOCAB), "vocab.json": json.dumps(list(VOCAB)), "vocab-nl.txt": "".join(VOCAB) + "\n",
+            "vocab-bad.json": '{"a": 0, "b": 0}', "vocab-list.json": "[1, 2]"}
+    for name, text in made.items():
+        (_DIR / name).write_text(text, encoding="utf-8")
+    return [str(_DIR / name) for name in made] + [FILES["empty.txt"], FILES["nul.txt"], str(_DIR)]
 
 
 SAMPLE_OPTIONS = {"--length": ["0", "1", "7", "100001", "-3", "x"], "--temperature": ["0", "0.5", "1", "100", "101",
@@ -114,7 +144,9 @@ SAMPLE_OPTIONS = {"--length": ["0", "1", "7", "100001", "-3", "x"], "--temperatu
 INSPECT_OPTIONS = {"--text": ["(a [b] c)", "", "owl", "Z", "\n\n", "(" * 50], "--unit": ["0:0", "0:2", "1:0", "0:3",
                    "-1:0", "x", "", "0:", ":1", "2"], "--show": ["h", "c", "i", "f", "g", "o", "r", "z", "n", "q"],
                    "--max-chars": ["0", "1", "50", "200001", "x"], "--top": ["0", "1", "21", "x"],
-                   "--file": [FILES["good.txt"], FILES["nul.txt"], FILES["empty.txt"], str(_DIR), "/dev/null"]}
+                   "--file": [FILES["good.txt"], FILES["nul.txt"], FILES["empty.txt"], str(_DIR), "/dev/null"],
+                   "--vocab": ["".join(VOCAB), "abc", "aa", "", "[", "{}"], "--vocab-file": _vocab_files()}
+SAMPLE_OPTIONS |= {k: INSPECT_OPTIONS[k] for k in ("--vocab", "--vocab-file")}
 
 
 def _options(data, table):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_tutor.core import cells
+from rnn_tutor.core import cells, celltrace
 from rnn_tutor.core.gradcheck import gradcheck
 from rnn_tutor.errors import BadValueError
 
@@ -34,6 +34,16 @@ def test_shapes_and_init_of_a_stack(cell, g):
         np.testing.assert_array_equal(p[k], one[k])
     assert not np.array_equal(p["weight_hh_l1"], p["weight_hh_l0"])
     assert not np.array_equal(p["weight_hh_l2"], p["weight_hh_l1"])
+
+
+@pytest.mark.parametrize("suffix", ["\u00b2", "\u0663", "\u0661\u0660", "\uff11"])  # ², Arabic-Indic 3 and 10, fullwidth 1
+def test_num_layers_refuses_a_layer_number_in_non_ascii_digits(suffix):
+    # str.isdigit() is true for these, and int() then raises ValueError ('²') or reads them as a layer ('٣' -> 3)
+    p = cells.init_params("rnn", 2, 3)
+    for stem in ("weight_ih", "bias_hh"):
+        with pytest.raises(BadValueError, match=f"{stem}_l{suffix}.*ASCII digits"):
+            cells.num_layers({**p, f"{stem}_l{suffix}": np.zeros(3)})
+    assert cells.num_layers({**p, "weight_ih_l0_reverse": np.zeros(3)}) == 1  # not a layer number: still ignored
 
 
 def test_num_layers_refuses_gaps_and_half_layers():
@@ -190,8 +200,8 @@ def test_trace_shows_the_chosen_layer_of_a_stack():
     x = rng.normal(size=(4, 2))
     h0, c0 = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))  # (L, H): one state per layer
     fwd = cells.forward("lstm", p, x[None], h0[:, None], c0[:, None])
-    top = cells.trace("lstm", p, x, h0=h0, c0=c0)
-    low = cells.trace("lstm", p, x, h0=h0, c0=c0, layer=0)
+    top = celltrace.trace("lstm", p, x, h0=h0, c0=c0)
+    low = celltrace.trace("lstm", p, x, h0=h0, c0=c0, layer=0)
     assert (top.layer, top.layers, low.layer) == (1, 2, 0)
     assert (top.input_size, low.input_size) == (3, 2)
     for t in range(4):
@@ -200,8 +210,8 @@ def test_trace_shows_the_chosen_layer_of_a_stack():
         np.testing.assert_array_equal(top.steps[t].x, low.steps[t].h)  # layer 1 reads layer 0's h_t
         np.testing.assert_array_equal(low.steps[t].x, x[t])
         np.testing.assert_array_equal(top.steps[t].gates["f"], fwd.layers[1].gates["f"][0, t])
-    one = cells.trace("gru", cells.init_params("gru", 2, 3), x)
+    one = celltrace.trace("gru", cells.init_params("gru", 2, 3), x)
     assert (one.layer, one.layers) == (0, 1)
     with pytest.raises(BadValueError) as e:
-        cells.trace("lstm", p, x, layer=2)
+        celltrace.trace("lstm", p, x, layer=2)
     assert e.value.option == "--layer"

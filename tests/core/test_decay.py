@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from rnn_tutor.core import clipping, horizon, jacobians
 from rnn_tutor.core import decay as D
 from rnn_tutor.errors import BadValueError
 
@@ -78,18 +79,18 @@ def test_point_one_cubed_reaches_one_in_a_thousand():
 ])
 def test_threshold_edges(w, thr, k):
     assert D.compute_decay(weight=w, threshold=thr).horizon == k
-    assert D.scalar_horizon(w, thr) == k
+    assert horizon.scalar_horizon(w, thr) == k
     # the searched (matrix) path applies the same rule
     assert D.compute_decay(matrix=str(w), threshold=thr).horizon == k
 
 
 def test_reaches_is_the_documented_rule():
     lt = math.log10(1e-3)
-    assert D.reaches(lt + 0.5e-9, 1e-3, "vanishing")
-    assert not D.reaches(lt + 2e-9, 1e-3, "vanishing")
-    assert D.reaches(-lt - 0.5e-9, 1e-3, "exploding")
-    assert not D.reaches(-lt - 2e-9, 1e-3, "exploding")
-    assert not D.reaches(-100.0, 1e-3, "neither")
+    assert horizon.reaches(lt + 0.5e-9, 1e-3, "vanishing")
+    assert not horizon.reaches(lt + 2e-9, 1e-3, "vanishing")
+    assert horizon.reaches(-lt - 0.5e-9, 1e-3, "exploding")
+    assert not horizon.reaches(-lt - 2e-9, 1e-3, "exploding")
+    assert not horizon.reaches(-100.0, 1e-3, "neither")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -163,10 +164,10 @@ def test_jacobian_products_match_finite_differences(n, seed):
     w = rng.standard_normal((n, n)) * 0.8
     steps, u = 8, 0.7
     x = rng.standard_normal((steps, n))
-    hs = D.tanh_trajectory(w, x, u)
+    hs = jacobians.tanh_trajectory(w, x, u)
     eps = 1e-6
     for k in (1, 3, 8):
-        jp = D.jacobian_product(w, hs, steps, k)
+        jp = jacobians.jacobian_product(w, hs, steps, k)
         fd = np.zeros((n, n))
         for j in range(n):
             e = np.zeros(n)
@@ -181,9 +182,9 @@ def test_tanh_norms_are_the_norms_of_the_jacobian_products():
     r = D.compute_decay(size=4, radius=1.5, seed=3, activation="tanh", steps=12)
     w = np.array(r.matrix)
     x = np.random.default_rng([3, 1]).standard_normal((12, 4))  # the documented inputs stream
-    hs = D.tanh_trajectory(w, x, 1.0)
+    hs = jacobians.tanh_trajectory(w, x, 1.0)
     for k in (1, 4, 12):
-        assert r.steps[k - 1].norm == pytest.approx(np.linalg.norm(D.jacobian_product(w, hs, 12, k), 2), rel=1e-9)
+        assert r.steps[k - 1].norm == pytest.approx(np.linalg.norm(jacobians.jacobian_product(w, hs, 12, k), 2), rel=1e-9)
 
 
 def test_tanh_scalar_with_given_inputs_closed_form():
@@ -264,12 +265,12 @@ def test_underflow_is_zero_not_nan():
 
 def test_clip_primitives():
     g = np.array([3.0, 4.0])
-    np.testing.assert_allclose(D.clip_by_norm(g, 1.0), [0.6, 0.8])
-    np.testing.assert_allclose(D.clip_by_norm(g, 10.0), g)
-    np.testing.assert_allclose(D.clip_by_value(g, 1.0), [1.0, 1.0])
-    assert D.angle_deg(g, D.clip_by_norm(g, 1.0)) == pytest.approx(0.0, abs=1e-12)
-    assert D.angle_deg(g, D.clip_by_value(g, 1.0)) == pytest.approx(math.degrees(math.atan2(4, 3)) - 45.0)
-    assert D.angle_deg(np.zeros(2), g) is None
+    np.testing.assert_allclose(clipping.clip_by_norm(g, 1.0), [0.6, 0.8])
+    np.testing.assert_allclose(clipping.clip_by_norm(g, 10.0), g)
+    np.testing.assert_allclose(clipping.clip_by_value(g, 1.0), [1.0, 1.0])
+    assert clipping.angle_deg(g, clipping.clip_by_norm(g, 1.0)) == pytest.approx(0.0, abs=1e-12)
+    assert clipping.angle_deg(g, clipping.clip_by_value(g, 1.0)) == pytest.approx(math.degrees(math.atan2(4, 3)) - 45.0)
+    assert clipping.angle_deg(np.zeros(2), g) is None
 
 
 def test_scalar_clip_against_plain_arithmetic():
@@ -279,13 +280,13 @@ def test_scalar_clip_against_plain_arithmetic():
     c = r.clip
     assert c.norm_before == pytest.approx(np.linalg.norm(g))
     assert c.norm_clipped and c.norm_after_norm_clip == pytest.approx(5.0)
-    np.testing.assert_allclose([p.by_norm for p in c.components], D.clip_by_norm(g, 5.0))
-    np.testing.assert_allclose([p.by_value for p in c.components], D.clip_by_value(g, 5.0))
+    np.testing.assert_allclose([p.by_norm for p in c.components], clipping.clip_by_norm(g, 5.0))
+    np.testing.assert_allclose([p.by_value for p in c.components], clipping.clip_by_value(g, 5.0))
     np.testing.assert_allclose([p.original for p in c.components], g)
     assert c.values_clipped == 3
-    assert c.norm_after_value_clip == pytest.approx(np.linalg.norm(D.clip_by_value(g, 5.0)))
+    assert c.norm_after_value_clip == pytest.approx(np.linalg.norm(clipping.clip_by_value(g, 5.0)))
     assert c.angle_norm_clip_deg == pytest.approx(0.0, abs=1e-9)
-    assert c.angle_value_clip_deg == pytest.approx(D.angle_deg(g, D.clip_by_value(g, 5.0)))
+    assert c.angle_value_clip_deg == pytest.approx(clipping.angle_deg(g, clipping.clip_by_value(g, 5.0)))
 
 
 def test_negative_weight_keeps_signs():
@@ -302,9 +303,9 @@ def test_matrix_clip_against_direct_gradient():
     v /= np.linalg.norm(v)
     g = np.concatenate([np.linalg.matrix_power(w, k).T @ v for k in range(1, 7)])  # dL/dh_{T-k}, L = v . h_T
     np.testing.assert_allclose([p.original for p in r.clip.components], g, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose([p.by_norm for p in r.clip.components], D.clip_by_norm(g, 1.0), rtol=1e-9)
-    np.testing.assert_allclose([p.by_value for p in r.clip.components], D.clip_by_value(g, 1.0), rtol=1e-9)
-    assert r.clip.angle_value_clip_deg == pytest.approx(D.angle_deg(g, D.clip_by_value(g, 1.0)), rel=1e-6)
+    np.testing.assert_allclose([p.by_norm for p in r.clip.components], clipping.clip_by_norm(g, 1.0), rtol=1e-9)
+    np.testing.assert_allclose([p.by_value for p in r.clip.components], clipping.clip_by_value(g, 1.0), rtol=1e-9)
+    assert r.clip.angle_value_clip_deg == pytest.approx(clipping.angle_deg(g, clipping.clip_by_value(g, 1.0)), rel=1e-6)
 
 
 def test_clip_of_an_overflowing_gradient():
@@ -336,7 +337,7 @@ def test_zero_gradient_clip():
 def test_constant_forget_gate_closed_form():
     r = D.compute_decay(weight=0.5, steps=30, cell="lstm", forget=0.95)
     np.testing.assert_allclose([s.cell_path for s in r.steps], 0.95 ** np.arange(1, 31), rtol=1e-12)
-    assert r.cell.horizon == D.scalar_horizon(0.95, 1e-3) == 135
+    assert r.cell.horizon == horizon.scalar_horizon(0.95, 1e-3) == 135
     assert r.cell.half_life == pytest.approx(math.log(0.5) / math.log(0.95))
     assert r.horizon == 10  # the vanilla path is gone long before
     assert r.to_record()["steps"][0]["cell_path"] == pytest.approx(0.95)
@@ -430,10 +431,10 @@ from hypothesis import strategies as st  # noqa: E402
 @given(w=st.floats(min_value=0.02, max_value=0.995), log_thr=st.floats(min_value=-12, max_value=-0.05))
 def test_closed_form_horizon_is_the_first_k_reaching(w, log_thr):
     thr = 10.0 ** log_thr
-    k = D.scalar_horizon(w, thr)
+    k = horizon.scalar_horizon(w, thr)
     lw = math.log10(w)
-    assert D.reaches(k * lw, thr, "vanishing")
-    assert k == 1 or not D.reaches((k - 1) * lw, thr, "vanishing")
+    assert horizon.reaches(k * lw, thr, "vanishing")
+    assert k == 1 or not horizon.reaches((k - 1) * lw, thr, "vanishing")
     if k <= D.MAX_STEPS:  # the searched path (a 1x1 matrix) finds the same k
         assert D.compute_decay(matrix=repr(w), threshold=thr, steps=1).horizon == k
         assert D.compute_decay(weight=-w, threshold=thr).horizon == k
@@ -446,9 +447,9 @@ def test_log_norms_match_direct_products(n, radius, seed, steps):
     r = D.compute_decay(size=n, radius=radius, seed=seed, steps=steps, activation="tanh")
     w = np.array(r.matrix)
     x = np.random.default_rng([seed, 1]).standard_normal((steps, n))
-    hs = D.tanh_trajectory(w, x)
+    hs = jacobians.tanh_trajectory(w, x)
     for k in {1, steps // 2 or 1, steps}:
-        direct = np.linalg.norm(D.jacobian_product(w, hs, steps, k), 2)
+        direct = np.linalg.norm(jacobians.jacobian_product(w, hs, steps, k), 2)
         if direct > 0:
             assert r.steps[k - 1].log10_norm == pytest.approx(math.log10(direct), abs=1e-9)
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tutor.core import scalar
+from rnn_tutor.core import scalar, scalar_step
 from rnn_tutor.errors import BadValueError
 
 
@@ -74,11 +74,11 @@ def test_sensitivity_matches_finite_differences(act, seed):
 
 
 def test_activations_values():
-    assert scalar.activate("tanh", 0.5)[0] == math.tanh(0.5)
-    assert scalar.activate("sigmoid", 0.0) == (0.5, 0.25)
-    assert scalar.activate("sigmoid", -800)[0] == 0.0  # no overflow error
-    assert scalar.activate("relu", -1.0) == (0.0, 0.0)
-    assert scalar.activate("relu", 0.0) == (0.0, 0.0)  # PyTorch's convention for relu'(0)
+    assert scalar_step.activate("tanh", 0.5)[0] == math.tanh(0.5)
+    assert scalar_step.activate("sigmoid", 0.0) == (0.5, 0.25)
+    assert scalar_step.activate("sigmoid", -800)[0] == 0.0  # no overflow error
+    assert scalar_step.activate("relu", -1.0) == (0.0, 0.0)
+    assert scalar_step.activate("relu", 0.0) == (0.0, 0.0)  # PyTorch's convention for relu'(0)
 
 
 def test_overflow_is_recorded_not_raised():

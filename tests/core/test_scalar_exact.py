@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tutor.core import scalar
+from rnn_tutor.core import scalar, scalar_step
 from rnn_tutor.core.numbers import parse_number
 from rnn_tutor.core.scalar_text import summary
 
@@ -71,14 +71,14 @@ def test_huge_fractions_fall_back_to_floats_at_a_bounded_cost():
     k = tr.exact_until
     assert k is not None and 500 < k < 1000  # 3^t outgrows 1024 bits after about 646 steps
     assert all(s.q is not None for s in tr.steps[:k]) and all(s.q is None for s in tr.steps[k:])
-    assert all(scalar.bits(s.q.h) <= scalar.EXACT_BITS + 2 for s in tr.steps[:k])
+    assert all(scalar_step.bits(s.q.h) <= scalar_step.EXACT_BITS + 2 for s in tr.steps[:k])
     assert tr.final == pytest.approx(1.5) and not tr.exact
     # the floats carry on from the last exact state
     assert tr.steps[k].h == pytest.approx(float(tr.steps[k - 1].q.h) / 3 + 1)
 
 
 def test_the_total_budget_ends_exact_arithmetic(monkeypatch):
-    monkeypatch.setattr(scalar, "EXACT_TOTAL_BITS", 200)
+    monkeypatch.setattr(scalar_step, "EXACT_TOTAL_BITS", 200)
     tr = scalar.run([_n("1")] * 50, _n("1"), _n("1"))
     assert tr.exact_until is not None and tr.exact_until < 50
 
