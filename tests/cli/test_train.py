@@ -244,6 +244,9 @@ def test_a_forecast_whose_errors_overflow_says_so_beside_its_nulls(cli, tmp_path
     rows = loads_strict(cli(["compare", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
                              "--cells", "gru", "--format", "json"]).stdout)
     assert rows[0]["forecast"]["overflow"] is True and rows[0]["forecast"]["mse"] is None
+    said = " ".join(cli(["compare", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
+                         "--cells", "gru"]).stdout.split())
+    assert "gru overflow; AR(8) overflow, persistence overflow" in said and " inf" not in said
     table = cli(["train", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20"]).stdout
     assert "lstm                overflow" in table
     small = tmp_path / "small.txt"
