@@ -168,3 +168,51 @@ def run_limited(args: list[str], *, cwd, memory: int = 1 << 30, cpu: int = 60, i
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return r, used
+
+
+# ------------------------------------------------------------------------------------------- damaged stores
+
+
+def btree_pages(path, name: str) -> list[int]:
+    """The leaf pages of table or index ``name`` in the SQLite file at ``path``, found by walking its b-tree from
+    the root page named in sqlite_master (no dbstat needed), in page order."""
+    import sqlite3
+    from pathlib import Path
+
+    conn = sqlite3.connect(path)
+    try:
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        conn.close()
+    data = Path(path).read_bytes()
+    leaves, todo = [], [root]
+    while todo:
+        page = todo.pop()
+        start = (page - 1) * size
+        head = start + (100 if page == 1 else 0)  # page 1 starts with the file header
+        if data[head] in (0x0A, 0x0D):  # index / table leaf
+            leaves.append(page)
+            continue
+        cells = struct.unpack(">H", data[head + 3:head + 5])[0]
+        todo.append(struct.unpack(">I", data[head + 8:head + 12])[0])  # the right-most child
+        for i in range(cells):
+            at = start + struct.unpack(">H", data[head + 12 + 2 * i:head + 14 + 2 * i])[0]
+            todo.append(struct.unpack(">I", data[at:at + 4])[0])  # each cell begins with its left child
+    return sorted(leaves)
+
+
+def overwrite_page(path, page: int, data: bytes | None = None, *, seed: int = 0) -> None:
+    """Overwrite one page of an SQLite file in place: with ``data``, or with random bytes (a bad sector, a stray
+    write)."""
+    import random
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    if data is None:
+        data = random.Random(seed).randbytes(size)
+    with open(path, "r+b") as fh:
+        fh.seek((page - 1) * size)
+        fh.write(data[:size])

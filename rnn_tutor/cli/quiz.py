@@ -70,7 +70,7 @@ def _open_store(ctx: typer.Context, value: Optional[Path], write: bool = True):
 
     store = Store.open(_data_dir(ctx, value), write=write)  # write=False: a read-only location still reads
     if store.moved_aside is not None:
-        warn(rq.moved_aside(store.moved_aside))
+        warn(rq.moved_aside(store.moved_aside, store.moved_reason))
     return store
 
 
@@ -381,7 +381,7 @@ def export(
         rnn-tutor quiz export --anki rnn-tutor.apkg
     """
     from rnn_tutor import render
-    from rnn_tutor.quiz.transfer import history_csv, history_jsonl
+    from rnn_tutor.quiz.transfer import history_chunks, write_export
 
     if anki is not None:
         if output is not None:
@@ -394,19 +394,25 @@ def export(
         raise BadValueError("--output", "is empty; give a file name (or - for stdout)")
     if target is not None:
         _refuse_database(target)
-    with _store(ctx, data_dir, write=False) as store:
-        records = [r.as_record() for r in store.reviews()]
-    text = history_csv(records) if fmt == ExportFormat.csv else history_jsonl(records)
-    if target is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from rnn_tutor.quiz.transfer import write_export
+    count = 0
 
-    write_export(target, text)
+    def records(reviews):
+        nonlocal count
+        for review in reviews:
+            count += 1
+            yield review.as_record()
+
+    with _store(ctx, data_dir, write=False) as store:  # read and written a piece at a time: memory stays flat
+        chunks = history_chunks(records(store.iter_reviews()), csv_format=fmt == ExportFormat.csv)
+        if target is None:
+            for chunk in chunks:
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+            return
+        write_export(target, chunks)  # atomic: a failure half-way leaves no half-written file
     from rnn_tutor.render.quiz import plural
 
-    render.message(f"Exported {plural(len(records), 'review')} to {target}.")
+    render.message(f"Exported {plural(count, 'review')} to {target}.")
 
 
 def _export_anki(ctx: typer.Context, target: Path, data_dir: Optional[Path]) -> None:

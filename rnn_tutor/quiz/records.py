@@ -73,6 +73,11 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+_STRICT = json.JSONDecoder(parse_constant=_no_constant)  # made once: export reads a million states
+
+
 def loads_strict(text: str):
     """json.loads that refuses NaN and Infinity (Python's json takes them; JSON does not)."""
-    return json.loads(text, parse_constant=_no_constant)
+    if isinstance(text, str):
+        return _STRICT.decode(text)
+    return json.loads(text, parse_constant=_no_constant)  # bytes (a hand-written blob): as json.loads reads them

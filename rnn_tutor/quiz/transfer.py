@@ -45,24 +45,48 @@ def csv_row(record: dict) -> list[str]:
 
 
 def history_csv(records: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HISTORY_COLUMNS)
-    for record in records:
-        writer.writerow(csv_row(record))
-    return buffer.getvalue()
+    return "".join(history_chunks(records, csv_format=True))
 
 
 def history_jsonl(records: list[dict]) -> str:
-    return "".join(json.dumps(r, sort_keys=True, allow_nan=False) + "\n" for r in records)
+    return "".join(history_chunks(records, csv_format=False))
 
 
-def write_export(target: Path, text: str) -> None:
-    """Write an export atomically (never over a device or other non-regular file; see ``core.fileio``)."""
+def history_chunks(records, *, csv_format: bool, size: int = 2000):
+    """The export of ``records`` (any iterable: they are read as they are written, so memory stays flat however
+    long the history is) as pieces of text of ``size`` records each; CSV starts with its header line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if csv_format:
+        writer.writerow(HISTORY_COLUMNS)
+    dumps = json.JSONEncoder(sort_keys=True, allow_nan=False).encode
+    n = 0
+    for record in records:
+        if csv_format:
+            writer.writerow(csv_row(record))
+        else:
+            buffer.write(dumps(record) + "\n")
+        n += 1
+        if n % size == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell() or csv_format and n == 0:
+        yield buffer.getvalue()
+
+
+def write_export(target: Path, text) -> None:
+    """Write an export atomically (never over a device or other non-regular file; see ``core.fileio``): ``text``
+    is a string or an iterable of pieces, written as they come; the target is replaced only when all are."""
     from rnn_tutor.core import fileio
 
-    fileio.write_atomic(target, lambda fh: fh.write(text.encode("utf-8")), option="--output",
-                        hint="check the folder exists and is writable")
+    pieces = [text] if isinstance(text, str) else text
+
+    def write(fh) -> None:
+        for piece in pieces:
+            fh.write(piece.encode("utf-8"))
+
+    fileio.write_atomic(target, write, option="--output", hint="check the folder exists and is writable")
 
 
 # ----------------------------------------------------------------------------- import

@@ -220,8 +220,9 @@ def undo_table(rec: dict) -> Iterable[Any]:
     return [head + f"; its schedule is back to due {_local(parse_stamp(rec['due']))}."]
 
 
-def moved_aside(path) -> str:
-    return (f"The progress file was not a readable database; it was moved to {path} "
+def moved_aside(path, reason: str | None = None) -> str:
+    why = f"could not be used: {reason}" if reason else "was not a readable database"
+    return (f"The progress file {why}; it was moved to {path} "
             "(kept, not deleted) and a fresh store was started.")
 
 
