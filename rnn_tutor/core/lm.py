@@ -1,6 +1,11 @@
 """A character-level language model: the recurrent cells of ``cells.py``/``fastlstm.py`` reading one-hot characters,
 and the per-step readout of ``heads.py`` predicting the next one. It trains in the one loop of ``train.py``; this
-module brings its data (a text, cut into tracks and chunks) and its loss (with the state carried across chunks).
+module brings its loss (with the state carried across chunks), its scoring, and what a saved one keeps. Its
+other parts, each importable from here too (``lm.prepare``, ``lm.sample``, ...):
+
+- ``lm_data.py``: the text made ready (vocabulary, ids, held-out part, n-grams), tracks, chunks and the task;
+- ``lm_sample.py``: sampling, one character at a time through the one stepper (``stepper.py``);
+- ``lm_brackets.py``: bracket memory (the right closer at depth) and balanced lines.
 
 Truncated backpropagation through time over a stream (as char-rnn does). The training text is cut into B
 parallel tracks (``--batch``), each read in chunks of T characters (``--length``):
@@ -22,29 +27,35 @@ same tracks from an empty history.
 The state the cells take and give is read in ONE place, ``_initial_state`` / ``_final_state``: h0/c0 (L, B, H) for
 a stack of L layers, from and to the forward result's ``h_n``, ``c_n`` (L, B, H).
 
-One-step API (streaming, sampling): ``Stepper(model).step(ids)`` feeds one character per stream and returns the
-distribution of the next one, with the state carried; it runs the same cell code as training (``heads._forward``
-with T = 1), so batch and stream cannot disagree.
+One step at a time (sampling, streaming): ``stepper.TextStepper(model).step(ids)`` (also ``lm.Stepper``) feeds one
+character per stream and returns the distribution of the next one, with the state carried; it is the package's one
+stepper (``stepper.py``), whose steps the tests hold to the batch forward pass's numbers.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from rnn_tutor.core import corpus, heads
 from rnn_tutor.core import ngram as ngrams
-from rnn_tutor.core.corpus import Text, Vocab
-from rnn_tutor.core.tasks import NEXT_CHAR, Task
-from rnn_tutor.errors import BadValueError
+from rnn_tutor.core.corpus import Vocab
+from rnn_tutor.core.lm_brackets import (  # noqa: F401 (re-exported: lm.bracket_memory, ...)
+    BracketMemory, balanced, bracket_memory, closer_targets, ngram_closer_share)
+from rnn_tutor.core.lm_data import (  # noqa: F401 (re-exported: lm.prepare, lm.one_hot, ...)
+    EVAL_MIN_TRACK, EVAL_TRACKS, Stream, TextData, one_hot, prepare, prepare_config, text_task, tracks, vocab_of,
+    vocab_task)
+from rnn_tutor.core.lm_sample import (  # noqa: F401 (re-exported: lm.sample, lm.tempered, ...)
+    MAX_SAMPLE, SampledChar, check_temperature, encode_prime, sample, start_symbol, tempered)
+from rnn_tutor.core.stepper import TextStepper
+from rnn_tutor.core.tasks import Task
+
+Stepper = TextStepper  # the old name: feed one character id per stream, get the next one's distribution
 
 LN2 = math.log(2.0)
-EVAL_TRACKS = 32  # held-out tracks at most (each at least EVAL_MIN_TRACK characters)
-EVAL_MIN_TRACK = 1024  # fewer, longer tracks for a short held-out text: less is lost aligning them to newlines
 EVAL_LENGTH = 256  # steps per forward pass in evaluation (bounded memory; the state is carried between them)
-MAX_SAMPLE = 100_000
 EVAL_EVERY = 200  # steps between evaluations unless --eval-every says otherwise: scoring the held-out tenth of
 # two million characters costs about a third of 50 training steps of the same model
 
@@ -62,170 +73,6 @@ SMALL_CORPORA = {"brackets": (1, 64)}
 def default_size(text: str | None) -> tuple[int, int]:
     """(layers, hidden) of a language model on ``text`` (a --text value; None is brackets)."""
     return SMALL_CORPORA.get(str(text or "brackets").strip().lower(), DEFAULT_SIZE)
-
-
-# ------------------------------------------------------------------------------------------- data
-
-
-@dataclass
-class TextData:
-    """A text ready for training: vocabulary, training ids, held-out ids, and the n-gram baseline (cached)."""
-
-    name: str  # "brackets", "stdlib", "lessons", a path or "stdin"
-    note: str
-    vocab: Vocab
-    train_ids: np.ndarray  # (N,) ids
-    valid_ids: np.ndarray  # (M,) ids
-    valid_name: str  # "the last 10% of brackets" or the --valid file
-    unknown: int  # characters (training + held-out) mapped to the unknown symbol
-    truncated: bool  # the text was cut at --max-chars
-    _ngram: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def V(self) -> int:
-        return self.vocab.size
-
-    @property
-    def newline(self) -> int | None:
-        return self.vocab.chars.index("\n") if "\n" in self.vocab.chars else None
-
-    def eval_tracks(self) -> tuple[np.ndarray, np.ndarray]:
-        """The held-out text as (inputs, targets), each (E, n): E tracks read from a zero state."""
-        M = len(self.valid_ids) - 1
-        return tracks(self.valid_ids, max(1, min(EVAL_TRACKS, M // EVAL_MIN_TRACK)), self.newline)
-
-    def ngram(self, max_order: int = ngrams.MAX_ORDER) -> ngrams.NGramReport:
-        """Orders 1..max_order fitted on the training ids, scored on the held-out tracks (each from an empty
-        history, as the model reads them from a zero state)."""
-        if max_order not in self._ngram:
-            x, y = self.eval_tracks()
-            # the n-gram predicts y from x's history: score the stream x[0], y (the same targets)
-            seq = np.concatenate([np.concatenate([x[e, :1], y[e]]) for e in range(len(x))])
-            starts = np.arange(len(x)) * (y.shape[1] + 1)
-            model = ngrams.KneserNey(self.train_ids, self.V, max_order)
-            logs = model.log2_probs(seq, starts)
-            keep = np.ones(len(seq), dtype=bool)
-            keep[starts] = False  # the first character of a track is an input only, as for the model
-            bpc = {k: float(-np.mean(v[keep])) for k, v in sorted(logs.items())}
-            best = min(bpc, key=lambda k: (bpc[k], k))
-            self._ngram[max_order] = (ngrams.NGramReport(ngrams.SMOOTHING, bpc, best, bpc[best],
-                                                        ngrams.uniform_bpc(self.V), len(self.train_ids),
-                                                        int(keep.sum())), model)
-        return self._ngram[max_order][0]
-
-    def ngram_model(self, max_order: int = ngrams.MAX_ORDER) -> ngrams.KneserNey:
-        self.ngram(max_order)
-        return self._ngram[max_order][1]
-
-
-def prepare(text: Text, valid: Text | None = None, batch: int = 32, length: int = 100) -> TextData:
-    """Vocabulary (from the training and held-out text together), ids, and the checks a stream needs."""
-    if valid is None:
-        n_valid = max(2, int(round(corpus.VALID_SHARE * len(text.text))))
-        train_text, valid_text = text.text[:-n_valid], text.text[-n_valid:]
-        valid_name = f"the last {corpus.VALID_SHARE:.0%} of {text.name}"
-    else:
-        train_text, valid_text, valid_name = text.text, valid.text, valid.name
-        if len(valid_text) < 2:
-            raise BadValueError("--valid", f"{valid.name} has {len(valid_text)} character(s); the held-out text "
-                                           "needs at least 2 (one to read, one to predict)")
-    vocab, unknown = corpus.build_vocab(train_text + valid_text)
-    if vocab.size < 2:
-        raise BadValueError("--text", f"{text.name} has only one distinct character ({vocab.symbols[0]!r}); "
-                                      "there is nothing to predict", "give a real text")
-    train_ids, _ = vocab.encode(train_text)
-    valid_ids, _ = vocab.encode(valid_text)
-    need = batch * length + 1
-    if len(train_ids) < need:
-        raise BadValueError("--text", f"{text.name} gives {len(train_ids):,} training characters; one batch of "
-                                      f"{batch} chunks of {length} characters (--batch x --length) needs at least "
-                                      f"{need:,}", "give a longer text, or a smaller --batch or --length")
-    return TextData(text.name, text.note, vocab, train_ids, valid_ids, valid_name, unknown,
-                    text.truncated or bool(valid is not None and valid.truncated))
-
-
-def prepare_config(cfg) -> TextData:
-    """The text a TrainConfig names (built-ins and files; stdin is read by the CLI, which passes a TextData)."""
-    source = cfg.text or "brackets"
-    text = corpus.read_source(source, cfg.max_chars, seed=cfg.seed)
-    valid = None if cfg.valid is None else corpus.read_source(cfg.valid, cfg.max_chars, cfg.seed, option="--valid")
-    return prepare(text, valid, cfg.batch, cfg.length)
-
-
-def tracks(ids: np.ndarray, count: int, newline: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Cut ``ids`` into ``count`` tracks of one length n: (inputs (count, n), targets (count, n)), the target being
-    the next character. Track b starts near b (N - 1) / count: at the first newline in the first half of its share
-    when there is one, so that a track's zero state is always met at a line start, where sampling and inspection
-    start too (they read a newline first). The few characters between one track's end and the next one's start
-    are left out."""
-    N = len(ids) - 1
-    share = max(N // count, 0)
-    starts = np.arange(count) * share
-    if newline is not None and share > 1:
-        nl = np.flatnonzero(ids[:N] == newline)
-        k = np.searchsorted(nl, starts)
-        for b in range(count):
-            if k[b] < len(nl) and nl[k[b]] < starts[b] + share // 2:
-                starts[b] = nl[k[b]]
-    ends = np.r_[starts[1:], N]
-    n = int((ends - starts).min()) if count else 0
-    x = np.stack([ids[s : s + n] for s in starts])
-    y = np.stack([ids[s + 1 : s + n + 1] for s in starts])
-    return x, y
-
-
-def one_hot(ids: np.ndarray, V: int, dtype=np.float64) -> np.ndarray:
-    """ids (...) -> (..., V)."""
-    out = np.zeros(ids.shape + (V,), dtype=dtype)
-    np.put_along_axis(out, ids[..., None].astype(np.intp), 1.0, axis=-1)
-    return out
-
-
-class Stream:
-    """B tracks of the training ids, read in chunks of T; ``state`` is the carried state of every track."""
-
-    def __init__(self, ids: np.ndarray, batch: int, length: int, V: int, newline: int | None = None):
-        self.B, self.T, self.V = int(batch), int(length), int(V)
-        self.x, self.y = tracks(ids, self.B, newline)  # (B, n) inputs, (B, n) targets: the next characters
-        n = self.n = self.x.shape[1]
-        if n < self.T:
-            raise BadValueError("--length", f"each of the {self.B} tracks has {n:,} characters, fewer than one "
-                                            f"chunk of {self.T}", "give a longer text, or a smaller --batch or "
-                                                                  "--length")
-        self.pos = 0
-        self.passes = 0  # completed passes over the text
-        self.state: dict = {}  # {"h": (L, B, H), "c": (L, B, H)} after the last chunk; empty = zeros
-
-    def next(self, dtype=np.float64) -> tuple[np.ndarray, np.ndarray, dict]:
-        """The next chunk of every track: (x (B, T, V) one-hot, y (B, T) int, the state to start from)."""
-        if self.pos + self.T > self.n:  # a new pass: the tracks restart, so does the state
-            self.pos = 0
-            self.passes += 1
-            self.state.clear()
-        s = slice(self.pos, self.pos + self.T)
-        self.pos += self.T
-        return one_hot(self.x[:, s], self.V, dtype), self.y[:, s].astype(np.int64), self.state
-
-
-def text_task(data: TextData, batch: int, length: int) -> Task:
-    """The task of a language model on ``data``: next character over its vocabulary, batches from a Stream."""
-    sym = data.vocab.symbols
-    return Task("text", NEXT_CHAR, data.V, data.V, 1, 100,
-                f"next character of {data.name}", vocab=sym, classes=sym,
-                extra={"stream": Stream(data.train_ids, batch, length, data.V, data.newline), "data": data,
-                       "vocab": data.vocab})
-
-
-def vocab_task(vocab: Vocab) -> Task:
-    """The task of a saved language model (no stream: for prediction, sampling and inspection)."""
-    sym = vocab.symbols
-    return Task("text", NEXT_CHAR, vocab.size, vocab.size, 1, 100, "next character", vocab=sym, classes=sym,
-                extra={"vocab": vocab})
-
-
-def vocab_of(task: Task) -> Vocab:
-    v = task.extra.get("vocab")
-    return v if v is not None else Vocab(tuple(task.vocab))
 
 
 # ------------------------------------------------------------------------------------------- state
@@ -330,202 +177,6 @@ def bpc(loss_nats: float | None) -> float | None:
     return None if loss_nats is None else loss_nats / LN2
 
 
-# ------------------------------------------------------------------------------------------- one step at a time
-
-
-class Stepper:
-    """Feed a language model one character at a time (``batch`` streams side by side), carrying its state.
-
-        st = Stepper(model)
-        p = st.step([vocab_id])     # (1, V): the distribution of the next character
-
-    The same cell code as training (heads._forward with T = 1)."""
-
-    def __init__(self, model: heads.Model, batch: int = 1):
-        self.model = model
-        self.B = int(batch)
-        self.V = model.task.input_size
-        self.dtype = model.params["head.weight"].dtype
-        self.state: dict = {}
-        self.last_fwd = None  # the last step's forward result (gates, states), for inspection
-
-    def reset(self) -> None:
-        self.state = {}
-
-    def logits(self, ids) -> np.ndarray:
-        ids = np.asarray(ids).reshape(self.B)
-        x = one_hot(ids[:, None], self.V, self.dtype)  # (B, 1, V)
-        h0, c0 = _initial_state(self.state, self.model)
-        fwd = heads._forward(self.model, x, h0=h0, c0=c0, ws_key=f"step{self.B}")
-        self.state = _final_state(fwd)
-        self.last_fwd = fwd
-        W, b = self.model.params["head.weight"], self.model.params["head.bias"]
-        return heads.linear(W, b, np.asarray(fwd.h)[:, 0]).astype(np.float64)  # (B, V)
-
-    def step(self, ids) -> np.ndarray:
-        return heads.softmax(self.logits(ids))
-
-
-def start_symbol(vocab: Vocab) -> int:
-    """What the model reads before a text or a sample without --prime: a newline (a line starts), else a
-    space, else the first character of the vocabulary."""
-    for ch in ("\n", " "):
-        if ch in vocab.chars:
-            return vocab.chars.index(ch)
-    return 0
-
-
-def tempered(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(logits / temperature); temperature 0 puts all the mass on the argmax (the first, on ties)."""
-    if temperature == 0:
-        p = np.zeros_like(logits)
-        np.put_along_axis(p, logits.argmax(-1)[..., None], 1.0, axis=-1)
-        return p
-    return heads.softmax(logits / temperature)
-
-
-def check_temperature(t) -> float:
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or not 0 <= t <= 100:
-        raise BadValueError("--temperature", f"must be a number from 0 (always the likeliest) to 100, got {t!r}")
-    return float(t)
-
-
-@dataclass(frozen=True)
-class SampledChar:
-    index: int  # 0-based position in the sample
-    char: str
-    id: int
-    probability: float  # the model's probability for it (temperature 1)
-    sampled_probability: float  # its probability under the temperature used to draw it
-
-
-def encode_prime(vocab: Vocab, prime: str, option: str = "--prime") -> np.ndarray:
-    """Ids of a text the model is to read; a character it does not know is an error (unless the model has the
-    unknown symbol, which then stands for it)."""
-    if not vocab.unknown:
-        known = set(vocab.chars)
-        bad = next((c for c in prime if c not in known), None)
-        if bad is not None:
-            shown = "".join(vocab.chars[:80])
-            raise BadValueError(option, f"{bad!r} is not a character the model knows; it knows {shown!r}")
-    return vocab.encode(prime)[0]
-
-
-def sample(model: heads.Model, length: int, temperature: float = 1.0, prime: str = "", seed: int = 0,
-           batch: int = 1):
-    """Generate ``length`` characters per stream, one at a time (a generator of lists of SampledChar, one per
-    stream). The same seed gives the same text; temperature 0 is the greedy argmax."""
-    vocab = vocab_of(model.task)
-    temperature = check_temperature(temperature)
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not 1 <= length <= MAX_SAMPLE:
-        raise BadValueError("--length", f"must be a whole number from 1 to {MAX_SAMPLE:,}, got {length!r}")
-    rng = np.random.default_rng([seed, 21])
-    st = Stepper(model, batch)
-    prime_ids = encode_prime(vocab, prime) if prime else np.array([start_symbol(vocab)])
-    for i in prime_ids:
-        logits = st.logits(np.full(batch, i))
-    for k in range(length):
-        p_model = heads.softmax(logits)
-        p = tempered(logits, temperature)
-        cum = np.cumsum(p, axis=-1)
-        u = rng.random(batch) * cum[:, -1]
-        ids = np.minimum((cum <= u[:, None]).sum(-1), vocab.size - 1)
-        if temperature == 0:
-            ids = logits.argmax(-1)
-        out = [SampledChar(k, vocab.symbol(int(i)), int(i), float(p_model[b, i]), float(p[b, i]))
-               for b, i in enumerate(ids)]
-        yield out
-        if k + 1 < length:
-            logits = st.logits(ids)
-
-
-# ------------------------------------------------------------------------------------------- brackets
-
-
-def closer_targets(text: str, min_depth: int = 3) -> list[tuple[int, str]]:
-    """Positions i (0-based) where text[i] closes a bracket opened at depth >= ``min_depth`` (min_depth brackets
-    open just before it), with the closer that is right there. Lines that begin before the text does are
-    skipped (their depth is unknown), so are closers without an opener."""
-    out = []
-    stack: list[str] = []
-    known = False
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            stack, known = [], True
-            continue
-        if not known:
-            continue
-        if ch in "([":
-            stack.append(ch)
-        elif ch in ")]":
-            if not stack:
-                continue
-            if len(stack) >= min_depth:
-                out.append((i, corpus.PAIRS[stack[-1]]))
-            stack.pop()
-    return out
-
-
-@dataclass(frozen=True)
-class BracketMemory:
-    min_depth: int
-    closers: int  # closing brackets at depth >= min_depth in the held-out tracks
-    model_right: int  # the right closer got more probability than the wrong one
-    ngram_right: int
-    ngram_order: int
-
-    @property
-    def model_share(self) -> float | None:
-        return self.model_right / self.closers if self.closers else None
-
-    @property
-    def ngram_share(self) -> float | None:
-        return self.ngram_right / self.closers if self.closers else None
-
-
-def bracket_memory(model: heads.Model, data: TextData, min_depth: int = 3) -> BracketMemory | None:
-    """How often, at a closing bracket with at least ``min_depth`` brackets open, the right closer gets more
-    probability than the wrong one, for the model and for the best n-gram; None without both kinds of bracket."""
-    vocab = data.vocab
-    if not all(c in vocab.chars for c in "()[]"):
-        return None
-    close_ids = [vocab.chars.index(")"), vocab.chars.index("]")]
-    x, y = data.eval_tracks()
-    s = score(model, x, y, extra_ids=close_ids)
-    rep = data.ngram()
-    ng = data.ngram_model()
-    total = m_right = n_right = 0
-    for e in range(len(x)):
-        text = vocab.decode(np.concatenate([x[e, :1], y[e]]))
-        targets = closer_targets(text, min_depth)
-        if not targets:
-            continue
-        pos = np.array([i for i, _ in targets])  # position in text; it is target index pos - 1
-        right = np.array([0 if c == ")" else 1 for _, c in targets])
-        probs = s.extra[e, pos - 1]  # (k, 2)
-        m_right += int(np.sum(probs[np.arange(len(pos)), right] > probs[np.arange(len(pos)), 1 - right]))
-        ids = np.concatenate([x[e, :1], y[e]])
-        hist, hlen = ng.histories(ids)
-        p_ng = [ng.probs(hist[pos], hlen[pos], np.full(len(pos), cid), orders=[rep.best_order])[rep.best_order]
-                for cid in close_ids]
-        p_ng = np.stack(p_ng, axis=-1)
-        n_right += int(np.sum(p_ng[np.arange(len(pos)), right] > p_ng[np.arange(len(pos)), 1 - right]))
-        total += len(pos)
-    return BracketMemory(min_depth, total, m_right, n_right, rep.best_order)
-
-
-def balanced(line: str) -> bool:
-    """Every bracket of the line closed by the right kind, in order, and none left open."""
-    stack: list[str] = []
-    for ch in line:
-        if ch in "([":
-            stack.append(ch)
-        elif ch in ")]":
-            if not stack or corpus.PAIRS[stack.pop()] != ch:
-                return False
-    return not stack
-
-
 # ------------------------------------------------------------------------------------------- saved models
 
 
@@ -587,32 +238,6 @@ KEPT_PER_STEP = {"lstm": 7, "gru": 5, "rnn": 1}
 def bptt_bytes(cell: str, hidden: int, steps: int, batch: int = 1, layers: int = 1, itemsize: int = 8) -> int:
     """Bytes of activations BPTT keeps for ``steps`` steps of ``batch`` sequences (cells.py's caches)."""
     return KEPT_PER_STEP[cell] * hidden * steps * batch * layers * itemsize
-
-
-def ngram_closer_share(data: TextData, min_depth: int = 3) -> float | None:
-    """How often the best n-gram gives the right closing bracket more probability than the wrong one, at
-    closers with ``min_depth`` or more brackets open in the held-out tracks."""
-    vocab = data.vocab
-    if not all(c in vocab.chars for c in "()[]"):
-        return None
-    close_ids = [vocab.chars.index(")"), vocab.chars.index("]")]
-    rep, ng = data.ngram(), data.ngram_model()
-    x, y = data.eval_tracks()
-    total = right_n = 0
-    for e in range(len(x)):
-        ids = np.concatenate([x[e, :1], y[e]])
-        targets = closer_targets(vocab.decode(ids), min_depth)
-        if not targets:
-            continue
-        pos = np.array([i for i, _ in targets])
-        right = np.array([0 if c == ")" else 1 for _, c in targets])
-        hist, hlen = ng.histories(ids)
-        p = np.stack([ng.probs(hist[pos], hlen[pos], np.full(len(pos), c), orders=[rep.best_order])[rep.best_order]
-                      for c in close_ids], axis=-1)
-        rows = np.arange(len(pos))
-        right_n += int(np.sum(p[rows, right] > p[rows, 1 - right]))
-        total += len(pos)
-    return right_n / total if total else None
 
 
 _LESSON_CACHE: dict = {}

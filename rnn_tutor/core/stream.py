@@ -1,23 +1,10 @@
-"""Streaming: a saved model's state carried one input at a time, with constant memory however long the stream.
+"""Streaming: a saved model on live inputs, one answer per input, with constant memory however long the stream.
 
-``Stepper`` runs one step of a model's cell stack and its readout. It keeps, per layer, one vector
-v = [h_(t-1); x_t; 1] (H + D + 1,) and one matrix with the cell's weights and both biases side by side, so a step
-is one matrix-vector product per layer plus a few in-place element-wise calls, and nothing is allocated:
-
-    RNN:   h_t = tanh([W_hh | W_ih | b_ih + b_hh] v)
-    LSTM:  [i; f; o; g] = [W_h | W_i | b_i + b_h] v  (rows reordered, i, f, o halved: sigmoid(a) = (1 + tanh(a/2)) / 2)
-           c_t = f * c_(t-1) + i * g ;  h_t = o * tanh(c_t)
-    GRU:   [a_r; a_z] = [W_h{r,z} | W_i{r,z} | b_i + b_h] v,  x_n = [0 | W_in | b_in] v,  h_n = [W_hn | 0 | b_hn] v
-           r, z = sigmoid(a_r), sigmoid(a_z) ;  n = tanh(x_n + r * h_n) ;  h_t = n + z * (h_(t-1) - n)
-
-These are the equations of ``cells.py`` (PyTorch's gate order and GRU reset-gate placement), so a stream gives the
-batch forward pass's numbers: the tests check every state and output against ``cells.forward``/``heads.predict``
-over the same inputs to 1e-12. Stacked layers (``weight_ih_l1``, ...) are stepped bottom to top, the state is
-(L, H) per cell state. The readout y = W h + b is one more product with [W | 0 | b] v of the top layer.
-
-The streams on top turn one input of each kind of model into one answer (``feed``): a reading for forecast and
-adding models, a token for the symbol tasks, a character for a language model (the hook below). An
-encoder-decoder cannot answer before its input ends, so it has no stream.
+The stepping itself (a model's cell stack and readout, one input at a time, nothing allocated per step) is
+``stepper.Stepper``, the one stepping code of the package (``Stepper`` is importable from here too). The streams
+here turn one input of each kind of model into one answer (``feed``): a reading for forecast and adding models,
+a token for the symbol tasks, a character for a language model. An encoder-decoder cannot answer before its
+input ends, so it has no stream.
 """
 
 from __future__ import annotations
@@ -27,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_tutor.core import cells, heads, tasks
+from rnn_tutor.core import heads, tasks
 from rnn_tutor.core.numbers import plain_float
+from rnn_tutor.core.stepper import Stepper
 from rnn_tutor.errors import BadValueError
 
 MAX_Z = 1e100  # a reading further than this many sds from the training mean would overflow a step
@@ -37,154 +25,6 @@ MAX_TOKEN_CHARS = 200  # a stream's inputs are short: longer ones are refused be
 
 class Skip(Exception):
     """One input the stream cannot use (not a number, an unknown word): reported, skipped, the stream goes on."""
-
-
-class Stepper:
-    """One step at a time through a model's cells (any number of layers) and its readout."""
-
-    def __init__(self, model: heads.Model, dtype=np.float64):
-        self.cell = model.cell
-        self.dtype = dt = np.dtype(dtype)
-        p = model.params
-        self.layers = L = cells.num_layers(p)
-        if L < 1:
-            raise BadValueError(None, "the model has no cell weights (weight_ih_l0)")
-        H = model.hidden_size
-        self.hidden_size = H
-        self.input_size = int(p["weight_ih_l0"].shape[1])
-        self._v, self._A, self._kernels = [], [], []
-        self._c = []
-        for layer in range(L):
-            w_ih = np.asarray(p[f"weight_ih_l{layer}"], dtype=np.float64)
-            w_hh = np.asarray(p[f"weight_hh_l{layer}"], dtype=np.float64)
-            b = np.asarray(p[f"bias_ih_l{layer}"], dtype=np.float64), np.asarray(p[f"bias_hh_l{layer}"], dtype=np.float64)
-            D = w_ih.shape[1]
-            v = np.zeros(H + D + 1, dtype=dt)  # [h_(t-1); x_t; 1]
-            v[-1] = 1.0
-            A = _fused(self.cell, w_ih, w_hh, *b, H).astype(dt)
-            self._v.append(v)
-            self._A.append(A)
-            self._kernels.append(self._kernel(v, A, H))
-        W = np.asarray(p["head.weight"], dtype=np.float64)  # (O, H)
-        top = self._v[-1]
-        R = np.zeros((W.shape[0], top.shape[0]))
-        R[:, :H] = W
-        R[:, -1] = np.asarray(p["head.bias"], dtype=np.float64)
-        self._R = R.astype(dt)  # [W | 0 | b]: y = R v after v's h slot holds h_t
-        self._y = np.empty(W.shape[0], dtype=dt)
-        self._x0 = self._v[0][H : H + self.input_size]  # where the input goes
-        self._links = [(self._v[k][H : 2 * H], self._v[k - 1][:H]) for k in range(1, L)]
-        self.steps = 0
-
-    def _kernel(self, v: np.ndarray, A: np.ndarray, H: int):
-        """The step of one layer as a closure over its buffers (views made once: a step allocates nothing)."""
-        dt = self.dtype
-        h = v[:H]  # h_t is written over h_(t-1), in place: it is the next step's input
-        dot, tanh, mul, add, sub = np.dot, np.tanh, np.multiply, np.add, np.subtract
-        if self.cell == "rnn":
-            a = np.empty(H, dtype=dt)
-
-            def step():
-                dot(A, v, a)
-                tanh(a, h)  # h_t = tanh(W_hh h + W_ih x + b)
-            return step
-        if self.cell == "lstm":
-            z = np.empty(4 * H, dtype=dt)
-            sig, half = z[: 3 * H], np.full(3 * H, 0.5, dtype=dt)
-            i, f, o, g = z[:H], z[H : 2 * H], z[2 * H : 3 * H], z[3 * H :]
-            c = np.zeros(H, dtype=dt)
-            ig, tc = np.empty(H, dtype=dt), np.empty(H, dtype=dt)
-            self._c.append(c)
-
-            def step():
-                dot(A, v, z)  # [i; f; o] halved, g: pre-activations (4H,)
-                tanh(z, z)
-                mul(sig, half, sig)
-                add(sig, half, sig)  # i, f, o = sigmoid(.) = (1 + tanh(./2)) / 2
-                mul(f, c, c)  # f * c_(t-1)
-                mul(i, g, ig)
-                add(c, ig, c)  # c_t = f * c_(t-1) + i * g
-                tanh(c, tc)
-                mul(o, tc, h)  # h_t = o * tanh(c_t)
-            return step
-        # GRU
-        a = np.empty(4 * H, dtype=dt)
-        rz, half = a[: 2 * H], np.full(2 * H, 0.5, dtype=dt)
-        r, zg, xn, hn = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
-        n, d = np.empty(H, dtype=dt), np.empty(H, dtype=dt)
-
-        def step():
-            dot(A, v, a)  # [r, z halved; W_in x + b_in; W_hn h + b_hn]
-            tanh(rz, rz)
-            mul(rz, half, rz)
-            add(rz, half, rz)  # r, z = sigmoid(.)
-            mul(r, hn, n)
-            add(n, xn, n)
-            tanh(n, n)  # n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
-            sub(h, n, d)
-            mul(d, zg, d)
-            add(n, d, h)  # h_t = n + z * (h_(t-1) - n) = (1 - z) n + z h_(t-1)
-        return step
-
-    def step(self, x) -> np.ndarray:
-        """Feed x_t (D,) (a number when D = 1); returns the readout y_t (O,), a view overwritten by the next
-        step (copy it to keep it)."""
-        self._x0[:] = x
-        kernels = self._kernels
-        kernels[0]()
-        for (dst, src), kernel in zip(self._links, kernels[1:]):
-            dst[:] = src  # layer l reads layer l-1's h_t
-            kernel()
-        np.dot(self._R, self._v[-1], self._y)
-        self.steps += 1
-        return self._y
-
-    @property
-    def h(self) -> np.ndarray:
-        """The hidden state now, (L, H) (a copy)."""
-        H = self.hidden_size
-        return np.stack([v[:H] for v in self._v])
-
-    @property
-    def c(self) -> np.ndarray | None:
-        """The LSTM cell state now, (L, H) (a copy); None for other cells."""
-        return np.stack(self._c) if self._c else None
-
-    @property
-    def state_numbers(self) -> int:
-        """How many numbers the state holds: h (and c) of every layer, the same after every step."""
-        return self.layers * self.hidden_size * (2 if self.cell == "lstm" else 1)
-
-    def reset(self) -> None:
-        H = self.hidden_size
-        for v in self._v:
-            v[:H] = 0.0
-        for c in self._c:
-            c[:] = 0.0
-        self.steps = 0
-
-
-def _fused(cell: str, w_ih, w_hh, b_ih, b_hh, H: int) -> np.ndarray:
-    """The one matrix a layer's step multiplies [h; x; 1] by (see the module docstring)."""
-    D = w_ih.shape[1]
-    if cell == "rnn":
-        return np.hstack([w_hh, w_ih, (b_ih + b_hh)[:, None]])  # (H, H + D + 1)
-    if cell == "lstm":
-        full = np.hstack([w_hh, w_ih, (b_ih + b_hh)[:, None]])  # rows i, f, g, o
-        order = np.concatenate([np.arange(H), np.arange(H, 2 * H), np.arange(3 * H, 4 * H), np.arange(2 * H, 3 * H)])
-        A = full[order]  # rows i, f, o, g
-        A[: 3 * H] *= 0.5  # sigmoid(a) = (1 + tanh(a / 2)) / 2 (halving is exact in floating point)
-        return A
-    A = np.zeros((4 * H, H + D + 1))  # GRU, PyTorch rows r, z, n
-    A[: 2 * H, :H] = w_hh[: 2 * H]
-    A[: 2 * H, H : H + D] = w_ih[: 2 * H]
-    A[: 2 * H, -1] = b_ih[: 2 * H] + b_hh[: 2 * H]
-    A[: 2 * H] *= 0.5
-    A[2 * H : 3 * H, H : H + D] = w_ih[2 * H :]  # W_in x + b_in
-    A[2 * H : 3 * H, -1] = b_ih[2 * H :]
-    A[3 * H :, :H] = w_hh[2 * H :]  # W_hn h + b_hn (the reset gate multiplies this part)
-    A[3 * H :, -1] = b_hh[2 * H :]
-    return A
 
 
 # ---------------------------------------------------------------------------------------------- streams per model
@@ -371,12 +211,17 @@ class CharStream(TokenStream):
     def __init__(self, saved, dtype=np.float64):
         super().__init__(saved, dtype)
         self.columns = CharStream.columns
+        self.exact = {ch: i for i, ch in enumerate(self.task.vocab)}  # characters are not words: 'A' is not 'a'
         self._p = None
 
     def parse(self, text: str) -> int:
-        i = self.index.get(text.casefold() if text not in self.index else text)
+        """The character's id; one the model does not know is read as its other case if the model knows that
+        one, else as the unknown symbol if the model has it, else skipped."""
+        i = self.exact.get(text)
         if i is None:
-            i = self.index.get(_UNKNOWN)
+            i = self.index.get(text.casefold())
+        if i is None:
+            i = self.exact.get(_UNKNOWN)
         if i is None:
             raise Skip(f"the character {text!r} is not in the model's alphabet")
         return i
