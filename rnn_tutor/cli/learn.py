@@ -17,12 +17,19 @@ def learn(
     = None,
     pager: Annotated[bool, typer.Option(
         "--pager/--no-pager", help="Page long lessons when writing to a terminal.")] = True,
+    cache: Annotated[bool, typer.Option(
+        "--cache/--no-cache", help="Reuse the lesson's figures computed at an earlier read, when nothing they "
+        "depend on has changed; --no-cache computes them now and saves nothing (as RNN_TUTOR_NO_CACHE=1 does).")]
+    = True,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """List the lessons, or read one with commands to try.
 
-    Every number in a lesson is computed when you read it, by the same code
-    the other commands use.
+    Every number in a lesson is computed by the same code the other commands
+    use. Lesson 6 trains small models for its figures (seconds), so the
+    figures are kept for later reads in the data directory the quiz uses
+    ($RNN_TUTOR_HOME, else the user data directory), and computed again
+    whenever rnn-tutor's code, numpy or Python changes.
 
     Examples:
 
@@ -30,7 +37,8 @@ def learn(
 
         rnn-tutor learn hand-trace
     """
-    from rnn_tutor.core import lessons
+    from rnn_tutor.core import lesson_cache, lessons
+    from rnn_tutor.quiz.paths import data_dir
     from rnn_tutor.render import learn as out
 
     everything = lessons.all_lessons()
@@ -40,4 +48,11 @@ def learn(
     lesson = lessons.find_lesson(topic)
     n = everything.index(lesson) + 1
     next_topic = everything[n].topic if n < len(everything) else None
-    out.emit_lesson(lessons.render(lesson), n, next_topic, fmt.value, pager=pager)
+    store = None
+    if cache and not lesson_cache.disabled_by_env():
+        try:
+            store = lesson_cache.LessonCache.in_data_dir(data_dir(), lessons.cache_parameters())
+        except (OSError, RuntimeError, ValueError):  # RNN_TUTOR_HOME=~nosuchuser/...: read without the cache
+            store = None
+    rendered = lessons.render(lesson, store, on_compute=lambda what: out.computing_hint(what, store))
+    out.emit_lesson(rendered, n, next_topic, fmt.value, pager=pager)

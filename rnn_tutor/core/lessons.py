@@ -14,6 +14,9 @@ Every number a lesson quotes as a *result* is a placeholder, ``{{name}}``, fille
 calculators (``VALUES`` below), so a lesson cannot disagree with the code. Commands the learner can run are the
 lines starting with ``$ rnn-tutor`` inside fenced code blocks; a test runs each of them.
 
+``render`` can take a ``lesson_cache.LessonCache``: a lesson whose values were computed before, by exactly this
+code in this environment, is filled from it instead (lesson 6 trains models for its figures).
+
 Standard library only at import time; the calculators are imported when a placeholder needs them.
 """
 
@@ -159,20 +162,24 @@ def find_lesson(name: str, option: str = "TOPIC") -> Lesson:
     raise BadValueError(option, f"no lesson called {name!r}; choose one of {topics} (or its number 1-{len(lessons)})")
 
 
-def render(lesson: Lesson) -> RenderedLesson:
-    """Fill every placeholder from the calculators."""
-    used: dict[str, str] = {}
-
-    def fill(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in used:
-            used[name] = value(name)
-        return used[name]
-
-    markdown = PLACEHOLDER.sub(fill, lesson.source)
+def render(lesson: Lesson, cache=None, on_compute: Callable[[tuple[str, str]], None] | None = None
+           ) -> RenderedLesson:
+    """Fill every placeholder from the calculators, or from ``cache`` (a ``lesson_cache.LessonCache``) when it
+    holds this lesson's values for exactly this code and environment. Before computing work that takes seconds,
+    ``on_compute`` is called once with what is being computed and about how long it takes (slow_work)."""
+    names = list(dict.fromkeys(lesson.placeholders))  # in order of first appearance
+    values = cache.load(lesson.topic, names) if cache is not None else None
+    if values is None:
+        slow = slow_work(names)
+        if slow and on_compute is not None:
+            on_compute(slow)
+        values = {name: value(name) for name in names}
+        if cache is not None:
+            cache.save(lesson.topic, values)
+    markdown = PLACEHOLDER.sub(lambda match: values[match.group(1)], lesson.source)
     return RenderedLesson(
         lesson.topic, lesson.title, lesson.summary, lesson.quiz, tuple(lesson.quiz_topics), markdown,
-        tuple(try_it_commands(markdown)), used,
+        tuple(try_it_commands(markdown)), values,
     )
 
 
@@ -273,24 +280,32 @@ def _bottleneck():
     return bottleneck_demo(size=4, max_length=32)
 
 
+# How lesson 6 trains its decoders: compare --decoders plain,attention's defaults (an LSTM of 16 units, at most
+# 1,000 steps, seed 0), lengths 2, 4, 8, ... up to 32. Part of the lesson cache's key (cache_parameters).
+DECODER_RUNS = {"cell": "lstm", "task": "reverse", "hidden": 16, "steps": 1000, "seed": 0, "first_length": 2,
+                "max_length": 32}
+
+
 @functools.lru_cache(maxsize=None)
 def _decoders():
-    """The plain decoder against attention on reverse, as ``compare --decoders plain,attention`` trains them (an
-    LSTM of 16 units, 1,000 steps, seed 0, stopping at 99%): lengths 2, 4, 8, ... until the plain decoder gets
-    fewer than half of the held-out outputs right in every symbol, then attention at that length. Returns
-    (length, plain exact-sequence accuracy, attention exact-sequence accuracy)."""
+    """The plain decoder against attention on reverse, as ``compare --decoders plain,attention`` trains them
+    (DECODER_RUNS, stopping at 99%): lengths 2, 4, 8, ... until the plain decoder gets fewer than half of the
+    held-out outputs right in every symbol, then attention at that length. Returns (length, plain exact-sequence
+    accuracy, attention exact-sequence accuracy)."""
     from rnn_tutor.core import train
     from rnn_tutor.core.decoders import HALF
 
+    runs = DECODER_RUNS
+
     def run(length: int, decoder: str) -> float:
-        cfg = train.TrainConfig(cell="lstm", task="reverse", length=length, hidden=16, steps=1000,
-                                stop_at=train.SOLVED, decoder=decoder)
+        cfg = train.TrainConfig(cell=runs["cell"], task=runs["task"], length=length, hidden=runs["hidden"],
+                                steps=runs["steps"], seed=runs["seed"], stop_at=train.SOLVED, decoder=decoder)
         return train.train(cfg).final.sequence_accuracy
 
-    length = 2
+    length = runs["first_length"]
     while True:
         plain = run(length, "plain")
-        if plain < HALF or length >= 32:
+        if plain < HALF or length >= runs["max_length"]:
             return length, plain, run(length, "attention")
         length *= 2
 
@@ -410,3 +425,28 @@ VALUES: dict[str, Callable[[], str]] = {
     # language models (lesson 9): the brackets corpus and its n-gram, truncated BPTT's memory, temperature
     **{f"lm.{k}": (lambda k=k: _lm(k)) for k in LM_VALUES},
 }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What takes time, for the hint shown while it is computed, and the settings the lesson cache keys on.
+# ---------------------------------------------------------------------------------------------------------------
+
+# placeholder prefix -> (what computing it does, about how long it took on the 2-core development machine)
+SLOW_VALUES: dict[str, tuple[str, str]] = {
+    "attn.": ("training small LSTMs", "about 4-10 s"),
+    "lm.brackets": ("building n-gram models", "about 1 s"),
+}
+
+
+def slow_work(names) -> tuple[str, str] | None:
+    """What computing these placeholders spends seconds on, and about how long; None when it takes no time."""
+    slow = [work for prefix, work in SLOW_VALUES.items() if any(n.startswith(prefix) for n in names)]
+    if not slow:
+        return None
+    return " and ".join(what for what, _ in slow), " + ".join(took for _, took in slow)
+
+
+def cache_parameters() -> dict:
+    """The seeds, sizes and steps the calculators pass in from here (those inside other modules, such as lm.py's
+    corpus seed, are covered by the hash of their source): part of every lesson cache entry's key."""
+    return {"decoders": dict(DECODER_RUNS)}

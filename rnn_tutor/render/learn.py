@@ -61,6 +61,22 @@ def footer(lesson: RenderedLesson, next_topic: str | None) -> str:
     return text
 
 
+def stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced by an object without isatty, or closed
+        return False
+
+
+def computing_hint(work: tuple[str, str], cache=None) -> None:
+    """One line on stderr, for a person only (stderr a terminal), while a lesson's figures take seconds."""
+    if not stderr_is_terminal():
+        return
+    what, took = work
+    kept = ", kept for later reads" if cache is not None and cache.writable() else ""
+    render.hint(f"{what[:1].upper()}{what[1:]} for the figures ({took}{kept}) ...")
+
+
 def emit_lesson(lesson: RenderedLesson, n: int, next_topic: str | None, fmt: str, pager: bool = True) -> None:
     if fmt == "json":
         render.write_json(lesson_record(lesson, n))

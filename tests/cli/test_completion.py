@@ -50,7 +50,7 @@ def test_bash_completes_commands_options_and_choices(tmp_path):
     assert r.returncode == 0, r.stderr
     got = r.stdout.splitlines()
     assert got == ["trace train", "--activation", "linear tanh relu sigmoid", "list", "jsonl csv",
-                   "adding", "--no-pager", "--new"], got  # the hidden --now is not offered
+                   "adding", "--no-pager --no-cache", "--new"], got  # the hidden --now is not offered
 
 
 def _complete(cli, shell: str, line: str, **extra) -> str:

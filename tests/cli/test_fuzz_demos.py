@@ -37,9 +37,10 @@ def test_bottleneck_fuzz(pairs, fmt):
 
 
 @settings(max_examples=40, deadline=None)
-@given(topic=st.one_of(st.none(), nasty_values, st.sampled_from(["order", "8", "hand", "g", "-1"])), fmt=formats)
-def test_learn_fuzz(topic, fmt):
-    args = ["learn", "--no-pager", "--format", fmt] + ([] if topic is None else ["--", topic])
+@given(topic=st.one_of(st.none(), nasty_values, st.sampled_from(["order", "8", "hand", "g", "-1"])), fmt=formats,
+       cache=st.sampled_from([[], ["--no-cache"], ["--cache"]]))
+def test_learn_fuzz(topic, fmt, cache):
+    args = ["learn", "--no-pager", *cache, "--format", fmt] + ([] if topic is None else ["--", topic])
     check_invocation(args)
 
 
