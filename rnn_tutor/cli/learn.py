@@ -38,6 +38,7 @@ def learn(
         rnn-tutor learn hand-trace
     """
     from rnn_tutor.core import lesson_cache, lessons
+    from rnn_tutor.errors import RnnTutorError
     from rnn_tutor.quiz.paths import data_dir
     from rnn_tutor.render import learn as out
 
@@ -52,7 +53,7 @@ def learn(
     if cache and not lesson_cache.disabled_by_env():
         try:
             store = lesson_cache.LessonCache.in_data_dir(data_dir(), lessons.cache_parameters())
-        except (OSError, RuntimeError, ValueError):  # RNN_TUTOR_HOME=~nosuchuser/...: read without the cache
+        except (OSError, RuntimeError, ValueError, RnnTutorError):  # RNN_TUTOR_HOME=~nosuchuser/...: no cache
             store = None
     rendered = lessons.render(lesson, store, on_compute=lambda what: out.computing_hint(what, store))
     out.emit_lesson(rendered, n, next_topic, fmt.value, pager=pager)

@@ -363,3 +363,13 @@ def test_export_to_an_empty_output_name_is_a_bad_value(cli):
     """`quiz export --output ""` (found by the fuzz test) reached the internal-error catch-all through Path('')."""
     r = cli(["quiz", "export", "--output", ""])
     assert r.exit_code == 2 and "--output" in r.stderr and "internal error" not in r.stderr, r.stderr
+
+
+def test_a_home_folder_under_an_unknown_user_is_a_bad_value(cli, monkeypatch):
+    """RNN_TUTOR_HOME=~nosuchuser/x reached the internal-error catch-all (Path.expanduser's RuntimeError)."""
+    monkeypatch.setenv("RNN_TUTOR_HOME", "~nosuchuser-rnn-tutor/x")
+    r = cli(["quiz", "list"])
+    assert r.exit_code == 2 and "RNN_TUTOR_HOME" in r.stderr and "internal error" not in r.stderr, r.stderr
+    monkeypatch.delenv("RNN_TUTOR_HOME")
+    r = cli(["quiz", "list", "--data-dir", "~nosuchuser-rnn-tutor/x"])
+    assert r.exit_code == 2 and "--data-dir" in r.stderr and "internal error" not in r.stderr, r.stderr
