@@ -152,7 +152,8 @@ def train(
     task: Annotated[TaskName, typer.Option("--task", "-t", help=TASK_HELP, case_sensitive=False)] = TaskName.adding,
     length: Annotated[Optional[int], typer.Option(
         "--length", "-T", help="Sequence length (default: the task's: adding 100, recall 50, order 8, "
-        "tagging 20, reverse 6).", show_default=False)] = None,
+        "tagging 20, reverse 6). Tagging needs at least 3: up to 2 words each tag follows from the word alone.",
+        show_default=False)] = None,
     hidden: Annotated[Optional[int], typer.Option(
         "--hidden", "-H", help="Hidden size (1-1024; default 16, for --task text 128, brackets 64).",
         show_default=False)] = None,

@@ -234,3 +234,41 @@ def test_choice_lists_are_the_cores():
                                 (cli_train.DType, core_train.DTYPES), (cli_train.GateInit, heads.GATE_INITS),
                                 (options.Cell, cells.CELLS)):
         assert [m.value for m in enum_cls] == list(core_list), enum_cls.__name__
+
+
+def test_tagging_at_length_one_is_refused_saying_the_smallest_length(cli):
+    """A one-word tagging sequence is always a determiner: a constant guess would 'solve' it. Refused (exit 2),
+    naming --length, the smallest meaningful length and why, for train, compare and predict --samples alike."""
+    for args in (["train", "--task", "tagging", "--length", "1", "--steps", "1"],
+                 ["compare", "--task", "tagging", "--length", "2", "--steps", "1"]):
+        r = cli(args)
+        assert r.exit_code == 2, r.stdout + r.stderr
+        assert "--length" in r.stderr and "from 3 to" in r.stderr and "from the word alone" in r.stderr
+        assert "Traceback" not in r.stderr
+
+
+def test_a_forecast_whose_errors_overflow_says_so_beside_its_nulls(cli, tmp_path):
+    """Readings near 1e308: every squared error in the signal's units is past the float range. JSON has null for
+    each and "overflow": true (the convention every command follows); the table says 'overflow', not '-'. A run
+    on ordinary readings says "overflow": false."""
+    big = tmp_path / "big.txt"
+    big.write_text("\n".join(("1e308", "-1e308", "5e307")[i % 3] for i in range(300)) + "\n")
+    r = cli(["train", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
+             "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    f = loads_strict(r.stdout)["forecast"]
+    assert f["overflow"] is True and f["mse"] is None and f["ar_mse"] is None and f["persistence_mse"] is None
+    assert "overflow a 64-bit float" in f["sentence"]
+    rows = loads_strict(cli(["compare", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
+                             "--cells", "gru", "--format", "json"]).stdout)
+    assert rows[0]["forecast"]["overflow"] is True and rows[0]["forecast"]["mse"] is None
+    said = " ".join(cli(["compare", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
+                         "--cells", "gru"]).stdout.split())
+    assert "gru overflow; AR(8) overflow, persistence overflow" in said and " inf" not in said
+    table = cli(["train", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20"]).stdout
+    assert "lstm                overflow" in table
+    small = tmp_path / "small.txt"
+    small.write_text("\n".join(str((i * 7) % 11) for i in range(300)) + "\n")
+    ok = loads_strict(cli(["train", "--task", "forecast", "--signal", str(small), "--steps", "2", "--length", "20",
+                           "--format", "json"]).stdout)["forecast"]
+    assert ok["overflow"] is False and ok["mse"] is not None
