@@ -278,6 +278,10 @@ def _collect(cells, name: str, label: str, decimal_comma: bool) -> Readings:
 # ---------------------------------------------------------------------------------------------- prepared signal
 
 
+MAX_SCALE = 1e150  # the largest |reading| a file may hold: mean, sd and squared errors stay finite, and the
+# saved model's norm_mean / norm_std fit its file's checked range (savedmodel.FORECAST_META)
+
+
 def scale_of(x: np.ndarray) -> tuple[float, float]:
     """(mean, standard deviation) of readings, computed without overflow for any finite values."""
     x = np.asarray(x, dtype=np.float64)
@@ -342,6 +346,12 @@ def prepare(signal: str | None, seed: int, heldout: int | None, length: int, col
         return Signal(key, f"the {key} signal", mean, std, held, coef)
     r = read_readings(name, column)
     n = r.values.shape[0]
+    big = float(np.max(np.abs(r.values)))
+    if big > MAX_SCALE:
+        raise BadValueError("--signal", f"{r.source} has readings as large as {big:.3g}; rnn-tutor forecasts "
+                            f"readings up to {MAX_SCALE:.0e} in size (so that their squares, the errors it "
+                            "reports, stay finite, and a saved model loads again)",
+                            "rescale the column, for example into other units, and train again")
     n_held = max(k + 2, n // 5) if heldout is None else int(heldout)
     n_train = n - n_held
     if n_held < k + 2 or n_train < max(length + 1, 2 * (k + 1)):

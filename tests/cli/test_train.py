@@ -247,26 +247,27 @@ def test_tagging_at_length_one_is_refused_saying_the_smallest_length(cli):
         assert "Traceback" not in r.stderr
 
 
-def test_a_forecast_whose_errors_overflow_says_so_beside_its_nulls(cli, tmp_path):
-    """Readings near 1e308: every squared error in the signal's units is past the float range. JSON has null for
-    each and "overflow": true (the convention every command follows); the table says 'overflow', not '-'. A run
-    on ordinary readings says "overflow": false."""
+def test_readings_too_large_to_square_are_refused_before_training(cli, tmp_path):
+    """Readings near 1e308: every squared error in the signal's units would be past the float range, and the saved
+    model's scale past what its file may hold (1e150), so it could not be loaded again. Refused up front, naming
+    the size and what to do, for train and compare. A run on ordinary readings says "overflow": false."""
     big = tmp_path / "big.txt"
     big.write_text("\n".join(("1e308", "-1e308", "5e307")[i % 3] for i in range(300)) + "\n")
-    r = cli(["train", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
-             "--format", "json"])
+    for cmd in (["train"], ["compare", "--cells", "gru"]):
+        r = cli([*cmd, "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
+                 "--format", "json", "--save", str(tmp_path / "m.npz")] if cmd == ["train"] else
+                [*cmd, "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20", "--format", "json"])
+        assert r.exit_code == 2, r.stdout + r.stderr
+        assert "--signal" in r.stderr and "1e+308" in r.stderr and "rescale" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "m.npz").exists()
+    edge = tmp_path / "edge.txt"  # the largest allowed size trains, saves, and loads again
+    edge.write_text("\n".join(str(1e150 * ((i * 7) % 11 - 5) / 5) for i in range(300)) + "\n")
+    r = cli(["train", "--task", "forecast", "--signal", str(edge), "--steps", "2", "--length", "20", "--format", "json",
+             "--save", str(tmp_path / "edge.npz")])
     assert r.exit_code == 0, r.stderr
-    f = loads_strict(r.stdout)["forecast"]
-    assert f["overflow"] is True and f["mse"] is None and f["ar_mse"] is None and f["persistence_mse"] is None
-    assert "overflow a 64-bit float" in f["sentence"]
-    rows = loads_strict(cli(["compare", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
-                             "--cells", "gru", "--format", "json"]).stdout)
-    assert rows[0]["forecast"]["overflow"] is True and rows[0]["forecast"]["mse"] is None
-    said = " ".join(cli(["compare", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
-                         "--cells", "gru"]).stdout.split())
-    assert "gru overflow; AR(8) overflow, persistence overflow" in said and " inf" not in said
-    table = cli(["train", "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20"]).stdout
-    assert "lstm                overflow" in table
+    assert loads_strict(r.stdout)["forecast"]["overflow"] is False
+    p = cli(["predict", str(tmp_path / "edge.npz"), "--input", " ".join(["1e149"] * 20), "--format", "json"])
+    assert p.exit_code == 0, p.stderr
     small = tmp_path / "small.txt"
     small.write_text("\n".join(str((i * 7) % 11) for i in range(300)) + "\n")
     ok = loads_strict(cli(["train", "--task", "forecast", "--signal", str(small), "--steps", "2", "--length", "20",
