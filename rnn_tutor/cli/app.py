@@ -113,6 +113,14 @@ def _usage_message(e: Any) -> str:
     return f"Error: {text} ({notes})"
 
 
+class InterruptReported(typer.Exit):
+    """Exit 130 from a command that has already said on stderr where it was interrupted and what it kept
+    (train: the step and the file saved), so no second "Interrupted." follows."""
+
+    def __init__(self) -> None:
+        super().__init__(INTERRUPTED)
+
+
 class PipeClosed(Exception):
     """stdout's reader went away (EPIPE), raised past typer's own EPIPE handling (which would exit 1)."""
 
@@ -126,7 +134,7 @@ def run_guarded(func, *args, **kwargs) -> int:
             _stderr_line("\nInterrupted.")
         return code
     except typer.Exit as e:
-        if e.exit_code == INTERRUPTED:
+        if e.exit_code == INTERRUPTED and not isinstance(e, InterruptReported):
             _stderr_line("\nInterrupted.")
         if e.exit_code == PIPE_CLOSED:
             quiet_stdout()

@@ -34,7 +34,9 @@ def predict(
         show_default=False)] = None,
     stream: Annotated[bool, typer.Option(
         "--stream", help="Read stdin as it arrives and answer every input at once, carrying the state: one reading "
-        "per line (forecast, adding), one word per line (recall, order, tagging).")] = False,
+        "per line (forecast, adding; or signal's csv, read by its header, and jsonl), one word per line (recall, "
+        "order, tagging), every character (a language model: the bits it spent on each, the first as read after a "
+        "newline, as inspect --surprise reads it).")] = False,
     anomaly: Annotated[Optional[float], typer.Option(
         "--anomaly", help="With --stream, a forecast model: flag readings whose error is above K times the held-out "
         "errors' standard deviation.", metavar="K", show_default=False)] = None,
@@ -97,16 +99,30 @@ def predict(
     if len(texts) > MAX_INPUT_LINES:
         raise BadValueError("--input", f"at most {MAX_INPUT_LINES:,} inputs at once, got {len(texts):,}")
     t = saved.model.task
+    from rnn_tutor.core import forecast_samples as fs
+
+    forecast = fs.is_forecast(saved)
     if not texts:
         n = saved.length if length is None else t.check_length(length)
-        texts = core.sample_inputs(t, 5 if samples is None else samples, n, seed)
-    preds = [core.predict_one(saved, text) for text in texts]
+        count = 5 if samples is None else samples
+        if forecast:  # a generated window has a right answer: the reading that came next
+            preds = fs.forecast_samples(saved, count, n, seed)
+            texts = [p.input for p in preds]
+        else:
+            texts = core.sample_inputs(t, count, n, seed)
+    if not forecast or inputs:
+        preds = [core.predict_one(saved, text) for text in texts]
     if t.name == "text":  # a language model reads text of any length: its --length was a chunk, not an input's size
         import dataclasses
 
         preds = [dataclasses.replace(p, other_length=False) for p in preds]
     meta = {"cell": saved.model.cell, "task": t.name, "path": str(model), "trained_length": saved.length,
             "hidden": saved.model.hidden_size}
+    if forecast:
+        from rnn_tutor.render import forecast_predict
+
+        forecast_predict.emit(preds, meta, fmt.value, saved.meta.get("heldout_mse"))
+        return
     if attention:
         from rnn_tutor.core.attention import attention_map
         from rnn_tutor.render.attention import emit_predictions

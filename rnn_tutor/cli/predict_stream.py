@@ -55,10 +55,12 @@ def run_stream(saved, fmt: str, anomaly: float | None) -> int:
 
 
 def _lines(st, writer, Skip) -> None:
-    """One line at a time; every word (or number) of a line is one input. Bad ones are reported and skipped."""
+    """One line at a time; every word (or number) of a line is one input, except that a reading stream reads
+    signal's CSV and JSON Lines by their column and field (``Readings``). Bad ones are reported and skipped."""
     raw = getattr(sys.stdin, "buffer", None)
     readline = raw.readline if raw is not None else sys.stdin.readline
     numbers = st.unit == "reading"
+    table = Readings()
     lineno = 0
     while True:
         line = readline(MAX_LINE + 1)
@@ -77,7 +79,12 @@ def _lines(st, writer, Skip) -> None:
             except UnicodeDecodeError:
                 render.warn(f"line {lineno} is not UTF-8 text; skipped")
                 continue
-        parts = line.replace(",", " ").split() if numbers else line.split()
+        if numbers:
+            parts = table.parts(line, lineno)
+            if parts is None:
+                continue
+        else:
+            parts = line.split()
         for part in parts:
             try:
                 rec = st.feed_text(part)
@@ -85,6 +92,97 @@ def _lines(st, writer, Skip) -> None:
                 render.warn(f"line {lineno}: {exc}; skipped")
                 continue
             writer.write(rec)
+
+
+class Readings:
+    """Which words of a line are readings. Bare numbers, any number on a line (spaces or commas between them);
+    or what ``rnn-tutor signal`` writes: its CSV (a header ``t,reading``, then one row per reading: the step
+    number is not a reading, only the ``reading`` column is) and its JSON Lines (``{"t": 1, "reading": ...}``).
+
+    A first line with commas between fields none of which is a number is a CSV header: the one named
+    ``reading`` is the column read; any other header is refused, naming its columns (nothing has been read
+    yet). A first line with a number among words ('1,abc') is readings, the words warned about, as before.
+    What is read is said once on stderr."""
+
+    def __init__(self):
+        self.column: int | None = None  # CSV: the index of the column read
+        self.fields = 0  # CSV: the header's number of columns
+        self.seen = False  # a non-blank line has been read
+        self.jsonl_said = False
+
+    def parts(self, line: str, lineno: int) -> list[str] | None:
+        """The readings of one line as text; None when the line is a header or a row to skip (said on stderr)."""
+        text = line.strip()
+        if not text:
+            return []
+        first, self.seen = not self.seen, True
+        if text.startswith("{") and self.column is None:
+            return self._json(text, lineno)
+        if first and "," in text and not any(_numberish(f) for f in _csv_fields(text)):
+            self._header(_csv_fields(text), lineno)
+            return None
+        if self.column is not None:
+            row = _csv_fields(text)
+            if len(row) != self.fields:
+                render.warn(f"line {lineno} has {len(row)} fields, the CSV header {self.fields}; skipped")
+                return None
+            return [row[self.column]]
+        return line.replace(",", " ").split()
+
+    def _header(self, names: list[str], lineno: int) -> None:
+        keys = [n.strip().lower() for n in names]
+        shown = ",".join(names)
+        if "reading" in keys:
+            self.column = keys.index("reading")
+        else:
+            raise BadValueError("--stream", f"line {lineno} is a CSV header naming {len(names)} columns ({shown}) "
+                                "and none is 'reading'; give a column named 'reading' (as rnn-tutor signal "
+                                "--format csv writes) or one reading per line")
+        self.fields = len(names)
+        others = [n for i, n in enumerate(names) if i != self.column]
+        why = {"t": "the step number", "step": "the step number"}
+        rest = "; ".join(f"{n!r} is {why[n.strip().lower()]}, not a reading" if n.strip().lower() in why else
+                         f"{n!r} is not read" for n in others)
+        render.message(f"Line {lineno} is a CSV header ({shown}): reading the {names[self.column]!r} column, one "
+                       f"reading per row" + (f" ({rest})." if rest else "."))
+
+    def _json(self, text: str, lineno: int) -> list[str] | None:
+        import json
+
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            render.warn(f"line {lineno} starts with '{{' but is not JSON; skipped")
+            return None
+        if not isinstance(obj, dict) or "reading" not in obj:
+            render.warn(f"line {lineno} is a JSON object without a \"reading\"; skipped")
+            return None
+        v = obj["reading"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            render.warn(f"line {lineno}: its \"reading\" is not a number; skipped")
+            return None
+        if not self.jsonl_said:
+            self.jsonl_said = True
+            render.message(f"Line {lineno} is a JSON object: reading its \"reading\" field, one reading per line.")
+        return [repr(float(v))]
+
+
+def _csv_fields(text: str) -> list[str]:
+    import csv
+
+    return next(csv.reader([text]), [])
+
+
+def _numberish(field: str) -> bool:
+    """A CSV field that reads as a reading (an adding value may carry its '*')."""
+    from rnn_tutor.core.numbers import plain_float
+
+    f = field.strip().rstrip("*")
+    try:
+        plain_float(f)
+    except ValueError:
+        return False
+    return True
 
 
 def _characters(st, writer) -> None:

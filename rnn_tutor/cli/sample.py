@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from rnn_tutor.cli.app import app
-from rnn_tutor.cli.options import SeedOpt
+from rnn_tutor.cli.options import NUMBER, SeedOpt, number
 
 
 class SampleFormat(str, enum.Enum):
@@ -27,8 +27,9 @@ def sample(
         "head, saved with numpy.savez (then give --vocab; see 'rnn-tutor inspect --help').", show_default=False)],
     length: Annotated[int, typer.Option("--length", "-n", help="Characters to write (1-100,000).")] = 300,
     temperature: Annotated[float, typer.Option(
-        "--temperature", "-t", help="Divide the logits by this before the softmax: below 1 safer and more "
-        "repetitive, above 1 wilder; 0 always takes the likeliest character.")] = 1.0,
+        "--temperature", "-t", parser=number("--temperature"), metavar=NUMBER,
+        help="Divide the logits by this before the softmax (0-100): below 1 safer and more repetitive, above 1 "
+        "wilder; 0 always takes the likeliest character, as any tiny temperature does.")] = 1.0,
     prime: Annotated[str, typer.Option(
         "--prime", "-p", help="Text the model reads first and then continues (default: as after a newline).",
         show_default=False)] = "",
@@ -69,8 +70,7 @@ def sample(
         raise RnnTutorError(f"{model} has no head (the nn.Linear(H, V) that gives the next character's logits, "
                             "saved as fc.weight/fc.bias, head.*, decoder.*, ...), so it cannot write",
                             "save the state_dict of the whole model, its Linear head included")
-    lm.check_temperature(temperature)
-    check_small_temperature(saved.model, temperature)
+    temperature = lm.check_temperature(temperature, getattr(temperature, "text", None))
     writer = view.SampleWriter(fmt.value)
     last = ""
     try:
@@ -86,20 +86,3 @@ def sample(
     writer.chars_end_with_newline = last == "\n"
     writer.close({"model": str(model), "length": length, "temperature": temperature, "prime": prime, "seed": seed})
 
-
-def check_small_temperature(model, temperature: float) -> None:
-    """Refuse a positive temperature so small that logits / temperature overflows float64 (the softmax of
-    infinities is NaN: the draw would be garbage). Every logit is h W_v + b_v with each h in [-1, 1] (tanh, or
-    o * tanh(c), or a GRU's mix of such), so |logit| <= max_v (sum |W_v| + |b_v|) = B, and B / t must stay finite."""
-    import numpy as np
-
-    from rnn_tutor.errors import BadValueError
-
-    if temperature <= 0:
-        return
-    W, b = model.params["head.weight"], model.params["head.bias"]
-    bound = float(np.max(np.abs(W).sum(axis=1) + np.abs(b)))
-    if bound / temperature > 1e300:
-        raise BadValueError("--temperature", f"{temperature:g} is too small for this model: its logits (up to "
-                                             f"{bound:.3g} in size) divided by it overflow",
-                            "give 0, which always takes the likeliest character, as a temperature this small would")

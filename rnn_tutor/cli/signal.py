@@ -40,8 +40,9 @@ def signal(
 ) -> None:
     """Write readings of a generated signal, the ones train --task forecast learns (see the README).
 
-    The table is one reading per line, so it pipes into predict --stream; csv has t,reading rows, jsonl one
-    object per reading, json one object at the end. The same --seed gives the same readings (a stream of its
+    The table is one reading per line (rounded to 6 significant digits), so it pipes into predict --stream;
+    csv has t,reading rows and jsonl one object per reading, both with every digit, and predict --stream reads
+    them too (the reading column or field, never t); json is one object at the end. The same --seed gives the same readings (a stream of its
     own, apart from the training and held-out readings).
 
     Examples:

@@ -64,7 +64,9 @@ def trace(
     hidden_size: Annotated[int, typer.Option(
         "--hidden-size", "-H", help="Cell: size of the hidden state.", min=1, max=64)] = 4,
     weights_file: Annotated[Optional[Path], typer.Option(
-        "--weights", help="Cell: a weights file or saved model (.npz, PyTorch names) instead of seeded weights.",
+        "--weights", help="Cell: a weights file or saved model (.npz, PyTorch names) instead of seeded weights; "
+        "also a whole torch model's state_dict (lstm.weight_ih_l0 ..): its head (fc.*) is left out and an "
+        "nn.Embedding is folded into weight_ih_l0, so input k (--one-hot) is the embedding's row k.",
         show_default=False)] = None,
     model_input: Annotated[Optional[str], typer.Option(
         "--input", "-i", help="Cell with a saved model: an input in the model's own format, as `predict "

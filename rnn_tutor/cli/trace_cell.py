@@ -71,12 +71,14 @@ def run_cell_trace(*, source, sentence, values, model_input, cell, hidden_size, 
     from rnn_tutor import render
     from rnn_tutor.cli.trace_impl import gather_inputs
     from rnn_tutor.core import cells, celltrace
-    from rnn_tutor.core.weights import load_weights
+    from rnn_tutor.core.statedict import trace_weights
     from rnn_tutor.errors import BadValueError, RnnTutorError
     from rnn_tutor.render import cells as rcells
 
     fmt = getattr(fmt, "value", fmt)
-    w = load_weights(weights, cell=cell) if weights is not None else None
+    w, notes = trace_weights(weights, cell=cell) if weights is not None else (None, [])
+    for note in notes:  # a whole torch model's state_dict: what was read from it, and what was left out
+        render.message(note)
     cell = cells.check_cell(w.cell if w is not None else cell)
     task = _task_of(weights) if weights is not None else None
     if model_input is not None and task is None:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from rnn_tutor.cli import lmtext
-from rnn_tutor.cli.app import PIPE_CLOSED, app
+from rnn_tutor.cli.app import INTERRUPTED, PIPE_CLOSED, InterruptReported, app
 from rnn_tutor.cli.options import Cell, SeedOpt, StreamFormat, StreamFormatOpt
 
 
@@ -126,14 +126,24 @@ def run_training(config, fmt: str, save: Optional[Path], label: str, sample_ever
         if saved:
             view.note(f"Output closed at step {trainer.step:,}; the model so far is saved to {saved}.")
         return PIPE_CLOSED
-    if interrupted:
-        view.note(f"Interrupted at step {trainer.step:,}: the results so far follow"
-                  + (f", saved to {saved}." if saved else "."))
     view.emit_train(result, fmt, saved)
+    try_it = f"try: rnn-tutor {'sample' if text is not None else 'predict'} {saved}"
+    if interrupted:  # said once, after the results: where it stopped and what was kept where
+        view.note(interrupted_note(trainer.step, cfg.steps, save, saved, try_it))
+        return INTERRUPTED
     if saved and fmt == "table":
-        view.note(f"Saved to {saved}. Try: rnn-tutor " + (f"sample {saved}" if text is not None
-                                                          else f"predict {saved}"))
-    return 130 if interrupted else 0
+        view.note(f"Saved to {saved}. {try_it[0].upper()}{try_it[1:]}")
+    return 0
+
+
+def interrupted_note(step: int, steps: int, save: Optional[Path], saved: Optional[str], try_it: str) -> str:
+    """The one line train prints on Ctrl-C (SIGTERM, SIGHUP), after the results; the command then exits 130."""
+    where = f"Interrupted at step {step:,} of {steps:,}"
+    if saved:
+        return f"{where}: the results are the model at that step, saved to {saved} ({try_it})."
+    if save is not None:
+        return f"{where}, before the first evaluation: nothing to show, {save} not written."
+    return f"{where}: the results are the model at that step (not saved: give --save FILE to keep it)."
 
 
 @app.command("train")
@@ -142,7 +152,8 @@ def train(
     task: Annotated[TaskName, typer.Option("--task", "-t", help=TASK_HELP, case_sensitive=False)] = TaskName.adding,
     length: Annotated[Optional[int], typer.Option(
         "--length", "-T", help="Sequence length (default: the task's: adding 100, recall 50, order 8, "
-        "tagging 20, reverse 6).", show_default=False)] = None,
+        "tagging 20, reverse 6). Tagging needs at least 3: up to 2 words each tag follows from the word alone.",
+        show_default=False)] = None,
     hidden: Annotated[Optional[int], typer.Option(
         "--hidden", "-H", help="Hidden size (1-1024; default 16, for --task text 128, brackets 64).",
         show_default=False)] = None,
@@ -218,5 +229,7 @@ def train(
         valid=valid, max_chars=max_chars,
     )
     code = run_training(config, fmt.value, save, f"{cell.value} {task.value}", sample_every)
+    if code == INTERRUPTED:
+        raise InterruptReported()  # run_training has said where it stopped and what it saved
     if code:
         raise typer.Exit(code)

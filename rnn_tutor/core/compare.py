@@ -84,12 +84,17 @@ def compare_sentence(rows: list[CompareRow], task: str, length: int, steps: int,
 
 def _forecast_compare_sentence(rows: list[CompareRow]) -> str:
     """Forecasts have no "solved": the held-out errors side by side, then what the best cell's memory bought."""
+    import math
+
+    def err(v: float) -> str:  # squared errors past the float range are said, as the table says them
+        return f"{v:.4g}" if math.isfinite(v) else "overflow"
+
     f = rows[0].forecast
-    errors = ", ".join(f"{r.cell} {r.forecast.mse:.4g}" for r in rows)
-    best = min(rows, key=lambda r: r.forecast.mse)
+    errors = ", ".join(f"{r.cell} {err(r.forecast.mse)}" for r in rows)
+    best = min(rows, key=lambda r: r.forecast.mse if math.isfinite(r.forecast.mse) else math.inf)
     return (f"Held-out mean squared error on {f.source} ({f.readings:,} readings): {errors}; AR({f.ar_order}) "
-            f"{f.ar_mse:.4g}, persistence {f.persistence_mse:.4g} (the accuracy column is the share of the variance "
-            f"explained). {best.forecast.sentence}")
+            f"{err(f.ar_mse)}, persistence {err(f.persistence_mse)} (the accuracy column is the share of the "
+            f"variance explained). {best.forecast.sentence}")
 
 
 def length_sentence(rows: list[CompareRow], hidden: int, task: str | None = None) -> str:

@@ -42,6 +42,7 @@ import numpy as np
 from rnn_tutor.core import corpus, heads
 from rnn_tutor.core import ngram as ngrams
 from rnn_tutor.core.corpus import Vocab
+from rnn_tutor.core.numfmt import percent
 from rnn_tutor.core.lm_brackets import (  # noqa: F401 (re-exported: lm.bracket_memory, ...)
     BracketMemory, balanced, bracket_memory, closer_targets, ngram_closer_share)
 from rnn_tutor.core.lm_data import (  # noqa: F401 (re-exported: lm.prepare, lm.one_hot, ...)
@@ -265,7 +266,7 @@ def lesson_value(name: str) -> str:
             "brackets_ngram_order": lambda: str(rep.best_order),
             "brackets_ngram_bpc": lambda: f"{rep.best_bpc:.3f}",
             "brackets_ngram_ppl": lambda: f"{2 ** rep.best_bpc:.2f}",
-            "brackets_ngram_closers": lambda: f"{100 * ngram_closer_share(data):.0f}%",
+            "brackets_ngram_closers": lambda: percent(ngram_closer_share(data), 0),  # half away from zero
         }
         return values[name]()
     return {

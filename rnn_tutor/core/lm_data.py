@@ -16,6 +16,7 @@ import numpy as np
 from rnn_tutor.core import corpus
 from rnn_tutor.core import ngram as ngrams
 from rnn_tutor.core.corpus import Text, Vocab
+from rnn_tutor.core.numfmt import percent
 from rnn_tutor.core.tasks import NEXT_CHAR, Task
 from rnn_tutor.errors import BadValueError
 
@@ -79,7 +80,7 @@ def prepare(text: Text, valid: Text | None = None, batch: int = 32, length: int 
     if valid is None:
         n_valid = max(2, int(round(corpus.VALID_SHARE * len(text.text))))
         train_text, valid_text = text.text[:-n_valid], text.text[-n_valid:]
-        valid_name = f"the last {corpus.VALID_SHARE:.0%} of {text.name}"
+        valid_name = f"the last {percent(corpus.VALID_SHARE, 0)} of {text.name}"
     else:
         train_text, valid_text, valid_name = text.text, valid.text, valid.name
         if len(valid_text) < 2:

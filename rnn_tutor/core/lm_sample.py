@@ -29,17 +29,27 @@ def start_symbol(vocab: Vocab) -> int:
 
 
 def tempered(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(logits / temperature); temperature 0 puts all the mass on the argmax (the first, on ties)."""
+    """softmax(logits / temperature); temperature 0 puts all the mass on the argmax (the first, on ties).
+
+    The logits are shifted by their maximum BEFORE the division (the same probabilities: softmax ignores a shift):
+    the shifted logits are <= 0, so dividing by any positive temperature, however small (1e-310), can only give a
+    finite number <= 0 or -inf (probability 0), never +inf (inf - inf is NaN). A temperature that small leaves
+    the mass on the maximum, as temperature 0 does."""
     if temperature == 0:
         p = np.zeros_like(logits)
         np.put_along_axis(p, logits.argmax(-1)[..., None], 1.0, axis=-1)
         return p
-    return heads.softmax(logits / temperature)
+    shifted = logits - logits.max(axis=-1, keepdims=True)  # (..., V), every entry <= 0
+    with np.errstate(over="ignore"):  # -x / 1e-310 may overflow to -inf: exp(-inf) = 0, the right limit
+        return heads.softmax(shifted / temperature)
 
 
-def check_temperature(t) -> float:
+def check_temperature(t, typed: str | None = None) -> float:
+    """The temperature as a float, checked: a number from 0 to 100. ``typed`` is what the user wrote (the
+    message echoes it, not the float it became: "-1", not "-1.0")."""
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or not 0 <= t <= 100:
-        raise BadValueError("--temperature", f"must be a number from 0 (always the likeliest) to 100, got {t!r}")
+        shown = repr(typed) if typed is not None else repr(t)
+        raise BadValueError("--temperature", f"must be a number from 0 (always the likeliest) to 100, got {shown}")
     return float(t)
 
 

@@ -102,7 +102,7 @@ def save_model(path, result: TrainResult):
 
 
 # a forecast model's metadata: what undoes the normalisation, and the held-out errors predict --stream reports
-MAX_SCALE = 1e150  # |mean| and sd of the readings a forecast model accepts in its file (squares stay finite)
+from rnn_tutor.core.signals import MAX_SCALE  # |mean| and sd of the readings a forecast model's file may hold
 FORECAST_META: dict[str, weights.MetaField] = {
     "meta_norm_mean": weights.MetaField("float", -MAX_SCALE, MAX_SCALE),
     "meta_norm_std": weights.MetaField("float", sys.float_info.min, MAX_SCALE),  # above 0: it divides

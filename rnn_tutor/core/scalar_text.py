@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from rnn_tutor.core.numfmt import APPROX, exact_num, fraction_text, num, rounded
+from rnn_tutor.core.numfmt import APPROX, exact_num, fraction_text, rounded
 from rnn_tutor.core.scalar_step import exact_of
 
 
@@ -39,10 +39,12 @@ def parameter(tr, x, q: Fraction | None) -> str:
 
 
 def ratio_text(tr, x: float | None, q: Fraction | None = None) -> str:
-    """A ratio for a sentence, three significant digits when rounded: '16', '≈1.52'."""
+    """A ratio for a sentence, by the rule the tables follow and the note under them states (exact, else six
+    significant digits, half away from zero, ≈ in a trace that promises exact numbers): '16', '≈1.52416',
+    '1972.51' (the tanh trace whose sensitivities are 0.0169637 and 8.60009e-06), never a shorter '1970'."""
     if q is not None or tr.exact_mode:
-        return exact_num(x, q, marked=tr.exact_mode, digits=3)
-    return rounded(x, 3) if x is not None else "n/a"
+        return exact_num(x, q, marked=tr.exact_mode)
+    return rounded(x) if x is not None else "n/a"
 
 
 def steps_word(shown: str) -> str:
@@ -162,7 +164,7 @@ def memory_sentence(tr) -> str:
     f = tr.activation
     if tr.rate is None:
         return ""
-    rate = num(tr.rate, 3)
+    rate = rounded(tr.rate)  # floats under tanh and sigmoid: six significant digits, as the note says
     lin_hl, lin_dt = _linear_figures(tr.weight)
     if lin_hl is not None:
         lin = f"ln 0.5 / ln |w| = {lin_hl} {steps_word(lin_hl)}, the half-life without {f}"
@@ -175,10 +177,10 @@ def memory_sentence(tr) -> str:
         if tr.half_life == 0:
             return (f"Along this trajectory an input's weight is cut to nothing at once ({f}'(a_t) = 0 at some step, "
                     f"so nothing before it reaches h_{tr.length}).")
-        hl = num(tr.half_life, 3)
+        hl = rounded(tr.half_life)
         return f"Along this trajectory an input's weight halves every {hl} {steps_word(hl)} ({factor})."
     if tr.doubling_time is not None:
-        dt = num(tr.doubling_time, 3)
+        dt = rounded(tr.doubling_time)
         return f"Along this trajectory an input's weight doubles every {dt} {steps_word(dt)} ({factor})."
     return f"Along this trajectory an input's weight neither fades nor grows on average ({factor})."
 
@@ -187,4 +189,4 @@ def _linear_figures(w: float) -> tuple[str | None, str | None]:
     from rnn_tutor.core.scalar import doubling_time, half_life
 
     hl, dt = half_life(w), doubling_time(w)
-    return (None if hl is None else num(hl, 3)), (None if dt is None else num(dt, 3))
+    return (None if hl is None else rounded(hl)), (None if dt is None else rounded(dt))

@@ -278,6 +278,10 @@ def _collect(cells, name: str, label: str, decimal_comma: bool) -> Readings:
 # ---------------------------------------------------------------------------------------------- prepared signal
 
 
+MAX_SCALE = 1e150  # the largest |reading| a file may hold: mean, sd and squared errors stay finite, and the
+# saved model's norm_mean / norm_std fit its file's checked range (savedmodel.FORECAST_META)
+
+
 def scale_of(x: np.ndarray) -> tuple[float, float]:
     """(mean, standard deviation) of readings, computed without overflow for any finite values."""
     x = np.asarray(x, dtype=np.float64)
@@ -342,6 +346,12 @@ def prepare(signal: str | None, seed: int, heldout: int | None, length: int, col
         return Signal(key, f"the {key} signal", mean, std, held, coef)
     r = read_readings(name, column)
     n = r.values.shape[0]
+    big = float(np.max(np.abs(r.values)))
+    if big > MAX_SCALE:
+        raise BadValueError("--signal", f"{r.source} has readings as large as {big:.3g}; rnn-tutor forecasts "
+                            f"readings up to {MAX_SCALE:.0e} in size (so that their squares, the errors it "
+                            "reports, stay finite, and a saved model loads again)",
+                            "rescale the column, for example into other units, and train again")
     n_held = max(k + 2, n // 5) if heldout is None else int(heldout)
     n_train = n - n_held
     if n_held < k + 2 or n_train < max(length + 1, 2 * (k + 1)):
@@ -379,6 +389,9 @@ class ForecastReport:
     mean: float  # the normalisation saved in the model
     std: float
     sentence: str
+    # a figure above went past a 64-bit float (squared errors of readings near 1e154 and up): JSON has null for
+    # it, and this flag says why, as every command's "overflow" does
+    overflow: bool = False
 
     @property
     def vs_ar(self) -> float:
@@ -406,8 +419,9 @@ def report(sig: Signal, predictions: np.ndarray, cell: str) -> ForecastReport:
         pers_mse = float(np.mean((target - persistence) ** 2))
         mean_mse = float(np.mean((target - sig.mean) ** 2))
         err_std = float(np.std(err))
+    figures = (mse, ar_mse, pers_mse, mean_mse, err_std, sig.mean, sig.std)
     rep = ForecastReport(cell, sig.name, sig.source, int(target.shape[0]), k, mse, ar_mse, pers_mse, mean_mse,
-                         err_std, sig.mean, sig.std, "")
+                         err_std, sig.mean, sig.std, "", not all(math.isfinite(v) for v in figures))
     return ForecastReport(**{**rep.__dict__, "sentence": memory_sentence(rep)})
 
 
@@ -434,8 +448,11 @@ def memory_sentence(r: ForecastReport) -> str:
     """What the memory bought on this signal, in a sentence or two: measured by how much more of the held-out
     readings' variance the model explains than AR(k) does (numbers as the table shows them)."""
     k = r.ar_order
-    if not all(math.isfinite(v) for v in (r.mse, r.ar_mse, r.mean_mse)) or r.mean_mse <= 0:
-        return "The errors overflowed or the held-out readings never change: no comparison can be made."
+    if r.overflow or not all(math.isfinite(v) for v in (r.mse, r.ar_mse, r.mean_mse)):
+        return ("The squared errors overflow a 64-bit float (about 1.8e308) in the signal's units: no comparison "
+                "can be made (divide the readings by a power of ten and train again).")
+    if r.mean_mse <= 0:
+        return "The held-out readings never change: no comparison can be made."
     gain = (r.ar_mse - r.mse) / r.mean_mse  # share of the variance explained beyond AR(k)
     ratio = _share(r.vs_ar)
     pers = f" and {_share(r.vs_persistence)} of persistence's" if math.isfinite(r.vs_persistence) else ""

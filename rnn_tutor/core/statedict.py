@@ -275,3 +275,37 @@ def _from_state_dict(f: weights.ModelFile, sd: StateDict, given):
     meta = {"state_dict": True, "head": sd.head, "notes": notes, "vocab_source": source, "text": None,
             "seed": None}
     return core.SavedModel(model, 100, meta, str(f.path))
+
+
+def trace_weights(path, cell: str | None = None, *, dtype=np.float64) -> tuple[weights.Weights, list[str]]:
+    """The recurrent cell of a weights file for ``trace --weights``, and notes on what was done to read it.
+
+    A plain weights file, a model saved by rnn-tutor, or a bare ``nn.RNN/GRU/LSTM`` state_dict reads as
+    ``weights.load_weights`` reads it. The state_dict of a whole torch model (``model.state_dict()``: the cell under
+    its module's name, ``lstm.weight_ih_l0``, with a head ``fc.*`` and maybe an ``nn.Embedding``) goes through the
+    same ``survey`` inspect uses: the cell's entries lose their prefix, the head is left out (a trace shows the
+    cell's steps, not the logits), and an embedding is folded into ``weight_ih_l0`` (W_ih E^T, (G*H, V)), so the
+    traced cell reads a one-hot character as the model did and input k is the embedding's row k."""
+    with weights.ModelFile(path, missing_hint="check the path given to --weights") as f:
+        tensors = [k for k in f.infos if not k.startswith(weights.META_PREFIX)]
+        if is_rnn_tutor_model(f) or all(_CELL_KEY.fullmatch(k) for k in tensors):
+            return f.cell_weights(cell, dtype=dtype), []
+        sd = survey(f)
+        cell_names = {k[len(sd.prefix):]: k for k in f.infos if k.startswith(sd.prefix)
+                      and _CELL_KEY.fullmatch(k[len(sd.prefix):])}
+        w = _Part(f, cell_names).cell_weights(cell, dtype=dtype)
+        notes = []
+        if sd.prefix:
+            notes.append(f"the cell is read from {sd.prefix}weight_ih_l0 .. (the {sd.prefix[:-1]} module)")
+        if sd.head:
+            notes.append(f"{sd.head}.weight/.bias (the head, nn.Linear) are left out: a trace shows the cell's steps")
+        if not sd.embedding:
+            return w, notes
+        key = sd.embedding + ".weight"
+        emb = _Part(f, {key: key}).array(key, (sd.inputs, w.input_size)).astype(dtype)  # (V, E)
+        params = dict(w.params)
+        params["weight_ih_l0"] = params["weight_ih_l0"] @ emb.T  # (G*H, E) (E, V) -> (G*H, V)
+        notes.append(f"{key} ({sd.inputs} x {w.input_size}) is folded into weight_ih_l0 (W_ih E^T): the cell reads "
+                     f"{sd.inputs} one-hot inputs, input k standing for the embedding's row k (use --one-hot)")
+        return weights.Weights(w.cell, sd.inputs, w.hidden_size, params, w.nonlinearity, w.source,
+                               w.num_layers), notes

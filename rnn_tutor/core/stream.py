@@ -201,9 +201,11 @@ class TokenStream(Stream):
 
 
 class CharStream(TokenStream):
-    """A character-level language model (the hook for ``train --task text``): one character per input. Each
-    record gives the bits the model spent on this character (-log2 of the probability it gave it one step
-    before) and its most likely next character."""
+    """A character-level language model (``train --task text``): one character per input. Each record gives the
+    bits the model spent on this character (-log2 of the probability it gave it one step before) and its most
+    likely next character. Before the first character the model reads the start symbol (``lm.start_symbol``: a
+    newline, as a line starts), from the zero state, as ``sample`` and ``inspect`` do; so the first character's
+    bits are the model's guess after a newline, and a text gives the bits ``inspect --surprise`` gives it."""
 
     unit = "character"
     columns = ("t", "char", "bits", "next", "p_next")
@@ -212,7 +214,13 @@ class CharStream(TokenStream):
         super().__init__(saved, dtype)
         self.columns = CharStream.columns
         self.exact = {ch: i for i, ch in enumerate(self.task.vocab)}  # characters are not words: 'A' is not 'a'
-        self._p = None
+        from rnn_tutor.core.lm_data import vocab_of
+        from rnn_tutor.core.lm_sample import start_symbol
+
+        start = start_symbol(vocab_of(self.task))  # read first, not counted as an input (t stays 0)
+        self._x[start] = 1.0
+        self._last = start
+        self._p = heads.softmax(np.array(self.stepper.step(self._x)))  # p(first character | start symbol)
 
     def parse(self, text: str) -> int:
         """The character's id; one the model does not know is read as its other case if the model knows that

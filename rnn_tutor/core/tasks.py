@@ -60,9 +60,11 @@ class Task:
         if isinstance(length, bool) or not isinstance(length, (int, np.integer)):
             raise BadValueError(option, f"must be a whole number, got {length!r}")
         if length < self.min_length or length > MAX_LENGTH:
+            why = self.extra.get("why_min_length") if length < self.min_length else None
             raise BadValueError(
                 option,
-                f"the {self.name} task needs a length from {self.min_length} to {MAX_LENGTH:,}, got {length}",
+                f"the {self.name} task needs a length from {self.min_length} to {MAX_LENGTH:,}, got {length}"
+                + (f" ({why})" if why else ""),
             )
         return int(length)
 
@@ -248,6 +250,14 @@ TAG_NOUN = ("dog", "man", "park")
 TAG_VERB = ("sees", "likes", "bit")
 TAG_BOTH = ("duck", "fly", "watch", "saw", "run")
 TAG_VOCAB = TAG_DET + TAG_ADJ + TAG_NOUN + TAG_VERB + TAG_BOTH + (".",)
+
+
+# Every sequence starts a sentence, so word 1 is always a DET and word 2 an ADJ or a NOUN (an ambiguous word right
+# after "the" is a noun): up to length 2 each word's tag follows from the word alone, and a model with no memory
+# scores 100%. Word 3 is the first whose tag needs the word before it ("the big saw" NOUN, "the duck saw" VERB).
+TAG_MIN_LENGTH = 3
+TAG_WHY_MIN = ("a sequence starts a sentence, so up to 2 words every tag follows from the word alone and a model "
+               "with no memory gets them all right; the 3rd word is the first that needs the one before it")
 
 
 def _tag_sentence(rng: np.random.Generator) -> tuple[list[str], list[int]]:
@@ -465,9 +475,10 @@ TASKS: dict[str, Task] = {
         vocab=ORDER_VOCAB, classes=ORDER_NOUNS, example="the old man bit the dog",
     ),
     "tagging": Task(
-        "tagging", STEP_CLASS, len(TAG_VOCAB), len(TAGS), 1, 20,
+        "tagging", STEP_CLASS, len(TAG_VOCAB), len(TAGS), TAG_MIN_LENGTH, 20,
         "tag every word DET/ADJ/NOUN/VERB/END; 'duck', 'fly', 'saw'... need the words before them",
         vocab=TAG_VOCAB, classes=TAGS, example="the duck saw a big fly .",
+        extra={"why_min_length": TAG_WHY_MIN},
     ),
     "reverse": Task(
         "reverse", SEQ2SEQ, len(REVERSE_VOCAB), len(REVERSE_VOCAB), 1, 6,

@@ -218,8 +218,15 @@ def measured_sentences(m) -> list[str]:
     span = f"n = {rec.from_n:,} to {rec.to_n:,}"
     text = (f"Growth with n ({span}): the LSTM's time grows as {_exponent(rec)} (table 1: n·d², so n^1); "
             f"self-attention's as {_exponent(att)} (table 1: n²·d, so n^2 once n is well above d: with the "
-            f"constants, 4·n·d² + 2·n²·d, the n² term is the larger from n = {2 * d:,} = 2·d on")
-    text += (f"; here n stays below that, so its n·d² projections still weigh most)." if top.n <= 2 * d else ").")
+            f"constants, 4·n·d² + 2·n²·d, the n² term is the larger once n > 2·d = {2 * d:,}; at n = 2·d the two "
+            f"are equal")
+    # 2·n²·d > 4·n·d² exactly when n > 2·d: below it the projections weigh more, at it both the same
+    if top.n < 2 * d:
+        text += "; here n stays below that, so its n·d² projections still weigh most)."
+    elif top.n == 2 * d:
+        text += "; here n goes up to 2·d, where the projections and the n² term are the same work)."
+    else:
+        text += ")."
     out = [text]
     work = _work(top)
     chain = (f"the LSTM's chain of steps, each of which waits for the one before and multiplies a matrix by a "

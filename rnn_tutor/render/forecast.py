@@ -12,8 +12,10 @@ from rnn_tutor.core.numfmt import percent
 
 
 def _mse(v: float | None) -> str:
-    if v is None or not math.isfinite(v):
+    if v is None:
         return "-"
+    if not math.isfinite(v):  # squared errors of finite readings: past the float range (JSON: null, overflow true)
+        return "overflow"
     return f"{v:.4f}" if 1e-3 <= v < 1e4 else f"{v:.3g}"
 
 
@@ -22,6 +24,7 @@ def report_dict(rep) -> dict[str, Any]:
     d = render.jsonable(rep)
     d["vs_ar"] = render.jsonable(rep.vs_ar)
     d["vs_persistence"] = render.jsonable(rep.vs_persistence)
+    d["overflow"] = bool(rep.overflow)  # why a figure above is null
     return d
 
 
@@ -37,8 +40,9 @@ def comparison_table(rep):
 
     from rnn_tutor.core import signals
 
-    t = Table(title=f"Held-out: {rep.readings:,} readings of {rep.source} (the same for every row)",
-              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    title = f"Held-out: {rep.readings:,} readings of {rep.source} (the same for every row)"
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+              min_width=len(title))  # else rich wraps the title to the narrower table
     t.add_column("predictor")
     t.add_column("mean sq. error", justify="right")
     t.add_column("explained", justify="right")

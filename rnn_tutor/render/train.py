@@ -30,11 +30,16 @@ def _num(v: float | None, digits: int = 4) -> str:
 
 
 def _table(title: str):
-    """The house table (as trace, decay and the calculators draw theirs): a rule under the header, no frame."""
+    """The house table (as trace, decay and the calculators draw theirs): a rule under the header, no frame.
+
+    rich wraps a title to its table's width, so a narrow table broke a title of 72 characters over two lines at
+    80 columns ('..., 2 / layers each'): the table is made at least as wide as its title (up to the terminal's
+    width, where a longer title wraps between words)."""
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
 
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, min_width=cell_len(title))
 
 
 def _input_cell(text: str, task: str, width: int = 64) -> str:
@@ -267,7 +272,12 @@ def emit_compare(rows, sentence: str, meta: dict[str, Any], fmt: str) -> None:
     sweep = len(meta.get("lengths") or []) > 1
     where = ("at lengths " + ", ".join(str(n) for n in meta["lengths"])) if sweep else f"at length {meta['length']}"
     stack = f", {meta['layers']} layers each" if meta.get("layers", 1) > 1 else ""
-    t = _table(f"{meta['task']} {where}: same budget ({meta['budget']:,} steps) and seed{stack}")
+    title = f"{meta['task']} {where}: same budget ({meta['budget']:,} steps) and seed{stack}"
+    if sweep and len(title) > render.console().width:  # every length is in the table's length column anyway
+        lengths = meta["lengths"]
+        where = f"at {len(lengths)} lengths, {min(lengths):,}-{max(lengths):,}"
+        title = f"{meta['task']} {where}: same budget ({meta['budget']:,} steps) and seed{stack}"
+    t = _table(title)
     columns = [("cell", "left")] + ([("length", "right")] if sweep else []) + [
         ("accuracy", "right"), ("loss", "right"), ("seqs to 99%", "right"), ("time", "right"),
         ("learning curve", "left")]

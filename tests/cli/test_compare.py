@@ -187,3 +187,32 @@ def test_learning_curves_share_the_budget_axis():
                 "--cells", "rnn"])
     curve = r.stdout.splitlines()[4].split("s ", 1)[1].strip()  # the row after the header rule
     assert 0 < len(curve) <= 16
+
+
+def test_titles_fit_80_columns_on_one_line_with_every_fact(cli):
+    """rich wraps a title to its table's width: 'recall at lengths 2, 3, 4, 5, 6: same budget (5 steps) and seed, 2
+    / layers each' broke over two lines at 80 columns, as did train's '... (length 10, hidden / 100, 2 layers)'."""
+    r = cli(["compare", "--task", "recall", "--lengths", "2,3,4,5,6", "--layers", "2", "--steps", "5",
+             "--cells", "rnn"])
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].rstrip() == "recall at lengths 2, 3, 4, 5, 6: same budget (5 steps) and seed, 2 layers each"
+    assert max(map(len, lines)) <= 80
+    r = cli(["train", "--task", "reverse", "--length", "10", "--layers", "2", "--steps", "2", "--hidden", "100",
+             "--decoder", "attention"])
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].rstrip() == "lstm on reverse with attention (length 10, hidden 100, 2 layers)"
+    assert max(map(len, lines)) <= 80
+
+
+def test_a_sweep_title_too_long_for_80_columns_names_its_lengths_by_range(cli):
+    """Eight lengths do not fit in the title at 80 columns: it gives their number and range (each is in the length
+    column) and stays on one line."""
+    r = cli(["compare", "--task", "recall", "--lengths", "2,3,4,5,6,7,8,10", "--layers", "2", "--steps", "10",
+             "--cells", "rnn", "--hidden", "2"])
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].rstrip() == "recall at 8 lengths, 2-10: same budget (10 steps) and seed, 2 layers each"
+    assert max(map(len, lines)) <= 80
+    assert [ln.split()[1] for ln in lines[4:12]] == ["2", "3", "4", "5", "6", "7", "8", "10"]

@@ -111,3 +111,18 @@ def test_cost_measure_work_ratio_rounds_half_away_from_zero():
     assert r.exit_code == 0, r.stderr
     out = " ".join(r.stdout.split())
     assert "0.563×" in out and "0.562×" not in out
+
+
+def test_cost_measure_says_the_n2_term_is_larger_only_past_n_equal_2d():
+    """4·n·d² against 2·n²·d: equal at n = 2·d, the n² term larger only for n > 2·d. At n = 2·d (the largest length
+    measured here) the sentence must neither call one term the larger nor say n stays below 2·d."""
+    d = 8
+    assert 2 * (2 * d) ** 2 * d == 4 * (2 * d) * d * d and 2 * (2 * d + 1) ** 2 * d > 4 * (2 * d + 1) * d * d
+    r = invoke(["cost", "--measure", "-n", str(2 * d), "-d", str(d), "--repeats", "1"])
+    assert r.exit_code == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert f"the n² term is the larger once n > 2·d = {2 * d}; at n = 2·d the two are equal" in out
+    assert "from n = 16 = 2·d on" not in out and "stays below" not in out
+    assert "here n goes up to 2·d, where the projections and the n² term are the same work" in out
+    below = " ".join(invoke(["cost", "--measure", "-n", str(d), "-d", str(d), "--repeats", "1"]).stdout.split())
+    assert "here n stays below that, so its n·d² projections still weigh most" in below

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.cli.test_lm import model_file  # noqa: F401  (the module's small brackets model)
@@ -23,16 +24,40 @@ def interrupt_sampling_after(monkeypatch, n: int) -> None:
     monkeypatch.setattr(lm, "sample", interrupted)
 
 
-def test_a_tiny_positive_temperature_is_refused_not_sampled_as_nan(cli, model_file):  # noqa: F811
-    # 1e-310 made logits / t infinite: every probability NaN, the "draw" always id 0, nulls in the JSON
-    r = cli(["sample", model_file, "-n", "3", "--temperature", "1e-310", "--format", "jsonl"])
-    assert r.exit_code == 2 and "--temperature" in r.stderr and "too small" in r.stderr, r.stdout
-    assert "RuntimeWarning" not in r.stderr
-    ok = cli(["sample", model_file, "-n", "3", "--temperature", "1e-250", "--format", "jsonl"])
-    greedy = cli(["sample", model_file, "-n", "3", "--temperature", "0", "--format", "jsonl"])
-    assert ok.exit_code == 0 and [loads_strict(x)["char"] for x in ok.stdout.splitlines()] == \
-        [loads_strict(x)["char"] for x in greedy.stdout.splitlines()]
-    assert all(loads_strict(x)["sampled_probability"] == 1.0 for x in ok.stdout.splitlines())
+def test_a_tiny_positive_temperature_samples_the_greedy_text_not_nan(cli, model_file):  # noqa: F811
+    # 1e-310 made logits / t infinite: every probability NaN, the "draw" always id 0, nulls in the JSON. The core
+    # now divides the shifted logits (<= 0), so any positive temperature works and a tiny one is greedy.
+    greedy = cli(["sample", model_file, "-n", "30", "--temperature", "0", "--format", "jsonl"])
+    chars = [loads_strict(x)["char"] for x in greedy.stdout.splitlines()]
+    assert len(set(chars)) > 1, chars  # a text that could be told from "always id 0"
+    for t in ("1e-310", "5e-324", "1e-250"):
+        r = cli(["sample", model_file, "-n", "30", "--temperature", t, "--format", "jsonl"])
+        assert r.exit_code == 0 and "Warning" not in r.stderr, r.stderr
+        rows = [loads_strict(x) for x in r.stdout.splitlines()]
+        assert [x["char"] for x in rows] == chars and all(x["sampled_probability"] == 1.0 for x in rows), t
+
+
+def test_a_tiny_temperature_from_python_is_greedy(model_file):  # noqa: F811
+    import warnings
+
+    from rnn_tutor.core import lm
+    from rnn_tutor.core.savedmodel import load_model
+
+    m = load_model(model_file).model
+    greedy = [c[0].id for c in lm.sample(m, 30, temperature=0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or invalid-value warning either
+        tiny = [c[0] for c in lm.sample(m, 30, temperature=1e-310, seed=3)]
+    assert [c.id for c in tiny] == greedy and all(c.sampled_probability == 1.0 for c in tiny)
+    p = lm.tempered(np.array([[2.0, 1.0, -3.0], [0.5, 0.5, 0.0]]), 1e-310)
+    assert p.tolist() == [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]]  # a tie keeps its halves, nothing is NaN
+
+
+def test_a_bad_temperature_is_echoed_as_typed(cli, model_file):  # noqa: F811
+    r = cli(["sample", model_file, "-n", "3", "--temperature", "-1"])
+    assert r.exit_code == 2 and "got '-1'" in r.stderr and "-1.0" not in r.stderr, r.stderr
+    r = cli(["sample", model_file, "-n", "3", "--temperature", "1000"])
+    assert r.exit_code == 2 and "got '1000'" in r.stderr, r.stderr
 
 
 def test_ctrl_c_while_sampling_ends_the_line(cli, model_file, monkeypatch):  # noqa: F811

@@ -251,3 +251,78 @@ def test_a_reading_too_far_from_the_training_mean_is_refused_by_input_as_by_the_
 def test_closing_line_counts_one_prediction_in_the_singular(models):
     r = invoke(["predict", models["forecast"], "--stream"], input="0.1\n0.2\n")
     assert "over 1 prediction " in r.stderr and "1 predictions" not in r.stderr
+
+
+def _signal(fmt, n):
+    r = invoke(["signal", "knocks", "-n", str(n), "--format", fmt])
+    assert r.exit_code == 0, r.stderr
+    return r.stdout
+
+
+def test_signal_csv_through_a_real_pipe_reads_the_reading_column_not_the_step_numbers(models):
+    """`signal --format csv | predict --stream`: the header is understood and said, the step column t is not a
+    reading, and every reading arrives with all its digits (the table rounds to 6)."""
+    gen = subprocess.Popen([sys.executable, "-m", "rnn_tutor", "signal", "knocks", "-n", "40", "--format", "csv"],
+                           stdout=subprocess.PIPE, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-m", "rnn_tutor", "predict", models["forecast"], "--stream", "-f",
+                          "jsonl"], stdin=gen.stdout, capture_output=True, cwd=ROOT, timeout=120)
+    gen.stdout.close()
+    assert gen.wait(30) == 0 and out.returncode == 0, out.stderr
+    recs = _jsonl(out.stdout.decode())
+    rows = _signal("csv", 40).splitlines()
+    assert rows[0] == "t,reading"
+    sent = [float(row.split(",")[1]) for row in rows[1:]]
+    assert [r["t"] for r in recs] == list(range(1, 41)) and [r["reading"] for r in recs] == sent
+    err = out.stderr.decode()
+    assert "CSV header (t,reading): reading the 'reading' column" in err and "'t' is the step number" in err
+    assert "Warning" not in err and "Streamed 40 readings" in err
+    # the same as the readings given one per line, with every digit
+    bare = invoke(["predict", models["forecast"], "--stream", "-f", "jsonl"], input="\n".join(map(repr, sent)))
+    assert _jsonl(bare.stdout) == recs
+
+
+def test_signal_jsonl_streams_its_reading_field_and_other_csv_headers_are_named(models):
+    recs = _jsonl(invoke(["predict", models["forecast"], "--stream", "-f", "jsonl"], input=_signal("jsonl", 5)).stdout)
+    sent = [loads_strict(line)["reading"] for line in _signal("jsonl", 5).splitlines()]
+    assert [r["reading"] for r in recs] == sent
+    r = invoke(["predict", models["forecast"], "--stream"], input="time,temp\n1,20.5\n")
+    assert r.exit_code == 2 and "CSV header naming 2 columns (time,temp)" in r.stderr and "'reading'" in r.stderr
+    r = invoke(["predict", models["forecast"], "--stream", "-f", "jsonl"], input="step,reading,note\n1,0.5,x\n2,0.7\n")
+    assert r.exit_code == 0 and [x["reading"] for x in _jsonl(r.stdout)] == [0.5]
+    assert "'step' is the step number, not a reading; 'note' is not read" in r.stderr
+    assert "line 3 has 2 fields, the CSV header 3; skipped" in r.stderr
+    r = invoke(["predict", models["forecast"], "--stream", "-f", "jsonl"], input="0.1,abc\n0.2\n")
+    assert r.exit_code == 0 and [x["reading"] for x in _jsonl(r.stdout)] == [0.1, 0.2]  # a typo, not a header
+    assert "'abc' is not a number" in r.stderr and "header" not in r.stderr
+    r = invoke(["predict", models["forecast"], "--stream", "-f", "jsonl"], input="0.1, 0.2\n0.3 0.4\n")
+    assert [x["reading"] for x in _jsonl(r.stdout)] == [0.1, 0.2, 0.3, 0.4]  # bare numbers: as before
+
+
+def test_forecast_samples_show_the_true_next_reading_and_the_error_one_row_each(models):
+    """A generated window has a right answer: the reading the generator drew after it. JSON gives it (target),
+    the error (target - value), and value equals predict --input on the same window; the table is one row per
+    sample (it was ~25 lines of readings each, with 'right answer -')."""
+    from rnn_tutor.core import signals
+
+    n, T = 3, 12
+    r = invoke(["predict", models["forecast"], "--samples", str(n), "--length", str(T), "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    preds = loads_strict(r.stdout)["predictions"]
+    raw = signals.generate_batch("knocks", np.random.default_rng([0, 3]), n, T + 1)  # (n, T + 1), signal units
+    for p, row in zip(preds, raw):
+        assert p["input"] == " ".join(f"{v:.6g}" for v in row[:-1])
+        assert p["target"] == pytest.approx(row[-1], abs=1e-12) and p["expected"] == f"{row[-1]:.4g}"
+        assert p["error"] == pytest.approx(p["target"] - p["value"], abs=1e-15) and p["overflow"] is False
+        again = loads_strict(invoke(["predict", models["forecast"], "--input", p["input"], "--format",
+                                     "json"]).stdout)["predictions"][0]
+        assert again["value"] == p["value"] and again["target"] is None and again["error"] is None
+    table = invoke(["predict", models["forecast"], "--samples", "5"])
+    assert table.exit_code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    head = next(i for i, ln in enumerate(lines) if "true next" in ln)  # the title (a long path) may take two
+    assert "error" in lines[head] and max(map(len, lines)) <= 80
+    rows = [ln for ln in lines[head + 2:] if ln.strip()[:1].isdigit()]
+    assert len(rows) == 5 and "Mean squared error over 5 samples" in " ".join(table.stdout.split())
+    assert "right answer" not in table.stdout
+    commas = invoke(["predict", models["forecast"], "--input", "0.1,0.2, 0.3"])  # the task reads commas too
+    assert commas.exit_code == 0 and "0.3" in commas.stdout, commas.stderr

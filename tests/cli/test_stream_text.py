@@ -31,17 +31,29 @@ def test_a_language_model_streams_character_by_character(text_model):
     recs = [loads_strict(line) for line in r.stdout.splitlines()]
     assert [x["char"] for x in recs] == list(text) and [x["t"] for x in recs] == list(range(1, len(text) + 1))
     assert f"Streamed {len(text)} characters" in r.stderr
-    # the batch forward pass over the same characters from a zero state (as the stream starts)
+    # the batch forward pass over the start symbol (a newline) and the same characters, from a zero state
     model = train.load_model(text_model).model
     vocab = lm.vocab_of(model.task)
     ids = vocab.encode(text)[0]
-    fwd = heads._forward(model, lm.one_hot(ids[None], vocab.size, np.float64))
+    seq = np.concatenate([[lm.start_symbol(vocab)], ids])
+    fwd = heads._forward(model, lm.one_hot(seq[None], vocab.size, np.float64))
     p = heads.softmax(heads.linear(model.params["head.weight"], model.params["head.bias"], np.asarray(fwd.h)[0]))
-    assert recs[0]["bits"] is None
-    for k, rec in enumerate(recs):
-        if k:
-            assert rec["bits"] == pytest.approx(-math.log2(p[k - 1, ids[k]]), rel=1e-9)
-        assert rec["next"] == vocab.symbol(int(p[k].argmax())) and rec["p_next"] == pytest.approx(p[k].max(), rel=1e-9)
+    for k, rec in enumerate(recs):  # p[k] is the guess after reading seq[k]: for text character k
+        assert rec["bits"] == pytest.approx(-math.log2(p[k, ids[k]]), rel=1e-9)
+        assert rec["next"] == vocab.symbol(int(p[k + 1].argmax()))
+        assert rec["p_next"] == pytest.approx(p[k + 1].max(), rel=1e-9)
+
+
+def test_the_stream_spends_the_bits_inspect_surprise_gives(text_model):
+    text = "(owl [cat (fox)])\n[gnu (bee)]"
+    stream = invoke(["predict", text_model, "--stream", "--format", "jsonl"], input=text.encode())
+    shown = invoke(["inspect", text_model, "--text", text, "--surprise", "--format", "json"])
+    assert stream.exit_code == 0 and shown.exit_code == 0, stream.stderr + shown.stderr
+    streamed = [loads_strict(line)["bits"] for line in stream.stdout.splitlines()]
+    inspected = [c["bits"] for c in loads_strict(shown.stdout)["chars"]]
+    assert len(streamed) == len(inspected) == len(text)
+    # the same numbers; inspect computes in the model's float32, the stream in float64
+    assert streamed == pytest.approx(inspected, rel=1e-5, abs=1e-6)
 
 
 def test_text_stream_tables_csv_and_bad_characters(text_model):

@@ -159,8 +159,26 @@ def test_ctrl_c_prints_and_saves_what_it_has(tmp_path):
     lines = [json.loads(x) for x in seen + out.splitlines() if x.strip()]
     assert lines[-1]["event"] == "final" and lines[-1]["interrupted"] is True
     assert lines[-1]["steps"] >= 10 and lines[-1]["saved"] == str(path)
-    assert "Interrupted" in err and "Traceback" not in err
-    assert path.exists()
+    assert "Traceback" not in err and path.exists()
+    # said once, after the results: the step, what was saved where (was three lines, the save named twice)
+    assert err.count("Interrupted") == 1 and err.count(str(path)) == 2, err  # the path, and in "try: ..."
+    step = int(np.load(path)["meta_steps"])
+    assert f"Interrupted at step {step:,} of 1,000,000: the results are the model at that step, saved to {path} " \
+           f"(try: rnn-tutor predict {path})." in err, err
+
+
+def test_ctrl_c_without_save_says_nothing_was_kept(tmp_path):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "rnn_tutor", "train", "--task", "recall", "--length", "10", "--steps", "1000000",
+         "--eval-every", "5", "--eval-size", "32", "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        preexec_fn=_default_sigint,
+    )
+    assert json.loads(p.stdout.readline())["event"] == "eval"  # training is under way
+    out, err = _interrupt(p)
+    assert p.returncode == 130 and "Traceback" not in err, err
+    assert err.count("Interrupted") == 1 and "(not saved: give --save FILE to keep it)." in err, err
 
 
 
@@ -216,3 +234,42 @@ def test_choice_lists_are_the_cores():
                                 (cli_train.DType, core_train.DTYPES), (cli_train.GateInit, heads.GATE_INITS),
                                 (options.Cell, cells.CELLS)):
         assert [m.value for m in enum_cls] == list(core_list), enum_cls.__name__
+
+
+def test_tagging_at_length_one_is_refused_saying_the_smallest_length(cli):
+    """A one-word tagging sequence is always a determiner: a constant guess would 'solve' it. Refused (exit 2),
+    naming --length, the smallest meaningful length and why, for train, compare and predict --samples alike."""
+    for args in (["train", "--task", "tagging", "--length", "1", "--steps", "1"],
+                 ["compare", "--task", "tagging", "--length", "2", "--steps", "1"]):
+        r = cli(args)
+        assert r.exit_code == 2, r.stdout + r.stderr
+        assert "--length" in r.stderr and "from 3 to" in r.stderr and "from the word alone" in r.stderr
+        assert "Traceback" not in r.stderr
+
+
+def test_readings_too_large_to_square_are_refused_before_training(cli, tmp_path):
+    """Readings near 1e308: every squared error in the signal's units would be past the float range, and the saved
+    model's scale past what its file may hold (1e150), so it could not be loaded again. Refused up front, naming
+    the size and what to do, for train and compare. A run on ordinary readings says "overflow": false."""
+    big = tmp_path / "big.txt"
+    big.write_text("\n".join(("1e308", "-1e308", "5e307")[i % 3] for i in range(300)) + "\n")
+    for cmd in (["train"], ["compare", "--cells", "gru"]):
+        r = cli([*cmd, "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20",
+                 "--format", "json", "--save", str(tmp_path / "m.npz")] if cmd == ["train"] else
+                [*cmd, "--task", "forecast", "--signal", str(big), "--steps", "2", "--length", "20", "--format", "json"])
+        assert r.exit_code == 2, r.stdout + r.stderr
+        assert "--signal" in r.stderr and "1e+308" in r.stderr and "rescale" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "m.npz").exists()
+    edge = tmp_path / "edge.txt"  # the largest allowed size trains, saves, and loads again
+    edge.write_text("\n".join(str(1e150 * ((i * 7) % 11 - 5) / 5) for i in range(300)) + "\n")
+    r = cli(["train", "--task", "forecast", "--signal", str(edge), "--steps", "2", "--length", "20", "--format", "json",
+             "--save", str(tmp_path / "edge.npz")])
+    assert r.exit_code == 0, r.stderr
+    assert loads_strict(r.stdout)["forecast"]["overflow"] is False
+    p = cli(["predict", str(tmp_path / "edge.npz"), "--input", " ".join(["1e149"] * 20), "--format", "json"])
+    assert p.exit_code == 0, p.stderr
+    small = tmp_path / "small.txt"
+    small.write_text("\n".join(str((i * 7) % 11) for i in range(300)) + "\n")
+    ok = loads_strict(cli(["train", "--task", "forecast", "--signal", str(small), "--steps", "2", "--length", "20",
+                           "--format", "json"]).stdout)["forecast"]
+    assert ok["overflow"] is False and ok["mse"] is not None

@@ -94,20 +94,25 @@ def test_a_pipe_is_capped_by_what_arrives_not_by_st_size(tmp_path):
     fifo = tmp_path / "numbers"
     os.mkfifo(fifo)
 
+    # A placeholder reader end keeps the FIFO open, so the writer's open returns at once and what it writes waits
+    # in the pipe for read_bytes, whichever of the two gets there first (reading a FIFO before any writer has
+    # opened it gives end-of-file at once, which is what a FIFO nobody writes to should give).
+    opened = threading.Event()
+
     def writer(data):
         with open(fifo, "wb") as fh:
-            try:
-                fh.write(data)
-            except BrokenPipeError:  # the reader stopped at its cap, as it should
-                pass
+            opened.set()
+            fh.write(data)
 
-    t = threading.Thread(target=writer, args=(b"1 2 3\n",))
-    t.start()
-    deadline = time.monotonic() + 10
-    data = b""
-    while not data and time.monotonic() < deadline:  # the writer may open after us: read until it arrives
+    holder = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        t = threading.Thread(target=writer, args=(b"1 2 3\n",))
+        t.start()
+        assert opened.wait(10)
         data = fileio.read_bytes(fifo, limit=100)
-    t.join(10)
+        t.join(10)
+    finally:
+        os.close(holder)
     assert data == b"1 2 3\n"
     # /dev/zero behind a pipe (st_size 0, endless): stops at the cap
     p = subprocess.Popen(["cat", "/dev/zero"], stdout=subprocess.PIPE)

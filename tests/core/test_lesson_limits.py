@@ -12,9 +12,12 @@ def test_multiply_adds_with_their_constants():
     n = d = 512
     assert VALUES["cost.lstm_madds_512"]() == f"{8 * n * d * d:,}"  # 4 gates x (W_ih x: d·d + W_hh h: d·d) per step
     assert VALUES["cost.attn_madds_512"]() == f"{4 * n * d * d + 2 * n * n * d:,}"  # projections + QKᵀ + AV
-    # "Here self-attention does somewhat less arithmetic (its n² term takes over only from n = 2·d)"
+    # "Here self-attention does somewhat less arithmetic (its n² term is the larger only for n > 2·d; at n = 2·d
+    # the two are equal)"
     assert 4 * n * d * d + 2 * n * n * d < 8 * n * d * d
     assert all(2 * m * m * d > 4 * m * d * d for m in (2 * d + 1, 4 * d)) and 2 * (2 * d) ** 2 * d == 4 * (2 * d) * d * d
+    text = " ".join(find_lesson("limits").source.split())
+    assert "is the larger only for n > 2·d; at n = 2·d the two are equal" in text and "only from n = 2·d" not in text
 
 
 def test_the_decoder_comparison_it_quotes():

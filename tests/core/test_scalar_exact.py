@@ -95,15 +95,15 @@ def test_half_life_along_a_tanh_trajectory_agrees_with_decay():
     tr = scalar.run(scalar.parse_numbers(xs), 0.5, 1, activation="tanh")
     d = compute_decay(weight=0.5, activation="tanh", inputs=xs)
     assert tr.half_life == pytest.approx(d.half_life, rel=1e-9)
-    assert round(tr.half_life, 3) == 0.131
-    assert "halves every 0.131 steps" in summary(tr) and "Memory half-life: 1 step" not in summary(tr)
+    assert round(tr.half_life, 6) == 0.131361
+    assert "halves every 0.131361 steps" in summary(tr) and "Memory half-life: 1 step" not in summary(tr)
 
 
 def test_sigmoid_half_life_is_the_trajectorys_not_the_linear_figure():
     tr = scalar.run([1, 2, 3, 4, 5], 0.9, 0.5, activation="sigmoid")
     assert tr.half_life < 1 and tr.rate < 0.25  # sigmoid' <= 1/4
     text = summary(tr)
-    assert "Memory half-life: 6.58" not in text and "6.58 steps, the half-life without sigmoid" in text
+    assert "Memory half-life: 6.58" not in text and "6.57881 steps, the half-life without sigmoid" in text
 
 
 def test_linear_half_life_exact_for_powers_of_two():
@@ -116,7 +116,7 @@ def test_linear_half_life_exact_for_powers_of_two():
     ("0.5", "Memory half-life: 1 step (", "1 steps"),
     ("2", "doubles every 1 step (", "1 steps"),
     ("1", "exactly as much as", "1 times"),
-    ("0.9", "≈1.52 times as much as", "1.52 times"),
+    ("0.9", "≈1.52416 times as much as", "1.52416 times"),
 ])
 def test_sentences_read_naturally(w, words, banned):
     text = summary(scalar.run([_n("1"), _n("2"), _n("3"), _n("4"), _n("5")], _n(w), _n("0.5")))
@@ -136,3 +136,25 @@ def test_first_last_ratio_exact():
     tr = scalar.run([_n(str(i)) for i in range(1, 6)], _n("0.9"), _n("0.5"))
     assert tr.first_last_ratio_exact() == Fraction(10000, 6561)
     assert math.isclose(tr.first_last_ratio(), 1 / 0.9**4)
+
+
+@pytest.mark.parametrize("args", [
+    dict(xs=[1, 2, 3, 1, 4], w=0.5, u=0.5, activation="tanh"),  # the dog sentence: the ratio is 1972.5065...
+    dict(xs=[1, 2, 3, 4, 5], w=0.9, u=0.5, activation="sigmoid"),
+    dict(xs=[_n("1"), _n("2"), _n("3"), _n("4"), _n("5")], w=_n("0.9"), u=_n("0.5"), activation="linear"),
+])
+def test_the_summarys_ratio_is_rounded_as_the_tables_are(args):
+    """The summary's 'N times as much' is the sensitivities' ratio by the rule the note under the tables states
+    (six significant digits, half away from zero; ≈ in an exact trace), the figure step 5's working shows, not
+    a three-digit '1970' beside sensitivities of 0.0169637 and 8.60009e-06."""
+    from rnn_tutor.core.numfmt import rounded
+    from rnn_tutor.core.scalar_text import ratio_formula
+
+    tr = scalar.run(args["xs"], args["w"], args["u"], activation=args["activation"])
+    first, last = tr.influence[0].sensitivity, tr.influence[-1].sensitivity
+    shown = rounded(last / first)
+    text = summary(tr)
+    assert f"{'≈' if tr.exact_mode else ''}{shown} times as much as" in text
+    assert f"= {'≈' if tr.exact_mode else ''}{shown}:" in ratio_formula(tr)  # the practice working: the same figure
+    if args["activation"] == "tanh":
+        assert shown == "1972.51" and "1970 times" not in text and "1.97e+03" not in text

@@ -6,7 +6,9 @@ The pins in ``stepper_pins.json`` were written by the code before the two steppe
 core/stream.py's) became one (core/stepper.py), so the refactor is held to the numbers users saw. The models are
 made from seeds (no training), so the pins do not depend on how training rounds on a machine. Text, ids and flags
 must match exactly; numbers to 1e-12 relative where the path computes in float64 and 1e-5 where it computes in
-float32 (BLAS may sum in another order on another machine).
+float32 (BLAS may sum in another order on another machine). Changed on purpose since: the language models'
+streams (``stream.text-*``) were re-pinned when ``predict --stream`` began reading the start symbol first, as
+``sample`` and ``inspect`` do (tests/cli/test_stream_text.py holds them to inspect --surprise's bits).
 
     python -m tests.core.test_stepper_pins --write     # rewrite the pins (only when a change of figures is meant)
 """

@@ -149,3 +149,28 @@ def test_encode_user_input():
     with pytest.raises(BadValueError, match="unknown word"):
         rec.encode("c q")
     assert get_task("order").encode("The dog bit the man").shape == (1, 5, len(tasks.ORDER_VOCAB))
+
+
+def _tags_by_word(length: int) -> dict:
+    """Every tag each word gets over many generated sequences of ``length`` words: {word: {tags}}."""
+    task = get_task("tagging")
+    seen: dict = {}
+    for seed in range(3):  # the generator always starts a sentence, whatever the seed
+        b = tasks._gen_tagging(task, np.random.default_rng(seed), 500, length)
+        for ids, ys in zip(b[0].argmax(-1), b[1]):
+            for i, t in zip(ids, ys):
+                seen.setdefault(task.vocab[i], set()).add(t)
+    return seen
+
+
+def test_tagging_is_refused_below_the_length_where_context_first_matters():
+    """Up to 2 words a tag is a function of the word alone (a memoryless lookup scores 100%); at 3 the same word
+    can take two tags (the big saw / the duck saw). So the task starts at 3, and says why below it."""
+    assert all(len(tags) == 1 for tags in _tags_by_word(2).values())
+    assert any(len(tags) > 1 for tags in _tags_by_word(3).values())
+    task = get_task("tagging")
+    assert task.min_length == 3 and task.check_length(3) == 3
+    for n in (1, 2):
+        with pytest.raises(BadValueError) as e:
+            task.check_length(n)
+        assert "from 3 to" in e.value.message and "from the word alone" in e.value.message
