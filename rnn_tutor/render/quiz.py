@@ -347,10 +347,11 @@ def stats_table(st) -> Iterable[Any]:
     from rich.table import Table
     from rich.text import Text
 
+    from rnn_tutor.core.numfmt import percent
     from rnn_tutor.render import bar
 
-    def pct(x):
-        return "-" if x is None else f"{100 * x:.0f}%"
+    def pct(x):  # whole percents, half away from zero: 1 of 8 is 13%, not format's 12% (half to even)
+        return "-" if x is None else percent(x, 0)
 
     overview = Table(title="Progress", title_justify="left", show_header=False, box=None, pad_edge=False)
     overview.add_column("what", style="bold")

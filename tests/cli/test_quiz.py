@@ -373,3 +373,29 @@ def test_a_home_folder_under_an_unknown_user_is_a_bad_value(cli, monkeypatch):
     monkeypatch.delenv("RNN_TUTOR_HOME")
     r = cli(["quiz", "list", "--data-dir", "~nosuchuser-rnn-tutor/x"])
     assert r.exit_code == 2 and "--data-dir" in r.stderr and "internal error" not in r.stderr, r.stderr
+
+
+def test_stats_table_rounds_percentages_half_away_from_zero(cli, home):
+    """1 repeat of 8 not graded Again is 12.5%: the table says 13% (as the JSON's 0.125 rounds by the project's
+    rule), not the 12% of Python's format, which rounds half to even."""
+    from datetime import datetime, timedelta, timezone
+
+    from rnn_tutor.quiz import schedule
+    from rnn_tutor.quiz.cards import builtin_deck
+    from rnn_tutor.quiz.store import Store
+
+    card = next(c for c in builtin_deck() if c.kind == "text")
+    sched = schedule.make_scheduler(fuzzing=False)
+    start = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
+    with Store.open(home) as store:
+        for i, grade in enumerate([3, 3] + [1] * 7):  # the first review, then 8 repeats: 1 Good, 7 Again
+            store.record_review(card, grade, start + timedelta(hours=i), sched)
+    s = loads_strict(cli(["quiz", "stats", "-f", "json", "--now", T0]).stdout)
+    assert s["retention"] == 0.125
+    table = cli(["quiz", "stats", "--now", T0]).stdout
+    assert "12%" not in table
+    retention_row = next(line for line in table.splitlines() if line.startswith("Retention"))
+    assert retention_row.split() == ["Retention", "13%"]
+    assert f"{card.topic} (13%)" in table  # the weakest topic, and its row in the topic table
+    topic_row = next(line for line in table.splitlines() if line.split()[:1] == [card.topic])
+    assert topic_row.split()[1:5] == [str(sum(c.topic == card.topic for c in builtin_deck())), "9", "7", "13%"]
