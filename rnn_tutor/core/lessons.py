@@ -207,7 +207,10 @@ def _int(n: int) -> str:
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+    """One decimal, half away from zero, as every percentage here (numfmt.percent)."""
+    from rnn_tutor.core.numfmt import percent
+
+    return percent(x)
 
 
 def human_bytes(n: int) -> str:

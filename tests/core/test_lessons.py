@@ -270,3 +270,10 @@ def test_forecast_values_are_what_train_reports():
     assert VALUES["forecast.period"]() == str(signals.KNOCK_PERIOD) and signals.KNOCK_PERIOD > signals.AR_ORDER
     assert VALUES["stream.lstm16_numbers"]() == "32" and VALUES["stream.lstm16_bytes"]() == "256 B"
 
+
+
+def test_lesson_percentages_round_half_away_from_zero():
+    """6.25% is 6.3% in a lesson, as in every table (Python's format would give the half-to-even 6.2%)."""
+    from rnn_tutor.core import lessons
+
+    assert lessons._pct(0.0625) == "6.3%" and lessons._pct(0.3125) == "31.3%" and lessons._pct(0.5) == "50.0%"
