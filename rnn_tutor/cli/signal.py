@@ -13,6 +13,7 @@ from rnn_tutor.cli.options import SeedOpt, StreamFormat, StreamFormatOpt
 
 MAX_LENGTH = 100_000_000
 MAX_JSON = 1_000_000  # --format json holds every reading until the end
+MIN_RATE = 1 / 86400  # one reading a day: the slowest --rate (a longer wait would overflow time.sleep)
 CHUNK = 1024  # readings generated at a time (as fast as the pipe takes them)
 
 
@@ -31,7 +32,8 @@ def signal(
     length: Annotated[int, typer.Option("--length", "-n", help="Readings to write (0: no end; Ctrl-C stops).")]
     = 1000,
     rate: Annotated[float, typer.Option(
-        "--rate", help="Readings per second, as a live sensor would send them (0: as fast as they are read).")] = 0.0,
+        "--rate", help="Readings per second, as a live sensor would send them, from 1/86400 (one a day) to "
+        "1000000 (0: as fast as they are read).")] = 0.0,
     glitches: Annotated[float, typer.Option(
         "--glitches", help="Share of readings (0 to 1) hit by a glitch: a jump of +-1 the machine never makes, for "
         "predict --stream --anomaly to find.")] = 0.0,
@@ -64,8 +66,9 @@ def signal(
 
     if not 0 <= length <= MAX_LENGTH:
         raise BadValueError("--length", f"must be from 0 (no end) to {MAX_LENGTH:,}, got {length}")
-    if not (math.isfinite(rate) and 0 <= rate <= 1e6):
-        raise BadValueError("--rate", f"must be readings per second from 0 (no wait) to 1,000,000, got {rate}")
+    if not (math.isfinite(rate) and (rate == 0 or MIN_RATE <= rate <= 1e6)):
+        raise BadValueError("--rate", f"must be 0 (no wait) or readings per second from 1/86400 (one a day) to "
+                                      f"1,000,000, got {rate:g}")
     if not (math.isfinite(glitches) and 0 <= glitches <= 1):
         raise BadValueError("--glitches", f"must be a share from 0 to 1, got {glitches}")
     if fmt.value == "json" and not 0 < length <= MAX_JSON:

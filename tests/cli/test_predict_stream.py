@@ -181,7 +181,8 @@ def test_signal_command(tmp_path):
     glitchy = [float(v) for v in invoke(["signal", "-n", "2000", "--glitches", "0.5"]).stdout.split()]
     assert max(glitchy) > 1.5 and max(values) < 1.5
     for args, option in ((["-n", "-1"], "--length"), (["--rate", "-1"], "--rate"), (["--glitches", "2"], "--glitches"),
-                         (["-n", "0", "-f", "json"], "--format"), (["--rate", "nan"], "--rate")):
+                         (["-n", "0", "-f", "json"], "--format"), (["--rate", "nan"], "--rate"),
+                         (["--rate", "1e-10"], "--rate")):  # a wait of 1e10 s overflowed time.sleep
         r = invoke(["signal", *args])
         assert r.exit_code == 2 and option in r.stderr, (args, r.stderr)
 
