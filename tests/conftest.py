@@ -9,13 +9,26 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent  # the checkout under test
+
 
 def _missing_dependencies() -> list[str]:
     """Distributions from pyproject.toml (runtime and [test]) that this Python cannot import."""
-    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = project["dependencies"] + project["optional-dependencies"]["test"]
     names = [re.match(r"[A-Za-z0-9_.\-]+", spec).group(0) for spec in wanted]
     return [n for n in names if importlib.util.find_spec(n.replace("-", "_").lower()) is None]
+
+
+def _children_import_this_checkout() -> None:
+    """Child processes (``python -m rnn_tutor ...``, run from temporary folders) import the checkout under test,
+    as the tests themselves do, whether or not rnn-tutor is installed in this Python (pytest run straight from a
+    checkout: without this every such child failed with "No module named rnn_tutor")."""
+    import os
+
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(ROOT) not in parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *parts])
 
 
 def pytest_configure(config):
@@ -24,6 +37,7 @@ def pytest_configure(config):
     if missing:
         pytest.exit(f"this Python lacks rnn-tutor's dependencies ({', '.join(missing)}); install them first with "
                     "`pip install -e '.[test]'` and run `python -m pytest` with the same Python", returncode=4)
+    _children_import_this_checkout()
 
 _TERMINAL_VARS = ("FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE", "CLICOLOR", "GITHUB_ACTIONS", "TTY_COMPATIBLE",
                   "TTY_INTERACTIVE", "RNN_TUTOR_DEBUG", "RNN_TUTOR_NO_FASTPATH", "NO_COLOR", "TERM_PROGRAM",

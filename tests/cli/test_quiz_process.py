@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -182,6 +183,18 @@ def _tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=WAIT).stdout
 
 
+def _start_session(name: str, tmp_path: Path, home: Path, quiz_args: str, after: str) -> None:
+    """Run ``rnn-tutor quiz QUIZ_ARGS`` in a new 100x50 tmux session, then the shell lines ``after``. tmux starts
+    the shell with its server's environment, not ours, so the script sets what the child needs, PYTHONPATH (the
+    checkout under test) included, and the command is quoted for the shell."""
+    keep = {"RNN_TUTOR_HOME": str(home), "TZ": "UTC", "NO_COLOR": "1",
+            "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    script = tmp_path / "run.sh"
+    script.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in keep.items())
+                      + f"{shlex.join(command())} quiz {quiz_args}\n{after}")
+    _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "50", f"bash {script}")
+
+
 def _wait_for(session: str, text: str) -> str:
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
@@ -196,12 +209,8 @@ def _wait_for(session: str, text: str) -> str:
 def test_single_keys_in_a_real_terminal(tmp_path):
     home = tmp_path / "home"
     name = f"rnnquiz{os.getpid()}"
-    script = tmp_path / "run.sh"
-    script.write_text(
-        f"export RNN_TUTOR_HOME={home} TZ=UTC NO_COLOR=1\n"
-        f"{' '.join(command())} quiz --no-fuzz --limit 3 --topic 'hand trace' > {tmp_path}/out.txt\n"
-        f"echo EXIT=$?\nstty -a\necho ALL-DONE\nsleep 30\n")
-    _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "50", f"bash {script}")
+    _start_session(name, tmp_path, home, f"--no-fuzz --limit 3 --topic 'hand trace' > {tmp_path}/out.txt",
+                   "echo EXIT=$?\nstty -a\necho ALL-DONE\nsleep 30\n")
     try:
         _wait_for(name, "[1/3]")
         _tmux("send-keys", "-t", name, "x")  # ignored
@@ -229,12 +238,7 @@ def test_single_keys_in_a_real_terminal(tmp_path):
 def test_ctrl_c_in_a_real_terminal_restores_it(tmp_path):
     home = tmp_path / "home"
     name = f"rnnquizc{os.getpid()}"
-    script = tmp_path / "run.sh"
-    script.write_text(
-        f"export RNN_TUTOR_HOME={home} TZ=UTC NO_COLOR=1\n"
-        f"{' '.join(command())} quiz --no-fuzz --limit 3\n"
-        f"echo EXIT=$?\nstty -a\necho ALL-DONE\nsleep 30\n")
-    _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "50", f"bash {script}")
+    _start_session(name, tmp_path, home, "--no-fuzz --limit 3", "echo EXIT=$?\nstty -a\necho ALL-DONE\nsleep 30\n")
     try:
         _wait_for(name, "[1/3]")
         _tmux("send-keys", "-t", name, "Enter")

@@ -159,18 +159,13 @@ def test_u_in_a_real_terminal_takes_back_the_grade(tmp_path):
     import os
     import shutil
 
-    from tests.cli.test_quiz_process import _tmux, _wait_for, command, reviews_in
+    from tests.cli.test_quiz_process import _start_session, _tmux, _wait_for, reviews_in
 
     if shutil.which("tmux") is None:
         pytest.skip("needs tmux")
     home = tmp_path / "home"
     name = f"rnnquizu{os.getpid()}"
-    script = tmp_path / "run.sh"
-    script.write_text(
-        f"export RNN_TUTOR_HOME={home} TZ=UTC NO_COLOR=1\n"
-        f"{' '.join(command())} quiz --no-fuzz --limit 2 > {tmp_path}/out.txt\n"
-        f"echo EXIT=$?\necho ALL-DONE\nsleep 30\n")
-    _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "50", f"bash {script}")
+    _start_session(name, tmp_path, home, f"--no-fuzz --limit 2 > {tmp_path}/out.txt", "echo EXIT=$?\necho ALL-DONE\nsleep 30\n")
     try:
         _wait_for(name, "[1/2]")
         _tmux("send-keys", "-t", name, "Space")
