@@ -9,7 +9,7 @@ import typer
 from rnn_tutor.cli import lmtext
 from rnn_tutor.cli.app import app
 from rnn_tutor.cli.options import FormatOpt, OutputFormat, SeedOpt
-from rnn_tutor.cli.train import TASK_HELP, DType, GateInit, TaskName, one_blas_thread
+from rnn_tutor.cli.train import TASK_HELP, DType, GateInit, TaskName, run_with_progress
 
 
 @app.command("compare")
@@ -144,12 +144,7 @@ def compare(
             label = f"{name:4s} {cfg.task}" + (f" T={cfg.length}" if len(length_list) > 1 else "")
             if decoders is not None:
                 label += " " + core_decoders.label(cfg.decoder, cfg.score)
-            with one_blas_thread(), view.Progress(cfg.steps, label) as progress:
-                try:
-                    for rec in trainer.run():
-                        progress.update(rec)
-                except KeyboardInterrupt:
-                    interrupted = True
+            interrupted = run_with_progress(trainer, view.Progress(cfg.steps, label))
             if trainer.records:
                 rows.append(comparison.compare_row(trainer.result(interrupted=interrupted)))
             if interrupted:

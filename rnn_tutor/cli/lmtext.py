@@ -68,7 +68,7 @@ def compare_text(names: list[str], options: dict, fmt: str) -> int:
     the n-gram's, time, and (with brackets in the text) how often the right closer wins at depth >= 3."""
     from dataclasses import replace
 
-    from rnn_tutor.cli.train import one_blas_thread
+    from rnn_tutor.cli.train import one_blas_thread, run_with_progress
     from rnn_tutor.core import lm
     from rnn_tutor.core import train as core
     from rnn_tutor.render import lm as view
@@ -79,12 +79,7 @@ def compare_text(names: list[str], options: dict, fmt: str) -> int:
     rows, interrupted, closers = [], False, None
     for name in names:
         trainer = core.Trainer(replace(base, cell=name), text=data)
-        with one_blas_thread(), view.Progress(base.steps, f"{name:4s} text", rep.best_bpc) as progress:
-            try:
-                for rec in trainer.run():
-                    progress.update(rec)
-            except KeyboardInterrupt:
-                interrupted = True
+        interrupted = run_with_progress(trainer, view.Progress(base.steps, f"{name:4s} text", rep.best_bpc))
         if trainer.records:
             result = trainer.result(interrupted=interrupted)
             with one_blas_thread():

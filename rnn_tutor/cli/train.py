@@ -74,6 +74,18 @@ def one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def run_with_progress(trainer, progress_bar) -> bool:
+    """Run ``trainer`` to its end on one BLAS thread, every record onto ``progress_bar`` (a context manager with
+    ``update``); True when Ctrl-C (or SIGTERM, SIGHUP) stopped it. What compare trains, one cell at a time."""
+    with one_blas_thread(), progress_bar as progress:
+        try:
+            for rec in trainer.run():
+                progress.update(rec)
+        except KeyboardInterrupt:
+            return True
+    return False
+
+
 def run_training(config, fmt: str, save: Optional[Path], label: str, sample_every: int = 0) -> int:
     """Train with progress on stderr; Ctrl-C (or SIGTERM, SIGHUP) stops, prints and saves what there is, and
     exits 130; a closed output (``| head``) stops and saves, exit 141. A language model (``--task text``) prints a
