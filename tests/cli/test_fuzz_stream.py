@@ -65,8 +65,22 @@ def test_fuzz_signal(data):
         args += ["--length", "20"]  # never endless
     if args[args.index("--length") + 1] in ("0",) or not _small(args[args.index("--length") + 1]):
         args[args.index("--length") + 1] = "20"
+    if "--rate" in args and _slow(args[args.index("--rate") + 1]):
+        args[args.index("--rate") + 1] = "1000"  # a valid rate that keeps 20 readings under a second
     r = check_invocation(args + ["--format", data.draw(formats)])
     assert "internal error" not in r.stderr
+
+
+def _slow(v: str) -> bool:
+    """A --rate signal accepts that would make the fuzz wait: positive and below 1,000 readings a second (20
+    readings at the slowest allowed rate, one a day, take 19 days)."""
+    from rnn_tutor.core.numbers import parse_number
+    from rnn_tutor.errors import RnnTutorError
+
+    try:
+        return 0 < parse_number("--rate", v) < 1000  # as signal reads it: 1/2 too
+    except RnnTutorError:
+        return False
 
 
 def _small(v: str) -> bool:
